@@ -1,0 +1,244 @@
+"""Saved models: a folder with ``manifest.json`` and weight files that load without unpickling.
+
+Layout: ``manifest.json`` (format, version, model type and config, columns, thresholds' file,
+metrics, data fingerprint, library versions, creation time, sha256 of every weight file),
+``arrays.npz`` (numpy state, ``allow_pickle=False``) and, for torch models, ``torch.pt`` (loaded
+with ``weights_only=True``). A model is written to a hidden temporary folder and renamed into
+place, so a crash never leaves half a model and an existing one is never replaced by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ArtifactError
+from .models.base import DecisionModel
+from .models.registry import MODEL_TYPES, model_class
+
+FORMAT = "mewo-tag-lab-model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ARRAYS = "arrays.npz"
+TORCH = "torch.pt"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def check_name(name: str) -> str:
+    """Refuse artifact names that could escape the artifacts folder or hide from listings."""
+    if not _NAME.match(name) or ".." in name:
+        raise ArtifactError(
+            f"invalid artifact name {name!r}: use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (no '/', no '..')"
+        )
+    return name
+
+
+def resolve_in_root(root: str | Path, name: str) -> Path:
+    """``root/name`` after checking the name and that the result stays inside ``root``."""
+    root_path = Path(root).resolve()
+    path = (root_path / check_name(name)).resolve()
+    if path.parent != root_path:
+        raise ArtifactError(f"artifact {name!r} resolves outside {root_path}")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import pandas
+    import sklearn
+
+    out = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pandas.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+    try:
+        import torch
+
+        out["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover - torch is a requirement
+        pass
+    return out
+
+
+def save_model(
+    model: DecisionModel,
+    path: str | Path,
+    *,
+    force: bool = False,
+    metrics: dict[str, Any] | None = None,
+    data_fingerprint: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` to the folder ``path`` atomically; refuse to replace one unless ``force``."""
+    path = Path(path)
+    check_name(path.name)
+    if path.exists() and not force:
+        raise ArtifactError(f"artifact {path} already exists; choose another name or use --force")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        arrays, torch_state = model.state()
+        files = {}
+        np.savez(tmp / ARRAYS, **{k: np.asarray(v) for k, v in arrays.items()})
+        files[ARRAYS] = _sha256(tmp / ARRAYS)
+        if torch_state is not None:
+            import torch
+
+            torch.save(torch_state, tmp / TORCH)
+            files[TORCH] = _sha256(tmp / TORCH)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model_type": model.model_type,
+            "config": model.get_config(),
+            "columns": model.columns_state(),
+            "metrics": metrics or {},
+            "data_fingerprint": data_fingerprint,
+            "library_versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": files,
+            **(extra or {}),
+        }
+        with (tmp / MANIFEST).open("w") as fh:
+            json.dump(manifest, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _publish(tmp, path, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _publish(tmp: Path, path: Path, force: bool) -> None:
+    """Rename ``tmp`` to ``path``; with ``force``, drop the old one only once the new is in."""
+    if force and path.exists():
+        old = path.parent / f".{path.name}.old-{os.getpid()}-{time.time_ns()}"
+        os.rename(path, old)
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            os.rename(old, path)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        raise ArtifactError(
+            f"artifact {path} was created by another process meanwhile; nothing was overwritten"
+        ) from None
+    if not (path / MANIFEST).exists():  # renamed into an empty folder created meanwhile
+        raise ArtifactError(f"artifact {path} is incomplete")
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The checked manifest of the artifact folder ``path``."""
+    path = Path(path)
+    file = path / MANIFEST
+    if not path.is_dir():
+        raise ArtifactError(f"no model folder at {path}")
+    if not file.exists():
+        raise ArtifactError(f"{path} is not a model folder: no {MANIFEST}")
+    try:
+        manifest = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArtifactError(f"{file}: not a Mewo Tag Lab model manifest")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{file}: format version {version!r} is not supported (this version reads "
+            f"{FORMAT_VERSION}); retrain the model or upgrade Mewo Tag Lab"
+        )
+    if manifest.get("model_type") not in MODEL_TYPES:
+        raise ArtifactError(f"{file}: unknown model type {manifest.get('model_type')!r}")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or ARRAYS not in files:
+        raise ArtifactError(f"{file}: the list of weight files is missing")
+    return manifest
+
+
+def load_model(path: str | Path) -> DecisionModel:
+    """Load a saved model, checking the manifest and every weight file's sha256."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    for name, digest in manifest["files"].items():
+        if name not in (ARRAYS, TORCH):
+            raise ArtifactError(f"{path}: unexpected weight file {name!r} in the manifest")
+        file = path / name
+        if not file.exists():
+            raise ArtifactError(f"{path}: weight file {name} is missing")
+        if _sha256(file) != digest:
+            raise ArtifactError(
+                f"{path}: weight file {name} does not match its hash in the manifest "
+                "(damaged or edited)"
+            )
+    try:
+        with np.load(path / ARRAYS, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: {ARRAYS} cannot be read ({exc})") from None
+    torch_state = None
+    if TORCH in manifest["files"]:
+        import torch
+
+        try:
+            torch_state = torch.load(path / TORCH, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unpickling refusal is a damaged artifact
+            raise ArtifactError(f"{path}: {TORCH} cannot be read safely ({exc})") from None
+    cls = model_class(manifest["model_type"])
+    try:
+        return cls.from_state(manifest.get("config", {}), arrays, torch_state, manifest["columns"])
+    except ArtifactError:
+        raise
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise ArtifactError(f"{path}: the weights do not fit the manifest ({exc})") from None
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """One listed artifact: its folder, manifest, or the reason it cannot be used."""
+
+    name: str
+    path: Path
+    manifest: dict[str, Any] | None
+    error: str | None = None
+
+
+def list_artifacts(root: str | Path) -> list[ArtifactInfo]:
+    """Every model folder under ``root`` (hidden temporary folders skipped), sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = []
+    for child in sorted(root.iterdir()):
+        if child.name.startswith(".") or not child.is_dir():
+            continue
+        try:
+            out.append(ArtifactInfo(child.name, child, read_manifest(child)))
+        except ArtifactError as exc:
+            out.append(ArtifactInfo(child.name, child, None, str(exc)))
+    return out

@@ -1,0 +1,154 @@
+"""The decision-model interface shared by baselines and learned models."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from ..data import Dataset, align_columns
+from ..errors import ArtifactError, DataError, preview
+from ..taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of training: ``stage`` (e.g. "reservoirs", "transformer"), ``step`` of ``total``."""
+
+    stage: str
+    step: int
+    total: int
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class DecisionModel(ABC):
+    """Base of all decision models.
+
+    ``fit(train, validation=None)`` learns; ``predict_proba(data)`` gives one score per
+    (track, tag), higher meaning more likely; ``predict(data)`` compares them with the learned
+    per-tag ``thresholds_`` (decision ``score >= threshold``). ``__init__`` only stores parameters.
+    Learned attributes end in ``_``: ``feature_names_``, ``tag_names_``, ``taxonomy_``,
+    ``thresholds_``.
+    """
+
+    model_type: ClassVar[str]
+    feature_names_: tuple[str, ...]
+    tag_names_: tuple[str, ...]
+    taxonomy_: Taxonomy
+    thresholds_: np.ndarray
+
+    # --- learning -------------------------------------------------------------------------------
+    @abstractmethod
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Self:
+        """Learn from ``train``; tune on ``validation`` (a grouped split) where needed."""
+
+    @abstractmethod
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        """Scores (tracks x tags) for features already in ``feature_names_`` order."""
+
+    def predict_proba(self, data: Dataset) -> np.ndarray:
+        """Per (track, tag) scores that ``thresholds_`` apply to."""
+        self._check_fitted()
+        data = self.align(data)
+        return self._scores(data.X)
+
+    def predict(self, data: Dataset) -> np.ndarray:
+        """Decisions (uint8, tracks x tags): ``predict_proba(data) >= thresholds_``."""
+        return (self.predict_proba(data) >= self.thresholds_).astype(np.uint8)
+
+    def with_thresholds(self, thresholds: np.ndarray) -> Self:
+        """A copy of this fitted model with other per-tag thresholds."""
+        import copy
+
+        thresholds = np.asarray(thresholds, dtype=np.float64)
+        if thresholds.shape != self.thresholds_.shape:
+            raise ValueError(f"expected {self.thresholds_.shape[0]} thresholds")
+        clone = copy.copy(self)
+        clone.thresholds_ = thresholds.copy()
+        return clone
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+    def _remember_columns(self, train: Dataset) -> None:
+        self.feature_names_ = tuple(train.feature_names)
+        self.tag_names_ = tuple(train.tag_names)
+        self.taxonomy_ = train.taxonomy.subset(
+            list(dict.fromkeys([*train.feature_names, *train.tag_names]))
+        )
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "thresholds_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit first")
+
+    def align(self, data: Dataset) -> Dataset:
+        """``data`` with features in this model's order; clear error on missing columns."""
+        try:
+            return align_columns(self.feature_names_, data)
+        except DataError as exc:
+            raise DataError(
+                f"this model needs the features it was trained on: {exc.detail}", file=data.name
+            ) from None
+
+    def check_tags(self, data: Dataset) -> None:
+        """Refuse labelled data whose tags differ from the model's, naming them."""
+        if data.tag_names == self.tag_names_:
+            return
+        missing = [t for t in self.tag_names_ if t not in set(data.tag_names)]
+        extra = [t for t in data.tag_names if t not in set(self.tag_names_)]
+        parts = [f"missing tags: {preview(missing)}"] if missing else []
+        parts += [f"extra tags: {preview(extra)}"] if extra else []
+        raise DataError(
+            "the model's tags differ from the data's: " + ("; ".join(parts) or "other order"),
+            file=data.name,
+        )
+
+    # --- persistence (see artifacts.py) ---------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The constructor parameters, JSON-serialisable."""
+        return {}
+
+    @abstractmethod
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+        """Learned state: numpy arrays (saved as .npz) and an optional torch state dict."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(
+        cls,
+        config: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        torch_state: dict[str, Any] | None,
+        columns: dict[str, Any],
+    ) -> Self:
+        """Rebuild a fitted model from :meth:`state`'s output and the saved columns."""
+
+    def columns_state(self) -> dict[str, Any]:
+        return {
+            "feature_names": list(self.feature_names_),
+            "tag_names": list(self.tag_names_),
+            "taxonomy": self.taxonomy_.to_dict(),
+        }
+
+    def _restore_columns(self, columns: dict[str, Any], thresholds: np.ndarray) -> None:
+        try:
+            self.feature_names_ = tuple(columns["feature_names"])
+            self.tag_names_ = tuple(columns["tag_names"])
+            self.taxonomy_ = Taxonomy.from_dict(columns["taxonomy"])
+        except (KeyError, TypeError) as exc:
+            raise ArtifactError(f"manifest lacks the model's columns ({exc})") from None
+        if thresholds.shape != (len(self.tag_names_),):
+            raise ArtifactError(
+                f"{thresholds.shape} thresholds for {len(self.tag_names_)} tags: damaged artifact"
+            )
+        self.thresholds_ = thresholds.astype(np.float64)

@@ -1,0 +1,81 @@
+"""Threshold baselines: a global 0.5 threshold and the challenge benchmark (per-tag F1)."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+
+from ..data import Dataset
+from ..thresholds import f1_optimal_thresholds
+from .base import DecisionModel, ProgressCallback
+
+
+class _ThresholdModel(DecisionModel):
+    """Scores are the tagger's own tag scores; only the thresholds are learned."""
+
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        idx = self.tag_score_index_
+        out = X[:, np.maximum(idx, 0)]
+        if (idx < 0).any():
+            out = out.copy()
+            out[:, idx < 0] = -np.inf
+        return out
+
+    def _remember_columns(self, train: Dataset) -> None:
+        super()._remember_columns(train)
+        self.tag_score_index_ = train.tag_feature_index.copy()
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+        return {"thresholds": self.thresholds_, "tag_score_index": self.tag_score_index_}, None
+
+    @classmethod
+    def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
+        model = cls(**config)
+        model._restore_columns(columns, arrays["thresholds"])
+        model.tag_score_index_ = arrays["tag_score_index"].astype(np.int64)
+        return model
+
+
+class GlobalThreshold(_ThresholdModel):
+    """One fixed threshold for every tag (0.5 by default)."""
+
+    model_type = "global-threshold"
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = threshold
+
+    def get_config(self) -> dict[str, Any]:
+        return {"threshold": float(self.threshold)}
+
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Self:
+        self._remember_columns(train)
+        self.thresholds_ = np.full(train.n_tags, float(self.threshold))
+        self.thresholds_[self.tag_score_index_ < 0] = np.inf
+        return self
+
+
+class PerTagThreshold(_ThresholdModel):
+    """The challenge benchmark: per tag, the threshold maximising that tag's F1 on the train data.
+
+    A tag with no score column in x, or with no positive in train, is never predicted.
+    """
+
+    model_type = "baseline"
+
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Self:
+        self._remember_columns(train)
+        thresholds = f1_optimal_thresholds(train.tag_scores(), train.require_labels())
+        thresholds[self.tag_score_index_ < 0] = np.inf
+        self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
+        return self
