@@ -39,6 +39,8 @@ class DecisionModel(ABC):
     """
 
     model_type: ClassVar[str]
+    #: Whether ``fit`` tunes on a validation split (baselines tune on all of train instead).
+    uses_validation: ClassVar[bool] = True
     feature_names_: tuple[str, ...]
     tag_names_: tuple[str, ...]
     taxonomy_: Taxonomy

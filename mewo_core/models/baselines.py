@@ -14,6 +14,8 @@ from .base import DecisionModel, ProgressCallback
 class _ThresholdModel(DecisionModel):
     """Scores are the tagger's own tag scores; only the thresholds are learned."""
 
+    uses_validation = False
+
     def _scores(self, X: np.ndarray) -> np.ndarray:
         idx = self.tag_score_index_
         out = X[:, np.maximum(idx, 0)]

@@ -1,0 +1,223 @@
+"""The CLI's commands: each takes parsed arguments and returns an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .artifacts import list_artifacts, load_model, read_manifest
+from .cli import print_json
+from .data import DataBundle, load_folder, load_xy
+from .errors import DataError, MewoError
+from .evaluation import Comparison, evaluate_model
+from .models import create_model
+from .models.base import ProgressEvent
+from .reports import comparison_text, dataset_summary, evaluation_text
+from .training import HOLDOUT_FRACTION, accepted_params, model_params, train_and_save
+
+BASELINE_NAMES = ("baseline", "global-threshold")
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from .synthetic import write_demo_data
+
+    if args.tracks < 100:
+        raise MewoError("--tracks must be at least 100")
+    paths = write_demo_data(args.out, n_tracks=args.tracks, seed=args.seed)
+    for name, path in paths.items():
+        print(f"wrote {name}: {path}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bundle = load_folder(args.data)
+    summary = {"train": dataset_summary(bundle.train)}
+    if bundle.test is not None:
+        summary["test"] = dataset_summary(bundle.test)
+    warnings = list(bundle.train.warnings) + (list(bundle.test.warnings) if bundle.test else [])
+    if args.json:
+        print_json({"ok": True, "summary": summary, "warnings": warnings})
+        return 0
+    print(f"{args.data}: OK")
+    for part, info in summary.items():
+        print(
+            f"  {part}: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "tags_per_class")
+        )
+        print(f"    tags per class: {info['tags_per_class']}")
+    for w in warnings:
+        print(f"  warning: {w}")
+    return 0
+
+
+def _fit_baseline(name: str, bundle: DataBundle, seed: int):
+    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
+    return create_model(name).fit(train)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.model in BASELINE_NAMES:
+        if not args.data:
+            raise MewoError("--data is required to evaluate a baseline")
+        bundle = load_folder(args.data)
+        _, test = bundle.holdout(HOLDOUT_FRACTION, args.seed)
+        model = _fit_baseline(args.model, bundle, args.seed)
+        result = evaluate_model(model, test)
+        if args.json:
+            print_json(
+                {
+                    "model": args.model,
+                    "data": args.data,
+                    "split": test.name,
+                    "n_tracks": test.n_tracks,
+                    **result.to_dict(),
+                }
+            )
+        else:
+            print(
+                evaluation_text(
+                    result,
+                    f"{args.model} on {args.data} ({test.name}, {test.n_tracks} tracks)",
+                    top=args.top,
+                )
+            )
+        return 0
+    manifest = read_manifest(args.model)
+    folder = args.data or manifest.get("data_folder")
+    if not folder:
+        raise MewoError("--data is required: the model does not record its data folder")
+    bundle = load_folder(folder)
+    seed = int(manifest.get("seed", args.seed))
+    _, test = bundle.holdout(HOLDOUT_FRACTION, seed)
+    model = load_model(args.model)
+    comparison = Comparison(
+        model=evaluate_model(model, test),
+        baseline=evaluate_model(_fit_baseline("baseline", bundle, seed), test),
+    )
+    if args.json:
+        print_json(
+            {
+                "model": str(args.model),
+                "data": folder,
+                "split": test.name,
+                "n_tracks": test.n_tracks,
+                **comparison.to_dict(),
+            }
+        )
+    else:
+        print(
+            comparison_text(
+                comparison,
+                f"{args.model} vs per-tag thresholds on {folder} "
+                f"({test.name}, {test.n_tracks} tracks)",
+                top=args.top,
+            )
+        )
+    return 0
+
+
+class _Bars:
+    """tqdm progress bars, one per training stage."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(event.stage)
+        if bar is None:
+            bar = tqdm(total=event.total, desc=event.stage, file=sys.stderr, leave=True)
+            self.bars[event.stage] = bar
+        bar.n = event.step
+        if event.metrics:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in event.metrics.items()}, refresh=False)
+        bar.refresh()
+        if event.step >= event.total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    params = model_params(args.model, variant=args.variant, epochs=args.epochs, metric=args.metric)
+    if "seed" in accepted_params(args.model):
+        params["seed"] = args.seed
+    bundle = load_folder(args.data)
+    bars = _Bars(args.quiet)
+    try:
+        result = train_and_save(
+            bundle, args.model, params, args.out, seed=args.seed, force=args.force, progress=bars
+        )
+    finally:
+        bars.close()
+    print(f"saved {result.path}")
+    for part in ("validation", "test"):
+        if part in result.metrics:
+            scores = result.metrics[part]
+            print(f"  {part}: " + ", ".join(f"{k} F1 {v:.4f}" for k, v in scores.items()))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise MewoError(f"{out} already exists; choose another file or use --force")
+    model = load_model(args.model)
+    data = load_xy(args.x)
+    decisions = model.predict(data)
+    frame = pd.DataFrame(decisions.astype(np.uint8), columns=list(model.tag_names_))
+    frame.insert(0, "ChallengeID", data.ids)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        frame.to_csv(tmp, index=False)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot write ({exc.strerror})", file=str(out)) from None
+    print(
+        f"wrote {out}: {frame.shape[0]} tracks x {decisions.shape[1]} tags, "
+        f"{int(decisions.sum())} positive decisions"
+    )
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    infos = list_artifacts(args.root)
+    if args.json:
+        print_json(
+            [
+                {
+                    "name": i.name,
+                    "path": str(i.path),
+                    "error": i.error,
+                    "model_type": (i.manifest or {}).get("model_type"),
+                    "metrics": (i.manifest or {}).get("metrics"),
+                }
+                for i in infos
+            ]
+        )
+        return 0
+    if not infos:
+        print(f"no models under {args.root}")
+    for info in infos:
+        if info.error:
+            print(f"{info.name}: unusable ({info.error})")
+            continue
+        m = info.manifest or {}
+        test = m.get("metrics", {}).get("test", {})
+        score = (
+            f"test weighted F1 {test['weighted']:.4f}" if "weighted" in test else "no test metrics"
+        )
+        variant = m.get("config", {}).get("variant")
+        kind = m["model_type"] + (f" ({variant})" if variant else "")
+        print(f"{info.name}: {kind}, {score}, created {m.get('created')}")
+    return 0

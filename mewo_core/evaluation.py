@@ -1,0 +1,125 @@
+"""Evaluate decisions: overall F1s, per class, per category and per tag; compare two models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import Dataset
+from .metrics import classification_summary, f1_scores, per_tag_table
+from .models.base import DecisionModel
+
+AVERAGES = ("weighted", "micro", "macro", "samples")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of one set of decisions against the labels."""
+
+    overall: dict[str, float]
+    summary: pd.DataFrame
+    per_tag: pd.DataFrame
+    per_class: pd.DataFrame
+    per_category: pd.DataFrame
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "overall": self.overall,
+            "summary": self.summary.reset_index().to_dict(orient="records"),
+            "per_class": self.per_class.to_dict(orient="records"),
+            "per_category": self.per_category.to_dict(orient="records"),
+            "per_tag": self.per_tag.to_dict(orient="records"),
+        }
+
+
+def evaluate_decisions(data: Dataset, decisions: np.ndarray) -> Evaluation:
+    """Evaluate ``decisions`` (tracks x tags, 0/1) against ``data``'s labels."""
+    y_true = data.require_labels()
+    y_pred = np.asarray(decisions).astype(bool, copy=False)
+    overall = {k: float(v) for k, v in f1_scores(y_true, y_pred).items() if k in AVERAGES}
+    table = per_tag_table(y_true, y_pred, list(data.tag_names))
+    table.insert(1, "class", list(data.tag_classes))
+    table.insert(2, "category", list(data.tag_categories))
+    return Evaluation(
+        overall=overall,
+        summary=classification_summary(y_true, y_pred),
+        per_tag=table,
+        per_class=aggregate_by(table, ["class"]),
+        per_category=aggregate_by(table, ["class", "category"]),
+    )
+
+
+def aggregate_by(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of tags: counts, micro precision / recall / F1, and weighted and macro F1."""
+    t = table.assign(_wf1=table["f1"] * table["support"])
+    grouped = t.groupby(keys, sort=False)
+    out = grouped.agg(
+        n_tags=("tag", "size"),
+        support=("support", "sum"),
+        tp=("tp", "sum"),
+        fp=("fp", "sum"),
+        fn=("fn", "sum"),
+        macro_f1=("f1", "mean"),
+        _wf1=("_wf1", "sum"),
+    ).reset_index()
+    tp, fp, fn = (out[c].to_numpy(dtype=np.float64) for c in ("tp", "fp", "fn"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["precision"] = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        out["recall"] = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        out["f1"] = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+        support = out["support"].to_numpy(dtype=np.float64)
+        out["weighted_f1"] = np.where(support > 0, out["_wf1"] / support, 0.0)
+    return out.drop(columns="_wf1")
+
+
+def evaluate_model(model: DecisionModel, data: Dataset) -> Evaluation:
+    """Evaluate a fitted model's decisions on labelled ``data`` (same tags as the model)."""
+    model.check_tags(data)
+    return evaluate_decisions(data, model.predict(data))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A model's evaluation beside the baseline's, with per-level deltas."""
+
+    model: Evaluation
+    baseline: Evaluation
+
+    @property
+    def overall(self) -> pd.DataFrame:
+        rows = [
+            {"average": k, "model": self.model.overall[k], "baseline": self.baseline.overall[k]}
+            for k in AVERAGES
+        ]
+        frame = pd.DataFrame(rows)
+        frame["delta"] = frame["model"] - frame["baseline"]
+        return frame
+
+    def _side_by_side(self, attr: str, keys: list[str]) -> pd.DataFrame:
+        left = getattr(self.model, attr)
+        right = getattr(self.baseline, attr)
+        merged = left.merge(right, on=keys, suffixes=("", "_baseline"))
+        merged["delta_f1"] = merged["f1"] - merged["f1_baseline"]
+        return merged
+
+    @property
+    def per_tag(self) -> pd.DataFrame:
+        return self._side_by_side("per_tag", ["tag", "class", "category"])
+
+    @property
+    def per_class(self) -> pd.DataFrame:
+        return self._side_by_side("per_class", ["class"])
+
+    @property
+    def per_category(self) -> pd.DataFrame:
+        return self._side_by_side("per_category", ["class", "category"])
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "overall": self.overall.to_dict(orient="records"),
+            "per_class": self.per_class.to_dict(orient="records"),
+            "per_category": self.per_category.to_dict(orient="records"),
+            "per_tag": self.per_tag.to_dict(orient="records"),
+        }
