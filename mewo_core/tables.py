@@ -136,6 +136,10 @@ def _numeric_column(col: pa.ChunkedArray, name: str, label: str, expected: str) 
         raise DataError(
             f"the column is empty ({expected} is required)", file=label, column=name, row=2
         )
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        raise DataError("cells are not UTF-8 text", file=label, column=name)
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        raise DataError(f"cells of type {kind} are not numbers", file=label, column=name)
     values = col.to_pandas()
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & ~values.str.strip().str.lower().isin(["nan", "+nan", "-nan"])
