@@ -1,0 +1,175 @@
+"""The embedded demo catalogue: generated on first use into a cache folder, then loaded fast.
+
+The folder ``<cache>/demo-<tracks>-<seed>/`` holds the challenge-shaped CSV files written by
+:func:`mewo_core.synthetic.write_demo_data` and ``bundle.npz``, the same data as arrays (loads
+in well under a second). It is built in a hidden temporary folder and renamed into place, so an
+interrupted build leaves nothing half-written. Environment variables: ``MEWO_CACHE_DIR`` (cache
+root, default ``<repo>/.mewo_cache``), ``MEWO_DEMO_TRACKS`` (catalogue size, default 110,000;
+tests use a few thousand) and ``MEWO_DEMO_SEED`` (default 0).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .data import DataBundle, Dataset, load_folder
+from .errors import DataError, MewoError
+from .models.base import ProgressEvent
+from .taxonomy import Taxonomy
+
+DEFAULT_TRACKS = 110_000
+MIN_TRACKS = 100
+BUNDLE_FILE = "bundle.npz"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def cache_root() -> Path:
+    """The cache folder: ``$MEWO_CACHE_DIR`` or ``<repo>/.mewo_cache``."""
+    env = os.environ.get("MEWO_CACHE_DIR")
+    return Path(env).expanduser() if env else REPO_ROOT / ".mewo_cache"
+
+
+def demo_size() -> tuple[int, int]:
+    """(tracks, seed) of the demo catalogue, from ``MEWO_DEMO_TRACKS`` / ``MEWO_DEMO_SEED``."""
+    try:
+        tracks = int(os.environ.get("MEWO_DEMO_TRACKS", DEFAULT_TRACKS))
+        seed = int(os.environ.get("MEWO_DEMO_SEED", 0))
+    except ValueError as exc:
+        raise MewoError(f"MEWO_DEMO_TRACKS / MEWO_DEMO_SEED must be integers ({exc})") from None
+    if tracks < MIN_TRACKS:
+        raise MewoError(f"MEWO_DEMO_TRACKS must be at least {MIN_TRACKS}")
+    return tracks, seed
+
+
+def demo_folder(n_tracks: int, seed: int, root: str | Path | None = None) -> Path:
+    return Path(root or cache_root()) / f"demo-{n_tracks}-{seed}"
+
+
+def ensure_demo_data(
+    n_tracks: int | None = None,
+    seed: int | None = None,
+    *,
+    root: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """The demo catalogue's folder, generating it (CSV files + ``bundle.npz``) if missing."""
+    env_tracks, env_seed = demo_size()
+    n_tracks = env_tracks if n_tracks is None else n_tracks
+    seed = env_seed if seed is None else seed
+    folder = demo_folder(n_tracks, seed, root)
+    if (folder / BUNDLE_FILE).exists():
+        return folder
+    from .synthetic import write_demo_data
+
+    def step(i: int, message: str) -> None:
+        if progress is not None:
+            progress(ProgressEvent("demo data", i, 3, message))
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        step(0, f"generating a {n_tracks:,}-track demo catalogue (once; cached on disk)")
+        write_demo_data(tmp, n_tracks=n_tracks, seed=seed)
+        step(1, "checking the files")
+        bundle = load_folder(tmp)
+        step(2, "writing the fast-load copy")
+        save_bundle(bundle, tmp / BUNDLE_FILE)
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # built meanwhile by another process: keep theirs
+            if not (folder / BUNDLE_FILE).exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+        step(3, "ready")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_demo_bundle(folder: str | Path) -> DataBundle:
+    """The demo catalogue in ``folder``: from ``bundle.npz`` when present, else from the CSVs."""
+    folder = Path(folder)
+    cached = folder / BUNDLE_FILE
+    if cached.exists():
+        try:
+            return load_bundle(cached, folder=str(folder))
+        except (OSError, KeyError, ValueError):
+            pass  # damaged copy: fall back to the CSV files
+    return load_folder(folder)
+
+
+# --- array copies of a bundle ---------------------------------------------------------------
+
+
+def save_bundle(bundle: DataBundle, path: str | Path) -> None:
+    """Write a bundle's datasets as one ``.npz`` (no pickles) next to its CSV files."""
+    arrays: dict[str, np.ndarray] = {}
+    parts = {"train": bundle.train, "test": bundle.test}
+    for part, data in parts.items():
+        if data is None:
+            continue
+        arrays[f"{part}/X"] = data.X
+        arrays[f"{part}/ids"] = data.ids
+        if data.Y is not None:
+            arrays[f"{part}/Y"] = data.Y
+        if data.groups is not None:
+            arrays[f"{part}/groups"] = data.groups.to_numpy(dtype=np.int64)
+            arrays[f"{part}/group_names"] = np.array(list(data.groups.columns), dtype=str)
+        arrays[f"{part}/warnings"] = np.array(list(data.warnings), dtype=str)
+    data = bundle.train
+    arrays["feature_names"] = np.array(data.feature_names, dtype=str)
+    arrays["tag_names"] = np.array(data.tag_names, dtype=str)
+    arrays["tax_columns"] = np.array(data.taxonomy.columns, dtype=str)
+    arrays["tax_classes"] = np.array(data.taxonomy.classes, dtype=str)
+    arrays["tax_categories"] = np.array(data.taxonomy.categories, dtype=str)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(path)
+
+
+def load_bundle(path: str | Path, folder: str = "") -> DataBundle:
+    """Read a bundle written by :func:`save_bundle`."""
+    with np.load(path, allow_pickle=False) as npz:
+        a = {k: npz[k] for k in npz.files}
+    taxonomy = Taxonomy(
+        tuple(a["tax_columns"].tolist()),
+        tuple(a["tax_classes"].tolist()),
+        tuple(a["tax_categories"].tolist()),
+    )
+    features = tuple(a["feature_names"].tolist())
+    tags = tuple(a["tag_names"].tolist())
+
+    def part(name: str) -> Dataset | None:
+        if f"{name}/X" not in a:
+            return None
+        groups = None
+        if f"{name}/groups" in a:
+            groups = pd.DataFrame(a[f"{name}/groups"], columns=a[f"{name}/group_names"].tolist())
+        return Dataset(
+            X=a[f"{name}/X"],
+            Y=a.get(f"{name}/Y"),
+            ids=a[f"{name}/ids"],
+            feature_names=features,
+            tag_names=tags,
+            taxonomy=taxonomy,
+            groups=groups,
+            name=name,
+            warnings=tuple(a[f"{name}/warnings"].tolist()),
+        )
+
+    train = part("train")
+    if train is None:
+        raise DataError("no train data in the array copy", file=str(path))
+    return DataBundle(train=train, test=part("test"), folder=folder)

@@ -1,0 +1,335 @@
+"""Plotly figure builders for the dashboard: pure functions of arrays and frames, no UI.
+
+Every builder aggregates or subsamples so a figure carries at most about
+:data:`MAX_POINTS` points to the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+MAX_POINTS = 10_000
+CLASS_COLORS = {
+    "genres": "#4C78A8",
+    "instruments": "#F58518",
+    "moods": "#54A24B",
+    "other": "#9D755D",
+}
+SERIES_COLORS = ("#4C78A8", "#B8B8B8", "#E45756", "#72B7B2")
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white"
+    )
+    return fig
+
+
+def evenly(n: int, limit: int) -> np.ndarray:
+    """At most ``limit`` evenly spaced indices into ``range(n)`` (all of them if ``n <= limit``)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def tags_per_track(counts: np.ndarray) -> go.Figure:
+    """Histogram of the number of tags per track."""
+    values, freq = np.unique(np.asarray(counts, dtype=np.int64), return_counts=True)
+    fig = go.Figure(go.Bar(x=values, y=freq, marker_color=SERIES_COLORS[0]))
+    fig.update_xaxes(title="tags on the track")
+    fig.update_yaxes(title="tracks")
+    return _layout(fig, "Tags per track")
+
+
+def tag_frequencies(frame: pd.DataFrame) -> go.Figure:
+    """Bars of each tag's share of positive tracks (``tag``, ``class``, ``category``,
+    ``frequency``), coloured by class, in the frame's order."""
+    fig = go.Figure()
+    for cls, part in frame.groupby("class", sort=False):
+        fig.add_bar(
+            x=part["tag"],
+            y=part["frequency"],
+            name=str(cls),
+            marker_color=CLASS_COLORS.get(str(cls), "#888"),
+            customdata=part[["category"]],
+            hovertemplate="%{x}<br>%{customdata[0]}<br>%{y:.2%} of tracks<extra></extra>",
+        )
+    fig.update_xaxes(showticklabels=False, title="tags (by class and category; hover for names)")
+    fig.update_yaxes(title="share of tracks", tickformat=".0%")
+    return _layout(fig, "Tag frequencies")
+
+
+def score_histograms(
+    scores: np.ndarray, labels: np.ndarray | None, tag_names: Sequence[str], bins: int = 40
+) -> go.Figure:
+    """Per tag, the distribution of its raw scores, split by label when labels are given.
+
+    Counts are binned here (``bins`` per tag), so the figure is small whatever the track count.
+    """
+    k = len(tag_names)
+    fig = make_subplots(rows=k, cols=1, subplot_titles=list(tag_names), vertical_spacing=0.08)
+    for i in range(k):
+        s = np.asarray(scores[:, i], dtype=np.float64)
+        ok = np.isfinite(s)
+        if not ok.any():
+            continue
+        edges = np.histogram_bin_edges(s[ok], bins=bins)
+        centres = (edges[:-1] + edges[1:]) / 2
+        groups = [("all tracks", ok)]
+        if labels is not None:
+            y = np.asarray(labels[:, i]).astype(bool)
+            groups = [("negatives", ok & ~y), ("positives", ok & y)]
+        for j, (name, mask) in enumerate(groups):
+            counts, _ = np.histogram(s[mask], bins=edges)
+            share = counts / max(1, int(mask.sum()))
+            fig.add_bar(
+                x=centres,
+                y=share,
+                name=name,
+                legendgroup=name,
+                showlegend=i == 0,
+                marker_color=SERIES_COLORS[2 * j % len(SERIES_COLORS)],
+                opacity=0.7,
+                hovertemplate=f"{name}: %{{y:.1%}} of them near %{{x:.3f}}<extra></extra>",
+                row=i + 1,
+                col=1,
+            )
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, "Raw scores (not normalised): share of tracks per bin", 220 * k + 80)
+
+
+# --- correlations -------------------------------------------------------------------------------
+
+
+def heatmap(
+    values: np.ndarray,
+    row_names: Sequence[str],
+    col_names: Sequence[str],
+    row_groups: Sequence[str],
+    col_groups: Sequence[str],
+    title: str,
+    *,
+    zmid: float | None = 0.0,
+    colorscale: str = "RdBu_r",
+    zmin: float | None = None,
+    zmax: float | None = None,
+) -> go.Figure:
+    """A labelled heatmap; hover shows both names and their groups (categories).
+
+    Larger than :data:`MAX_POINTS` cells, rows and columns are evenly subsampled.
+    """
+    values = np.asarray(values)
+    side = int(np.sqrt(MAX_POINTS))
+    r = evenly(values.shape[0], side if values.size > MAX_POINTS else values.shape[0])
+    c = evenly(values.shape[1], side if values.size > MAX_POINTS else values.shape[1])
+    v = values[np.ix_(r, c)]
+    rows = [row_names[i] for i in r]
+    cols = [col_names[j] for j in c]
+    hover = np.array(
+        [[f"{row_groups[i]} / {col_groups[j]}" for j in c] for i in r], dtype=object
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.where(np.isfinite(v), v, None),
+            x=cols,
+            y=rows,
+            customdata=hover,
+            colorscale=colorscale,
+            zmid=zmid,
+            zmin=zmin,
+            zmax=zmax,
+            hovertemplate="%{y} × %{x}<br>%{customdata}<br>%{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", showticklabels=len(rows) <= 40)
+    fig.update_xaxes(showticklabels=len(cols) <= 40)
+    return _layout(fig, title, 640)
+
+
+def category_heatmap(frame: pd.DataFrame, title: str, zmid: float | None = 0.0) -> go.Figure:
+    """A category x category overview (the output of ``Matrix.by_category``)."""
+    names = [str(c) for c in frame.index]
+    return heatmap(frame.to_numpy(), names, names, names, names, title, zmid=zmid)
+
+
+# --- comparison ---------------------------------------------------------------------------------
+
+
+def grouped_bars(
+    frame: pd.DataFrame,
+    label: str,
+    series: Mapping[str, str],
+    title: str,
+    y_title: str = "F1",
+) -> go.Figure:
+    """Side-by-side bars: one bar per row of ``frame`` for each ``series`` (name -> column)."""
+    fig = go.Figure()
+    for i, (name, column) in enumerate(series.items()):
+        fig.add_bar(
+            x=frame[label].astype(str),
+            y=frame[column],
+            name=name,
+            marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+            hovertemplate=f"%{{x}}<br>{name}: %{{y:.4f}}<extra></extra>",
+        )
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12))
+    fig.update_yaxes(title=y_title)
+    return _layout(fig, title)
+
+
+def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.Figure:
+    """Horizontal bars of per-tag differences (``tag`` and ``value`` columns), green > 0."""
+    frame = frame.sort_values(value)
+    colors = np.where(frame[value] >= 0, "#54A24B", "#E45756")
+    fig = go.Figure(
+        go.Bar(
+            x=frame[value],
+            y=frame["tag"],
+            orientation="h",
+            marker_color=colors,
+            hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="F1 difference (model - baseline)")
+    return _layout(fig, title, max(300, 22 * len(frame) + 80))
+
+
+# --- thresholds ---------------------------------------------------------------------------------
+
+
+def pr_curve(curve: pd.DataFrame, current: tuple[float, float] | None, tag: str) -> go.Figure:
+    """Precision against recall (columns of ``curve``), the current (recall, precision) marked."""
+    idx = evenly(len(curve), MAX_POINTS // 2)
+    part = curve.iloc[idx]
+    fig = go.Figure(
+        go.Scatter(
+            x=part["recall"],
+            y=part["precision"],
+            mode="lines",
+            name="curve",
+            customdata=part[["threshold"]],
+            hovertemplate="recall %{x:.3f}, precision %{y:.3f}<br>"
+            "threshold %{customdata[0]:.4f}<extra></extra>",
+        )
+    )
+    if current is not None:
+        fig.add_scatter(
+            x=[current[0]],
+            y=[current[1]],
+            mode="markers",
+            name="current threshold",
+            marker=dict(size=13, color="#E45756", symbol="x"),
+        )
+    fig.update_xaxes(title="recall", range=[0, 1.02])
+    fig.update_yaxes(title="precision", range=[0, 1.02])
+    return _layout(fig, f"Precision-recall: {tag}")
+
+
+def f1_threshold_curve(
+    curve: pd.DataFrame, current: float | None, tuned: float | None, tag: str
+) -> go.Figure:
+    """F1, precision and recall against the threshold; current and tuned thresholds marked."""
+    idx = evenly(len(curve), MAX_POINTS // 3)
+    part = curve.iloc[idx]
+    fig = go.Figure()
+    for i, col in enumerate(("f1", "precision", "recall")):
+        fig.add_scatter(
+            x=part["threshold"],
+            y=part[col],
+            mode="lines",
+            name=col,
+            line=dict(width=3 if col == "f1" else 1.5, color=SERIES_COLORS[[0, 3, 1][i]]),
+        )
+    for value, name, color in ((tuned, "tuned", "#888"), (current, "current", "#E45756")):
+        if value is not None and np.isfinite(value):
+            fig.add_vline(
+                x=value, line_dash="dash", line_color=color, annotation_text=name
+            )
+    fig.update_xaxes(title="threshold (decision: score >= threshold)")
+    fig.update_yaxes(title="value", range=[0, 1.02])
+    return _layout(fig, f"F1 against the threshold: {tag}")
+
+
+def threshold_shift(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Per tag, one threshold against another (``tag``, ``benchmark``, ``robust``,
+    ``positives``): points above the diagonal mean the robust threshold is higher."""
+    idx = evenly(len(frame), MAX_POINTS)
+    part = frame.iloc[idx]
+    fig = go.Figure(
+        go.Scatter(
+            x=part["benchmark"],
+            y=part["robust"],
+            mode="markers",
+            marker=dict(
+                size=7,
+                color=np.log10(part["positives"].to_numpy(dtype=np.float64) + 1),
+                colorscale="Viridis",
+                colorbar=dict(title="log10(1 + positives)"),
+            ),
+            text=part["tag"],
+            customdata=part[["positives"]],
+            hovertemplate="%{text}<br>benchmark %{x:.4f} → robust %{y:.4f}"
+            "<br>%{customdata[0]} positives<extra></extra>",
+        )
+    )
+    finite = part[["benchmark", "robust"]].to_numpy(dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="equal", line_dash="dot")
+    fig.update_xaxes(title="benchmark threshold (per-tag F1 on train)")
+    fig.update_yaxes(title="robust threshold")
+    return _layout(fig, title, 460)
+
+
+# --- track inspector ----------------------------------------------------------------------------
+
+
+def track_profile(frame: pd.DataFrame, title: str) -> go.Figure:
+    """One track's tags grouped by class: score (``score``) against threshold (``threshold``),
+    ground truth (``truth``) as filled markers; columns ``tag``, ``class``, ``category``."""
+    classes = list(dict.fromkeys(frame["class"]))
+    fig = make_subplots(rows=len(classes), cols=1, subplot_titles=classes, vertical_spacing=0.12)
+    for i, cls in enumerate(classes):
+        part = frame[frame["class"] == cls]
+        truth = part["truth"].to_numpy().astype(bool)
+        markers = ((True, "labelled", "circle"), (False, "not labelled", "circle-open"))
+        for flag, name, symbol in markers:
+            sub = part[truth == flag]
+            fig.add_scatter(
+                x=sub["tag"],
+                y=sub["score"],
+                mode="markers",
+                name=name,
+                legendgroup=name,
+                showlegend=i == 0,
+                marker=dict(symbol=symbol, size=9, color=CLASS_COLORS.get(cls, "#888")),
+                customdata=sub[["category", "threshold"]],
+                hovertemplate="%{x} (%{customdata[0]})<br>score %{y:.4f}, "
+                "threshold %{customdata[1]:.4f}<extra></extra>",
+                row=i + 1,
+                col=1,
+            )
+        fig.add_scatter(
+            x=part["tag"],
+            y=part["threshold"],
+            mode="markers",
+            name="threshold",
+            legendgroup="threshold",
+            showlegend=i == 0,
+            marker=dict(symbol="line-ew-open", size=12, color="#E45756"),
+            hoverinfo="skip",
+            row=i + 1,
+            col=1,
+        )
+    fig.update_xaxes(showticklabels=False)
+    return _layout(fig, title, 260 * len(classes) + 80)

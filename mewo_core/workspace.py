@@ -1,0 +1,179 @@
+"""What the dashboard works on: data sources, splits, the baseline, and saving threshold sets.
+
+UI-free helpers shared by the app's pages (and usable from scripts): where artifacts and data
+may live, loading uploaded files, the validation / test splits a model is shown on (the same
+splits as :mod:`mewo_core.training` and the CLI's ``evaluate``), and saving a model with new
+thresholds as a new artifact (never overwriting one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .artifacts import ARRAYS, check_name, save_model
+from .data import DataBundle, Dataset, load_xy, split_dataset
+from .errors import ArtifactError, DataError
+from .models import DecisionModel, create_model
+from .training import HOLDOUT_FRACTION, VALIDATION_FRACTION
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+UPLOAD_ROLES = ("x", "y", "taxonomy", "groups")
+SPLITS = ("validation", "test")
+
+
+def artifacts_root() -> Path:
+    """Where models are listed and saved: ``$MEWO_ARTIFACTS_DIR`` or ``<repo>/artifacts``."""
+    env = os.environ.get("MEWO_ARTIFACTS_DIR")
+    return Path(env).expanduser() if env else REPO_ROOT / "artifacts"
+
+
+def data_roots() -> list[Path]:
+    """Folders the app may read data from: ``$MEWO_DATA_ROOTS`` (os.pathsep-separated), or
+    the working directory, the repository's parent folder and the home folder."""
+    env = os.environ.get("MEWO_DATA_ROOTS")
+    if env:
+        roots = [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+    else:
+        roots = [Path.cwd(), REPO_ROOT.parent, Path.home()]
+    return [r.resolve() for r in roots]
+
+
+def check_data_folder(path: str | Path) -> Path:
+    """The resolved folder, refused when missing or outside :func:`data_roots`."""
+    text = str(path).strip()
+    if not text:
+        raise DataError("enter a folder path")
+    folder = Path(text).expanduser().resolve()
+    roots = data_roots()
+    if not any(folder == r or folder.is_relative_to(r) for r in roots):
+        raise DataError(
+            "this folder is outside the folders the app may read "
+            f"({', '.join(str(r) for r in roots)}; set MEWO_DATA_ROOTS to change them)",
+            file=str(folder),
+        )
+    if not folder.is_dir():
+        raise DataError("data folder not found", file=str(folder))
+    return folder
+
+
+def upload_key(files: Mapping[str, tuple[str, bytes]]) -> str:
+    """A short content hash of uploaded files (role -> (file name, bytes))."""
+    h = hashlib.sha256()
+    for role in UPLOAD_ROLES:
+        if role in files:
+            name, content = files[role]
+            h.update(f"{role}\x1f{name}\x1f{len(content)}\x1e".encode())
+            h.update(content)
+    return h.hexdigest()[:16]
+
+
+def bundle_from_uploads(files: Mapping[str, tuple[str, bytes]]) -> DataBundle:
+    """A bundle from uploaded files read in memory: role (x, y, taxonomy, groups) -> (name,
+    bytes); x and y are required. The test split is then a grouped holdout of these tracks."""
+    unknown = sorted(set(files) - set(UPLOAD_ROLES))
+    if unknown:
+        raise DataError(f"unknown upload role(s): {', '.join(unknown)}")
+    for role in ("x", "y"):
+        if role not in files:
+            raise DataError(f"upload the {role} file (ChallengeID then one column per tag)")
+    data = load_xy(
+        files["x"][1],
+        files["y"][1],
+        taxonomy=files["taxonomy"][1] if "taxonomy" in files else None,
+        groups=files["groups"][1] if "groups" in files else None,
+        names={role: name for role, (name, _) in files.items()},
+        dataset_name="train",
+    )
+    if data.n_tracks < 10:
+        raise DataError(f"only {data.n_tracks} tracks: at least 10 are needed", file="upload")
+    return DataBundle(train=data, test=None, folder="")
+
+
+def evaluation_splits(bundle: DataBundle, seed: int = 0) -> dict[str, Dataset]:
+    """The validation and test splits, as in training: validation is a grouped split of the
+    train part (the part a model tunes on), test is the folder's test files or a grouped
+    holdout; both as :func:`mewo_core.training.split_for_training` makes them."""
+    train, test = bundle.holdout(HOLDOUT_FRACTION, seed)
+    _, validation = split_dataset(train, VALIDATION_FRACTION, seed)
+    return {"validation": validation, "test": test}
+
+
+def fit_baseline(bundle: DataBundle, seed: int = 0) -> DecisionModel:
+    """The challenge benchmark (per-tag F1-optimal thresholds) fitted on the whole train part,
+    as the CLI's ``evaluate`` does."""
+    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
+    return create_model("baseline").fit(train)
+
+
+def manifest_seed(manifest: Mapping[str, Any] | None) -> int:
+    """The split seed a model was trained with (0 when unknown)."""
+    try:
+        return int((manifest or {}).get("seed", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def model_id(name: str, manifest: Mapping[str, Any]) -> str:
+    """An identity for caching: the artifact's name and its weights' hash."""
+    digest = str(manifest.get("files", {}).get(ARRAYS, ""))[:16]
+    return f"{name}@{digest}"
+
+
+def next_free_name(root: str | Path, base: str) -> str:
+    """``base-v2``, ``base-v3``… : the first artifact name not taken under ``root``."""
+    root = Path(root)
+    stem = base
+    for suffix in ("-v",):
+        head, sep, tail = base.rpartition(suffix)
+        if sep and tail.isdigit():
+            stem = head
+    k = 2
+    while (root / f"{stem}-v{k}").exists():
+        k += 1
+    return check_name(f"{stem}-v{k}")
+
+
+def save_threshold_set(
+    model: DecisionModel,
+    thresholds: np.ndarray,
+    root: str | Path,
+    name: str,
+    *,
+    parent: str,
+    parent_manifest: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    data_fingerprint: str | None = None,
+    data_folder: str = "",
+    seed: int = 0,
+) -> Path:
+    """Save ``model`` with ``thresholds`` as a new artifact ``root/name`` (never overwriting).
+
+    ``metrics`` should be those of the new thresholds (the parent's no longer apply).
+    """
+    check_name(name)
+    path = Path(root) / name
+    if path.exists():
+        raise ArtifactError(f"artifact {name} already exists; choose another name")
+    parent_manifest = parent_manifest or {}
+    return save_model(
+        model.with_thresholds(thresholds),
+        path,
+        metrics=dict(metrics or {}),
+        data_fingerprint=data_fingerprint or parent_manifest.get("data_fingerprint"),
+        extra={
+            "data_folder": data_folder or parent_manifest.get("data_folder", ""),
+            "seed": seed,
+            "thresholds_from": parent,
+        },
+    )
+
+
+def decisions_csv(data: Dataset, decisions: np.ndarray) -> bytes:
+    """Decisions in the challenge's y shape (ChallengeID then one 0/1 column per tag), as CSV."""
+    return data.labels_frame(decisions).to_csv(index=False).encode()
