@@ -1,0 +1,174 @@
+"""Thresholds: move thresholds with sliders and see the metrics change live; save or download.
+
+CLI equivalents: ``python -m mewo_core evaluate --model artifacts/NAME`` on a saved threshold set,
+``python -m mewo_core predict --model artifacts/NAME --x x_test.csv --out decisions.csv``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from mewo_core import plots, workspace
+from mewo_core.errors import MewoError
+from mewo_core.evaluation import evaluate_decisions
+from mewo_core.threshold_explorer import Adjustments, ExplorerResult, compose_thresholds
+from pages import _shared
+
+AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
+            ("samples", "Samples F1"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _tuned_result(data_key: str, model_id: str, split: str, seed: int, which: str,
+                  _explorer: Any, _thresholds: np.ndarray) -> ExplorerResult:
+    return _explorer.evaluate(_thresholds)
+
+
+st.title("Thresholds")
+ctx = _shared.context()
+data = ctx.data
+
+options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
+target = st.radio("Thresholds of", options, horizontal=True, key="thr_target")
+which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
+model = ctx.baseline if which == "baseline" else ctx.model
+explorer = ctx.explorer(which)
+tuned = np.asarray(model.thresholds_, dtype=np.float64)
+prefix = ctx.key("thr", which)
+overrides: dict[str, float] = st.session_state.setdefault(prefix + ":tags", {})
+
+# --- slider ranges from the scores' scale -----------------------------------------------------
+ranges = np.array([explorer.score_range(i) for i in range(explorer.n_tags)])
+span = float(np.median(ranges[:, 1] - ranges[:, 0])) or 1.0
+offset_max = round(0.5 * span, 4)
+offset_step = max(round(span / 400, 5), 1e-5)
+
+
+def _reset() -> None:
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def _remember_tag(tag: str, key: str) -> None:
+    st.session_state.setdefault(prefix + ":tags", {})[tag] = float(st.session_state[key])
+
+
+classes = list(dict.fromkeys(data.tag_classes))
+categories = list(dict.fromkeys(data.tag_categories))
+
+controls, view = st.columns([1, 2], gap="large")
+with controls:
+    st.button("Reset to tuned", on_click=_reset, help="Drop every offset and per-tag change")
+    glob = st.slider(
+        "Global offset", -offset_max, offset_max, 0.0, offset_step, key=prefix + ":global",
+        format="%.4f", help="Added to every tuned threshold",
+    )
+    with st.expander("Offsets per class"):
+        class_off = {
+            c: st.slider(f"Class {c}", -offset_max, offset_max, 0.0, offset_step,
+                         key=f"{prefix}:class:{c}", format="%.4f")
+            for c in classes
+        }
+    with st.expander("Offsets per category"):
+        cat_off = {
+            c: st.slider(f"Category {c}", -offset_max, offset_max, 0.0, offset_step,
+                         key=f"{prefix}:cat:{c}", format="%.4f")
+            for c in categories
+        }
+    adjust = Adjustments(glob, class_off, cat_off, dict(overrides))
+    before_tag = compose_thresholds(
+        tuned, data.tag_names, data.tag_classes, data.tag_categories,
+        Adjustments(glob, class_off, cat_off, {}),
+    )
+    tag = st.selectbox("Tag (type to search)", list(data.tag_names), key=prefix + ":chosen")
+    t = data.tag_names.index(tag)
+    lo, hi = float(ranges[t][0]), float(max(ranges[t][1], ranges[t][0] + 1e-6))
+    tag_key = f"{prefix}:tag:{tag}"
+    if np.isfinite(tuned[t]):
+        current = overrides.get(tag, float(np.clip(before_tag[t], lo, hi)))
+        step = max((hi - lo) / 500, 1e-6)
+        if tag not in overrides or tag_key not in st.session_state:
+            st.session_state[tag_key] = float(np.clip(current, lo, hi))
+        st.slider(
+            "Threshold of the chosen tag", float(lo), float(hi), step=float(step),
+            key=tag_key, format="%.4f", on_change=_remember_tag, args=(tag, tag_key),
+            help="Sets this tag's threshold exactly (offsets no longer apply to it)",
+        )
+    else:
+        st.info(f"{tag} is never predicted (no score column or no positive in train).")
+    if overrides:
+        st.caption(f"{len(overrides)} tag(s) set individually: " + ", ".join(sorted(overrides)[:8]))
+
+thresholds = compose_thresholds(tuned, data.tag_names, data.tag_classes, data.tag_categories,
+                                adjust)
+result = explorer.evaluate(thresholds)
+tuned_result = _tuned_result(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, which, explorer,
+                             tuned)
+
+with view:
+    st.caption(f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
+               "deltas against the tuned thresholds.")
+    cols = st.columns(4)
+    for col, (key, label) in zip(cols, AVERAGES, strict=True):
+        col.metric(label, f"{result.overall[key]:.4f}",
+                   delta=f"{result.overall[key] - tuned_result.overall[key]:+.4f}")
+    per_cat = result.per_category.merge(
+        tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
+        suffixes=("", "_tuned"),
+    )
+    st.plotly_chart(plots.grouped_bars(per_cat, "category", {"current": "f1",
+                                                             "tuned": "f1_tuned"},
+                                       "F1 per category (micro within the category)"))
+    row = result.per_tag.iloc[t]
+    curve = explorer.curve(t)
+    left, right = st.columns(2)
+    current_point = (float(row["recall"]), float(row["precision"])) if row["predicted"] else None
+    left.plotly_chart(plots.pr_curve(curve, current_point, tag))
+    right.plotly_chart(plots.f1_threshold_curve(curve, float(thresholds[t]), float(tuned[t]), tag))
+    st.caption(
+        f"{tag}: threshold {thresholds[t]:.4f} (tuned {tuned[t]:.4f}), {int(row['support'])} "
+        f"positives, {int(row['predicted'])} predicted, precision {row['precision']:.3f}, "
+        f"recall {row['recall']:.3f}, F1 {row['f1']:.3f}"
+    )
+
+st.subheader("Save or download")
+root = workspace.artifacts_root()
+base = ctx.model_label if which == "model" else "baseline-thresholds"
+save_col, download_col = st.columns(2)
+with save_col:
+    name = st.text_input("New artifact name", value=workspace.next_free_name(root, base),
+                         key=prefix + ":name")
+    if st.button("Save threshold set as a new artifact", key=prefix + ":save"):
+        try:
+            test = ctx.split_data("test")
+            scores = ctx.model_scores("test") if which == "model" else ctx.baseline_scores("test")
+            metrics = {"test": evaluate_decisions(test, scores >= thresholds).overall,
+                       "split": {"test": test.n_tracks}}
+            path = workspace.save_threshold_set(
+                model, thresholds, root, name.strip(), parent=base, parent_manifest=ctx.manifest,
+                metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,
+                data_folder=ctx.bundle.folder, seed=ctx.seed,
+            )
+            st.success(f"Saved {path} (test weighted F1 {metrics['test']['weighted']:.4f}); "
+                       "choose it in the sidebar's Model list.")
+        except MewoError as exc:
+            _shared.show_error(exc)
+with download_col:
+
+    def _decisions_csv() -> bytes:
+        test = ctx.split_data("test")
+        scores = ctx.model_scores("test") if which == "model" else ctx.baseline_scores("test")
+        return workspace.decisions_csv(test, scores >= thresholds)
+
+    st.download_button(
+        "Download test decisions (CSV)", data=_decisions_csv, file_name="y_test_decisions.csv",
+        mime="text/csv", on_click="ignore",
+        help="ChallengeID then one 0/1 column per tag, at the current thresholds",
+    )
+
+with st.expander("Per-tag table at the current thresholds"):
+    shown = result.per_tag.assign(tuned=tuned, f1_tuned=tuned_result.per_tag["f1"])
+    st.dataframe(shown, hide_index=True, height=360)
