@@ -1,0 +1,98 @@
+"""``robust-thresholds``: the tagger's own scores with robustly fitted per-tag thresholds.
+
+Like the benchmark, scores are the tagger's tag scores and only thresholds are learned, but
+they come from :func:`mewo_core.robust_selection.fit_robust` (bootstrap, shrinkage, global or
+per-category thresholds, chosen by grouped cross-validation for the target ``metric``).
+The model tunes on the whole train split (``uses_validation = False``) and does its own
+grouped cross-validation there, by the coarsest group column of ``groups.csv`` (artist over
+album), or by track when there is none.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+
+from ..data import Dataset, group_labels
+from ..robust_selection import N_FOLDS, N_RESAMPLES, fit_robust
+from ..robust_thresholds import ESTIMATORS, METRICS
+from .base import ProgressCallback, ProgressEvent
+from .baselines import _ThresholdModel
+
+
+class RobustThresholds(_ThresholdModel):
+    """Per-tag thresholds fitted for ``metric`` by ``method`` (see :mod:`..robust_thresholds`).
+
+    Learned: ``thresholds_`` and ``chosen_`` (the estimator ``auto`` picked, or ``method``).
+    """
+
+    model_type = "robust-thresholds"
+
+    def __init__(
+        self,
+        metric: str = "weighted",
+        method: str = "auto",
+        seed: int = 0,
+        n_folds: int = N_FOLDS,
+        n_resamples: int = N_RESAMPLES,
+    ) -> None:
+        self.metric = metric
+        self.method = method
+        self.seed = seed
+        self.n_folds = n_folds
+        self.n_resamples = n_resamples
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "method": self.method,
+            "seed": int(self.seed),
+            "n_folds": int(self.n_folds),
+            "n_resamples": int(self.n_resamples),
+        }
+
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Self:
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {self.metric!r}")
+        if self.method not in ESTIMATORS:
+            raise ValueError(f"method must be one of {', '.join(ESTIMATORS)}, got {self.method!r}")
+        self._remember_columns(train)
+        if progress:
+            progress(ProgressEvent("thresholds", 0, 1, f"{self.method} for {self.metric} F1"))
+        has_score = self.tag_score_index_ >= 0
+        scores = train.tag_scores()[:, has_score]
+        labels = train.require_labels()[:, has_score]
+        categories = [c for c, ok in zip(train.tag_categories, has_score, strict=True) if ok]
+        result = fit_robust(
+            scores,
+            labels,
+            group_labels(train),
+            self.metric,
+            self.method,
+            self.seed,
+            categories,
+            n_folds=self.n_folds,
+            n_resamples=self.n_resamples,
+        )
+        self.thresholds_ = np.full(train.n_tags, np.inf)
+        self.thresholds_[has_score] = result.thresholds
+        self.chosen_ = result.chosen
+        if progress:
+            progress(ProgressEvent("thresholds", 1, 1, f"chose {result.chosen}"))
+        return self
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+        arrays, _ = super().state()
+        return {**arrays, "chosen": np.array(self.chosen_)}, None
+
+    @classmethod
+    def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
+        model = super().from_state(config, arrays, torch_state, columns)
+        model.chosen_ = str(arrays["chosen"]) if "chosen" in arrays else ""
+        return model

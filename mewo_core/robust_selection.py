@@ -1,0 +1,260 @@
+"""Fit the robust threshold estimators and choose among them by grouped cross-validation.
+
+:func:`fit_thresholds` is the stable entry point (used by the ``robust-thresholds`` model and by
+other models for their own final thresholds); :func:`fit_robust` also returns what was chosen
+and the cross-validated scores. The estimators are described in :mod:`.robust_thresholds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .robust_thresholds import (
+    ESTIMATORS,
+    METRICS,
+    DecisionCounts,
+    ScoreSpace,
+    aggregate_resamples,
+    check_metric,
+    eb_tau2,
+    resample_thresholds,
+    shared_thresholds,
+    shrink,
+)
+from .thresholds import f1_optimal_thresholds
+
+#: Multiples of the empirical-Bayes strength tried by cross-validation (bigger = stronger pull).
+STRENGTH_MULTIPLIERS = (9.0, 3.0, 1.0, 1 / 3, 1 / 9)
+N_RESAMPLES = 16
+N_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Thresholds of one estimator and its effective number of free thresholds."""
+
+    thresholds: np.ndarray
+    complexity: float
+
+
+@dataclass
+class Context:
+    """What every estimator needs, computed once on one training set."""
+
+    space: ScoreSpace
+    n_pos: np.ndarray
+    benchmark: np.ndarray
+    bootstrap: np.ndarray
+    var: np.ndarray
+    priors: dict[str, np.ndarray]  # "global" and, with >1 category, "category"
+    tau2: dict[str, float]
+
+    @classmethod
+    def build(
+        cls,
+        scores: np.ndarray,
+        labels: np.ndarray,
+        groups: np.ndarray | None,
+        metric: str,
+        categories: Sequence[str] | None,
+        n_resamples: int,
+        seed: int,
+        aggregate: str = "mean",
+    ) -> Context:
+        space = ScoreSpace.for_scores(scores)
+        bench = f1_optimal_thresholds(scores, labels)
+        stats = resample_thresholds(
+            scores, labels, groups, n_resamples=n_resamples, space=space, seed=seed
+        )
+        boot = aggregate_resamples(stats, bench, space, aggregate)
+        priors = {"global": shared_thresholds(scores, labels, metric, None, seed)}
+        if categories is not None and len(set(categories)) > 1:
+            priors["category"] = shared_thresholds(scores, labels, metric, categories, seed)
+        center = space.forward(boot)
+        tau2 = {k: eb_tau2(center, space.forward(p), stats.var) for k, p in priors.items()}
+        return cls(space, labels.sum(axis=0), bench, boot, stats.var, priors, tau2)
+
+    def shrunk(self, prior: str, multiplier: float = 1.0, center: str = "bootstrap") -> Candidate:
+        """Shrinkage toward ``prior`` with ``multiplier`` times the empirical-Bayes strength."""
+        centre = self.bootstrap if center == "bootstrap" else self.benchmark
+        strength = multiplier / self.tau2[prior]
+        t = shrink(centre, self.priors[prior], self.var, strength, self.space)
+        v = np.where(np.isfinite(self.var), self.var, 0.0)
+        w = np.where(np.isfinite(t), 1.0 / (1.0 + strength * v), 0.0)
+        n_prior = len(set(self.priors[prior][np.isfinite(self.priors[prior])].tolist()))
+        return Candidate(t, n_prior + float(w.sum()))
+
+    def candidates(self, methods: Sequence[str]) -> dict[str, Candidate]:
+        """Named candidates for the estimators in ``methods`` (shrinkage at several strengths)."""
+        n_tags = float(np.isfinite(self.benchmark).sum())
+        out: dict[str, Candidate] = {}
+        for prior, t in self.priors.items():
+            if prior in methods:
+                out[prior] = Candidate(t, float(len(set(t[np.isfinite(t)].tolist()))))
+        if "shrinkage" in methods:
+            for prior in self.priors:
+                for mult in STRENGTH_MULTIPLIERS:
+                    out[f"shrinkage-{prior}-x{mult:.3g}"] = self.shrunk(prior, mult)
+        if "bootstrap" in methods:
+            out["bootstrap"] = Candidate(self.bootstrap, n_tags)
+        if "benchmark" in methods:
+            out["benchmark"] = Candidate(self.benchmark, n_tags + 0.5)
+        return out
+
+    def candidate(self, name: str) -> np.ndarray:
+        """Thresholds of the candidate called ``name`` (as in :meth:`candidates`)."""
+        if name.startswith("shrinkage-"):
+            _, prior, mult = name.split("-")
+            return self.shrunk(prior, float(mult[1:])).thresholds
+        return self.candidates([name])[name].thresholds
+
+
+def _default_method(categories: Sequence[str] | None) -> str:
+    return "category" if categories is not None and len(set(categories)) > 1 else "global"
+
+
+@dataclass
+class CVResult:
+    """Pooled held-out F1 per candidate and metric, per-fold target scores, complexities."""
+
+    metric: str
+    scores: dict[str, dict[str, float]]
+    per_fold: dict[str, np.ndarray]
+    complexity: dict[str, float]
+
+    def se(self, name: str, against: str) -> float:
+        """Standard error of the per-fold difference between two candidates."""
+        diff = self.per_fold[against] - self.per_fold[name]
+        return float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+
+    def choose(self) -> str:
+        """The candidate to use: see :func:`fit_robust`."""
+        m = self.metric
+        target = {n: s[m] for n, s in self.scores.items()}
+        best = max(target, key=lambda n: target[n])
+        near = [n for n in target if target[best] - target[n] <= self.se(n, best)]
+        if m in ("weighted", "macro"):
+            floor = target.get("benchmark", -np.inf)
+            near = [n for n in near if target[n] >= floor] or [best]
+            return max(near, key=lambda n: (self.scores[n]["micro"], target[n]))
+        return min(near, key=lambda n: (self.complexity[n], -target[n]))
+
+
+@dataclass
+class RobustFit:
+    """Chosen thresholds, the chosen candidate, and the cross-validated scores (if any)."""
+
+    thresholds: np.ndarray
+    chosen: str
+    metric: str
+    cv: CVResult | None = None
+
+
+def cross_validate(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray | None,
+    metric: str,
+    methods: Sequence[str],
+    categories: Sequence[str] | None = None,
+    n_folds: int = N_FOLDS,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+) -> CVResult:
+    """Held-out F1 of every candidate of ``methods``, each fitted on the other folds.
+
+    Folds are whole groups (each track its own group when ``groups`` is None).
+    """
+    groups = np.arange(scores.shape[0]) if groups is None else np.asarray(groups)
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    n_folds = max(2, min(n_folds, uniq.size))
+    fold_of_group = np.random.default_rng(seed).permutation(uniq.size) % n_folds
+    fold = fold_of_group[inverse.reshape(-1)]
+    pooled: dict[str, DecisionCounts] = {}
+    per_fold: dict[str, list[float]] = {}
+    complexity: dict[str, list[float]] = {}
+    for k in range(n_folds):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        ctx = Context.build(
+            scores[tr], labels[tr], groups[tr], metric, categories, n_resamples, seed + 1 + k
+        )
+        s_te, y_te = scores[te], labels[te]
+        for name, cand in ctx.candidates(methods).items():
+            counts = DecisionCounts.of(s_te, y_te, cand.thresholds)
+            pooled[name] = counts if name not in pooled else pooled[name] + counts
+            per_fold.setdefault(name, []).append(counts.f1(metric))
+            complexity.setdefault(name, []).append(cand.complexity)
+    names = [n for n in pooled if len(per_fold[n]) == n_folds]
+    return CVResult(
+        metric,
+        {n: {m: pooled[n].f1(m) for m in METRICS} for n in names},
+        {n: np.asarray(per_fold[n]) for n in names},
+        {n: float(np.mean(complexity[n])) for n in names},
+    )
+
+
+def fit_robust(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray | None = None,
+    metric: str = "weighted",
+    method: str = "auto",
+    seed: int = 0,
+    categories: Sequence[str] | None = None,
+    *,
+    n_folds: int = N_FOLDS,
+    n_resamples: int = N_RESAMPLES,
+) -> RobustFit:
+    """Like :func:`fit_thresholds`, also returning the choice and the cross-validated scores."""
+    check_metric(metric)
+    if method not in ESTIMATORS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(ESTIMATORS)}")
+    scores = np.asarray(scores)
+    labels = np.asarray(labels)
+    if scores.shape != labels.shape or scores.ndim != 2:
+        raise ValueError(
+            f"scores shape {scores.shape} and labels shape {labels.shape} differ or are not 2-D"
+        )
+    fit = RobustFit(np.empty(0), method, metric)
+    if method == "shrinkage":
+        fit.chosen = f"shrinkage-{_default_method(categories)}-x1"
+    elif method == "auto":
+        methods = ["benchmark", "global", "category", "bootstrap", "shrinkage"]
+        fit.cv = cross_validate(
+            scores, labels, groups, metric, methods, categories, n_folds, n_resamples, seed
+        )
+        fit.chosen = fit.cv.choose()
+    if fit.chosen == "benchmark":
+        fit.thresholds = f1_optimal_thresholds(scores, labels)
+    elif fit.chosen in ("global", "category"):
+        cats = categories if fit.chosen == "category" else None
+        fit.thresholds = shared_thresholds(scores, labels, metric, cats, seed)
+    else:
+        ctx = Context.build(scores, labels, groups, metric, categories, n_resamples, seed)
+        fit.thresholds = ctx.candidate(fit.chosen)
+    return fit
+
+
+def fit_thresholds(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray | None = None,
+    metric: str = "weighted",
+    method: str = "auto",
+    seed: int = 0,
+    categories: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Per-tag thresholds (decision ``scores >= thresholds``) fitted robustly for ``metric``.
+
+    ``scores`` (tracks x tags, any real scores: tagger outputs or model probabilities) and 0/1
+    ``labels`` of the same shape; ``groups`` one label per track (album, artist…) so that
+    resampling and cross-validation keep groups whole (each track its own group when None);
+    ``metric`` one of weighted, micro, macro, samples; ``method`` one of benchmark, global,
+    category, bootstrap, shrinkage, auto (grouped cross-validated choice, the default);
+    ``categories`` one category name per tag (enables per-category thresholds and priors).
+    Returns float64 ``(n_tags,)``; ``+inf`` for tags with no positive. Deterministic for a seed.
+    """
+    return fit_robust(scores, labels, groups, metric, method, seed, categories).thresholds
