@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import _shared
 from mewo_core import workspace
-from mewo_core.artifacts import list_artifacts
+from mewo_core.artifacts import check_name, list_artifacts
 from mewo_core.errors import MewoError
 from mewo_core.models import MODEL_TYPES
 from mewo_core.models.base import ProgressEvent
 from mewo_core.training import accepted_params, train_and_save
-from pages import _shared
 
 st.title("Models")
 root = workspace.artifacts_root()
@@ -90,6 +90,7 @@ with st.form("train_form"):
 
 if submitted:
     try:
+        out = root / check_name(name.strip())  # a name, never a path out of the artifacts folder
         accepted = accepted_params(model_type)
         params: dict[str, Any] = {}
         if "variant" in accepted and variant.strip():
@@ -112,7 +113,7 @@ if submitted:
 
         with st.spinner(f"Training {model_type} on {ctx.data_label}…"):
             result = train_and_save(
-                ctx.bundle, model_type, params, root / name.strip(), seed=int(seed),
+                ctx.bundle, model_type, params, out, seed=int(seed),
                 progress=progress,
             )
         test = result.metrics.get("test", {})

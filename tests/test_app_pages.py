@@ -1,0 +1,234 @@
+"""The dashboard's pages under Streamlit's AppTest, on a small demo catalogue.
+
+The demo catalogue (3,000 tracks, all 248 columns) is generated once per session into a
+temporary cache; models are saved to a temporary artifacts folder, never the repository's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = (
+    "app_pages/data.py",
+    "app_pages/correlations.py",
+    "app_pages/models.py",
+    "app_pages/compare.py",
+    "app_pages/thresholds.py",
+    "app_pages/track_inspector.py",
+)
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory):
+    """Small demo catalogue and an empty artifacts folder, through the app's env variables."""
+    mp = pytest.MonkeyPatch()
+    cache = tmp_path_factory.mktemp("cache")
+    mp.setenv("MEWO_CACHE_DIR", str(cache))
+    mp.setenv("MEWO_DEMO_TRACKS", "3000")
+    mp.setenv("MEWO_DEMO_SEED", "0")
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    mp.setenv("MEWO_ARTIFACTS_DIR", str(artifacts))
+    yield artifacts
+    mp.undo()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def _page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+def _one(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return _one(at.metric, label).value
+
+
+def _no_failure(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(env: Path, page: str) -> None:
+    at = _page(_app(), page)
+    _no_failure(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "the page shows no title"
+
+
+def test_sidebar_says_no_model_yet(env: Path) -> None:
+    at = _app()
+    assert _one(at.sidebar.selectbox, "Model").value.startswith("Baseline")
+    assert any("No trained model" in c.value for c in at.sidebar.caption)
+
+
+def test_moving_threshold_sliders_changes_the_metric(env: Path) -> None:
+    at = _page(_app(), "app_pages/thresholds.py")
+    before = _metric(at, "Weighted F1")
+    _one(at.slider, "Global offset").set_value(0.1).run()
+    _no_failure(at)
+    after_global = _metric(at, "Weighted F1")
+    assert after_global != before
+    tag = _one(at.slider, "Threshold of the chosen tag")
+    tag.set_value(tag.min).run()  # every track predicted: the tag's F1 drops
+    _no_failure(at)
+    assert _metric(at, "Weighted F1") != after_global
+    _one(at.button, "Reset to tuned").click().run()
+    _no_failure(at)
+    assert _metric(at, "Weighted F1") == before
+
+
+def test_saving_a_threshold_set_never_overwrites(env: Path) -> None:
+    at = _page(_app(), "app_pages/thresholds.py")
+    _one(at.slider, "Global offset").set_value(0.05).run()
+    _one(at.text_input, "New artifact name").set_value("thr-test").run()
+    _one(at.button, "Save threshold set as a new artifact").click().run()
+    _no_failure(at)
+    assert (env / "thr-test" / "manifest.json").exists()
+    assert any("Saved" in s.value for s in at.success)
+    first = (env / "thr-test" / "manifest.json").read_bytes()
+    _one(at.text_input, "New artifact name").set_value("thr-test").run()
+    _one(at.button, "Save threshold set as a new artifact").click().run()
+    _no_failure(at)
+    assert any("already exists" in e.value for e in at.error)
+    assert (env / "thr-test" / "manifest.json").read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        (b"ChallengeID;a;b\n1;0.1;0.2\n", b"ChallengeID,a,b\n1,0,1\n"),
+        (b"ChallengeID,genres-a,genres-b\n1,0.1,oops\n", b"ChallengeID,genres-a,genres-b\n1,0,1\n"),
+        (b"\x00\x01binary", b"ChallengeID,a\n1,0\n"),
+    ],
+)
+def test_malformed_upload_shows_an_error(env: Path, x: bytes, y: bytes) -> None:
+    at = _app()
+    _one(at.file_uploader, "Scores (x) CSV").upload("x.csv", x, "text/csv")
+    _one(at.file_uploader, "Labels (y) CSV").upload("y.csv", y, "text/csv")
+    _one(at.button, "Load uploaded files").click().run()
+    _no_failure(at)
+    assert at.error, "a malformed upload must show an error message"
+    assert _one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+
+
+def test_valid_upload_becomes_the_active_dataset(env: Path) -> None:
+    tags = ["genres-rock", "moods-calm"]
+    rows_x = ["ChallengeID," + ",".join(tags)]
+    rows_y = list(rows_x)
+    for i in range(40):
+        rows_x.append(f"{i},{(i % 7) / 7:.3f},{(i % 5) / 5:.3f}")
+        rows_y.append(f"{i},{int(i % 7 > 3)},{int(i % 5 > 2)}")
+    at = _app()
+    _one(at.file_uploader, "Scores (x) CSV").upload("x.csv", "\n".join(rows_x).encode())
+    _one(at.file_uploader, "Labels (y) CSV").upload("y.csv", "\n".join(rows_y).encode())
+    _one(at.button, "Load uploaded files").click().run()
+    _no_failure(at)
+    assert not at.error, [e.value for e in at.error]
+    assert _one(at.sidebar.selectbox, "Dataset").value.startswith("Upload x.csv")
+    _page(at, "app_pages/thresholds.py")
+    _no_failure(at)
+    assert _metric(at, "Weighted F1")
+
+
+def test_folder_outside_allowed_roots_is_refused(env: Path, tmp_path: Path) -> None:
+    at = _app()
+    _one(at.text_input, "Folder path").set_value("/").run()
+    _one(at.button, "Load folder").click().run()
+    _no_failure(at)
+    assert any("outside" in e.value or "not found" in e.value for e in at.error)
+
+
+def _tiny_model_type() -> str:
+    for name, module in (
+        ("robust-thresholds", "mewo_core.models.robust"),
+        ("reservoir-transformer", "mewo_core.models.reservoir_transformer"),
+    ):
+        if importlib.util.find_spec(module) is not None:
+            return name
+    return "baseline"
+
+
+def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
+    at = _page(_app(), "app_pages/models.py")
+    model_type = _tiny_model_type()
+    _one(at.selectbox, "Model type").set_value(model_type)
+    _one(at.number_input, "Epochs (if the model trains by epochs)").set_value(1)
+    _one(at.text_input, "Artifact name").set_value("tiny-model")
+    _one(at.button, "Train and save").click().run(timeout=600)
+    _no_failure(at)
+    assert not at.error, [e.value for e in at.error]
+    assert (env / "tiny-model" / "manifest.json").exists()
+    assert "tiny-model" in _one(at.selectbox, "Artifact").options
+    assert "tiny-model" in _one(at.sidebar.selectbox, "Model").options
+    # the same name again: refused, the artifact untouched
+    before = (env / "tiny-model" / "manifest.json").read_bytes()
+    _one(at.text_input, "Artifact name").set_value("tiny-model")
+    _one(at.button, "Train and save").click().run(timeout=600)
+    _no_failure(at)
+    assert any("already exists" in e.value for e in at.error)
+    assert (env / "tiny-model" / "manifest.json").read_bytes() == before
+
+
+def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
+    at = _page(_app(), "app_pages/models.py")
+    _one(at.text_input, "Artifact name").set_value("../escape")
+    _one(at.button, "Train and save").click().run()
+    _no_failure(at)
+    assert any("invalid artifact name" in e.value for e in at.error)
+
+
+def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
+    from mewo_core import demo
+    from mewo_core.training import train_and_save
+
+    bundle = demo.load_demo_bundle(demo.ensure_demo_data())
+    if not (env / "cmp-model").exists():
+        train_and_save(bundle, "global-threshold", {}, env / "cmp-model")
+    at = _app()
+    _one(at.sidebar.selectbox, "Model").set_value("cmp-model").run()
+    _no_failure(at)
+    for page in ("app_pages/compare.py", "app_pages/thresholds.py", "app_pages/track_inspector.py"):
+        _page(at, page)
+        _no_failure(at)
+        assert not at.error, [e.value for e in at.error]
+    _page(at, "app_pages/compare.py")
+    assert _metric(at, "Weighted F1")
+
+
+def test_track_inspector_lists_and_by_id(env: Path) -> None:
+    at = _page(_app(), "app_pages/track_inspector.py")
+    _one(at.selectbox, "Outcome").set_value("False positives of a tag").run()
+    _no_failure(at)
+    _one(at.radio, "Pick a track").set_value("By id").run()
+    _no_failure(at)
+    _one(at.number_input, "ChallengeID").set_value(-5).run()
+    _no_failure(at)
+    assert any("No track" in e.value for e in at.error)
+
+
+def test_correlation_views(env: Path) -> None:
+    at = _page(_app(), "app_pages/correlations.py")
+    for view in ("Labels", "Co-occurrence lift"):
+        _one(at.radio, "View").set_value(view).run()
+        _no_failure(at)
+        _one(at.selectbox, "Columns: class").set_value("moods").run()
+        _no_failure(at)
