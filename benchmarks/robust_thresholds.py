@@ -26,7 +26,7 @@ from mewo_core.robust_selection import fit_robust  # noqa: E402
 from mewo_core.robust_thresholds import METRICS, DecisionCounts  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "mediaeval2019-vggish"
-METHODS = ("benchmark", "global", "category", "bootstrap", "shrinkage", "auto")
+METHODS = ("benchmark", "global", "category", "micro-tag", "bootstrap", "shrinkage", "auto")
 
 
 def _fit(train: Dataset, metric: str, method: str, seed: int) -> tuple[np.ndarray, str]:
