@@ -46,6 +46,11 @@ def _splits(data_key: str, seed: int, _bundle: DataBundle) -> dict[str, Dataset]
     return workspace.evaluation_splits(_bundle, seed)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _tuning_data(data_key: str, seed: int, baseline: bool, _bundle: DataBundle) -> Dataset:
+    return workspace.tuning_data(_bundle, seed, baseline=baseline)
+
+
 @st.cache_resource(show_spinner="Fitting the per-tag-threshold baseline…", max_entries=4)
 def _baseline(data_key: str, seed: int, _bundle: DataBundle) -> DecisionModel:
     return workspace.fit_baseline(_bundle, seed)
@@ -122,6 +127,14 @@ class Context:
         return _scores(
             self.data_key, "baseline", split, self.seed, self.baseline, self.split_data(split)
         )
+
+    def tuning(self, which: str) -> tuple[Dataset, np.ndarray]:
+        """The data ``"model"`` or ``"baseline"`` tunes thresholds on, with its scores there."""
+        baseline = which == "baseline" or self.is_baseline
+        data = _tuning_data(self.data_key, self.seed, baseline, self.bundle)
+        model = self.baseline if baseline else self.model
+        model_id = "baseline" if baseline else self.model_id
+        return data, _scores(self.data_key, model_id, "tuning", self.seed, model, data)
 
     def explorer(self, which: str) -> ThresholdExplorer:
         """The threshold explorer of ``"model"`` or ``"baseline"`` on the shown split."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from app_pages import _shared
@@ -21,10 +22,29 @@ AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro
             ("samples", "Samples F1"))
 
 
+METHODS = {
+    "As tuned in the artifact": None,
+    "Robust: automatic choice (grouped CV)": "auto",
+    "Robust: shrinkage toward the category": "shrinkage",
+    "Robust: group bootstrap": "bootstrap",
+    "Robust: one per category": "category",
+    "Robust: one global threshold": "global",
+    "Benchmark: per-tag F1 optimum": "benchmark",
+}
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _tuned_result(data_key: str, model_id: str, split: str, seed: int, which: str,
+def _tuned_result(data_key: str, model_id: str, split: str, seed: int, which: str, base: str,
                   _explorer: Any, _thresholds: np.ndarray) -> ExplorerResult:
     return _explorer.evaluate(_thresholds)
+
+
+@st.cache_resource(show_spinner="Fitting robust thresholds (grouped, can take a while)…",
+                   max_entries=8)
+def _robust(data_key: str, model_id: str, seed: int, which: str, method: str, metric: str,
+            _ctx: Any) -> pd.DataFrame:
+    data, scores = _ctx.tuning(which)
+    return workspace.robust_threshold_effect(scores, data, method, metric, seed)
 
 
 st.title("Thresholds")
@@ -36,7 +56,23 @@ target = st.radio("Thresholds of", options, horizontal=True, key="thr_target")
 which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
 model = ctx.baseline if which == "baseline" else ctx.model
 explorer = ctx.explorer(which)
-tuned = np.asarray(model.thresholds_, dtype=np.float64)
+m1, m2 = st.columns([2, 1])
+method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
+                            help="Where the sliders start from; robust methods are fitted on the "
+                            "data the thresholds are tuned on (train for the baseline, "
+                            "validation for a model)")
+method = METHODS[method_label]
+metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"], key="thr_metric",
+                      disabled=method is None)
+effect = None
+if method is None:
+    tuned = np.asarray(model.thresholds_, dtype=np.float64)
+    base_name = "tuned"
+else:
+    effect = _robust(ctx.data_key, ctx.model_id if which == "model" else "baseline", ctx.seed,
+                     which, method, metric, ctx)
+    tuned = effect["robust"].to_numpy(dtype=np.float64)
+    base_name = f"{method}-{metric}"
 prefix = ctx.key("thr", which)
 overrides: dict[str, float] = st.session_state.setdefault(prefix + ":tags", {})
 
@@ -105,12 +141,14 @@ with controls:
 thresholds = compose_thresholds(tuned, data.tag_names, data.tag_classes, data.tag_categories,
                                 adjust)
 result = explorer.evaluate(thresholds)
-tuned_result = _tuned_result(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, which, explorer,
-                             tuned)
+tuned_result = _tuned_result(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, which, base_name,
+                             explorer, tuned)
 
 with view:
-    st.caption(f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
-               "deltas against the tuned thresholds.")
+    st.caption(
+        f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
+        f"deltas against the starting ({base_name}) thresholds."
+    )
     cols = st.columns(4)
     for col, (key, label) in zip(cols, AVERAGES, strict=True):
         col.metric(label, f"{result.overall[key]:.4f}",
@@ -133,6 +171,16 @@ with view:
         f"positives, {int(row['predicted'])} predicted, precision {row['precision']:.3f}, "
         f"recall {row['recall']:.3f}, F1 {row['f1']:.3f}"
     )
+
+if effect is not None:
+    with st.expander(f"Per-tag effect of the {method} thresholds ({metric} F1) vs the benchmark",
+                     expanded=True):
+        shown = effect.assign(change=effect["robust"] - effect["benchmark"])
+        left, right = st.columns(2)
+        left.plotly_chart(plots.threshold_shift(shown, "Robust vs benchmark threshold per tag"))
+        order = shown.assign(size=shown["change"].abs()).sort_values("size", ascending=False)
+        right.dataframe(order.drop(columns="size"), hide_index=True, height=420)
+        st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
 
 st.subheader("Save or download")
 root = workspace.artifacts_root()

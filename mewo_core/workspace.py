@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .artifacts import ARRAYS, check_name, save_model
 from .data import DataBundle, Dataset, load_xy, split_dataset
@@ -177,3 +178,49 @@ def save_threshold_set(
 def decisions_csv(data: Dataset, decisions: np.ndarray) -> bytes:
     """Decisions in the challenge's y shape (ChallengeID then one 0/1 column per tag), as CSV."""
     return data.labels_frame(decisions).to_csv(index=False).encode()
+
+
+def tuning_data(bundle: DataBundle, seed: int, *, baseline: bool) -> Dataset:
+    """The data a model's thresholds are tuned on: the whole train part for the baseline (as
+    the challenge benchmark), the validation split for learned models (as in training)."""
+    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
+    if baseline:
+        return train
+    return split_dataset(train, VALIDATION_FRACTION, seed)[1]
+
+
+def robust_threshold_effect(
+    scores: np.ndarray,
+    data: Dataset,
+    method: str,
+    metric: str = "weighted",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per tag: positives, the benchmark threshold and the robust one (``method`` for
+    ``metric``), fitted on ``scores`` of labelled ``data`` grouped by its coarsest groups.
+
+    Tags without finite scores keep ``inf`` (never predicted).
+    """
+    from .data import group_labels
+    from .robust_selection import fit_thresholds
+    from .thresholds import f1_optimal_thresholds
+
+    labels = data.require_labels()
+    has = np.isfinite(scores).all(axis=0)
+    robust = np.full(data.n_tags, np.inf)
+    benchmark = np.full(data.n_tags, np.inf)
+    if has.any():
+        s, y = scores[:, has], labels[:, has]
+        cats = [c for c, ok in zip(data.tag_categories, has, strict=True) if ok]
+        robust[has] = fit_thresholds(s, y, group_labels(data), metric, method, seed, cats)
+        benchmark[has] = f1_optimal_thresholds(s, y)
+    return pd.DataFrame(
+        {
+            "tag": data.tag_names,
+            "class": data.tag_classes,
+            "category": data.tag_categories,
+            "positives": labels.sum(axis=0).astype(np.int64),
+            "benchmark": benchmark,
+            "robust": robust,
+        }
+    )

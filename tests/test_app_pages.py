@@ -232,3 +232,13 @@ def test_correlation_views(env: Path) -> None:
         _no_failure(at)
         _one(at.selectbox, "Columns: class").set_value("moods").run()
         _no_failure(at)
+
+
+def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
+    at = _page(_app(), "app_pages/thresholds.py")
+    before = _metric(at, "Weighted F1")
+    _one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
+    _no_failure(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Per-tag effect" in e.label for e in at.expander)
+    assert _metric(at, "Weighted F1") != before

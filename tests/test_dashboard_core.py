@@ -1,0 +1,132 @@
+"""The dashboard's UI-free helpers: threshold explorer, correlations, demo cache, workspace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mewo_core import correlations, demo, workspace
+from mewo_core.data import Dataset, load_folder
+from mewo_core.errors import ArtifactError, DataError
+from mewo_core.evaluation import evaluate_decisions
+from mewo_core.models import create_model
+from mewo_core.taxonomy import Taxonomy
+from mewo_core.threshold_explorer import Adjustments, ThresholdExplorer, compose_thresholds
+
+
+def _dataset(n: int = 300, t: int = 12, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    tags = [f"{c}-t{i}" for i, c in enumerate(["genres", "instruments", "moods"] * (t // 3))]
+    Y = (rng.random((n, t)) < np.linspace(0.02, 0.3, t)).astype(np.uint8)
+    X = (0.6 * Y + rng.random((n, t)) * 0.7).astype(np.float32)
+    X[:, 0] = np.round(X[:, 0], 1)  # ties
+    Y[:, 1] = 0  # a tag with no positive
+    tax = Taxonomy(tuple(tags), tuple(x.split("-")[0] for x in tags),
+                   tuple(x.split("-")[0] + str(i % 2) for i, x in enumerate(tags)))
+    return Dataset(X=X, Y=Y, ids=np.arange(n, dtype=np.int64), feature_names=tuple(tags),
+                   tag_names=tuple(tags), taxonomy=tax,
+                   groups=pd.DataFrame({"album_id": np.arange(n) // 5}))
+
+
+def _explorer(data: Dataset) -> ThresholdExplorer:
+    return ThresholdExplorer(data.X, data.Y, data.tag_names, data.tag_classes,
+                             data.tag_categories)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_explorer_matches_the_evaluation(seed: int) -> None:
+    data = _dataset(seed=seed)
+    ex = _explorer(data)
+    rng = np.random.default_rng(seed)
+    for thresholds in (rng.random(data.n_tags), np.full(data.n_tags, 0.5),
+                       np.r_[np.inf, rng.random(data.n_tags - 1)], data.X[3].astype(np.float64)):
+        got = ex.evaluate(thresholds)
+        want = evaluate_decisions(data, thresholds <= data.X)
+        for key, value in want.overall.items():
+            assert got.overall[key] == pytest.approx(value, abs=1e-12), key
+        np.testing.assert_allclose(got.per_tag["f1"], want.per_tag["f1"], atol=1e-12)
+        np.testing.assert_allclose(got.per_category["f1"], want.per_category["f1"], atol=1e-12)
+        assert (ex.decisions(thresholds) == (thresholds <= data.X)).all()
+
+
+def test_explorer_curve_and_counts() -> None:
+    data = _dataset()
+    ex = _explorer(data)
+    curve = ex.curve(0, max_points=5)
+    assert len(curve) <= 6 and curve["f1"].max() == pytest.approx(ex.curve(0)["f1"].max())
+    tp, fp, fn = ex.counts(np.full(data.n_tags, -np.inf))
+    assert (tp + fn == data.Y.sum(axis=0)).all() and (tp + fp == data.n_tracks).all()
+
+
+def test_compose_thresholds() -> None:
+    tuned = np.array([0.2, 0.4, np.inf])
+    adj = Adjustments(0.1, {"genres": 0.05}, {"c1": -0.2}, {"b": 0.9})
+    out = compose_thresholds(tuned, ["a", "b", "c"], ["genres", "moods", "genres"],
+                             ["c0", "c1", "c1"], adj)
+    np.testing.assert_allclose(out, [0.35, 0.9, np.inf])
+    assert Adjustments().is_identity and not adj.is_identity
+
+
+def test_correlations_are_ordered_and_bounded() -> None:
+    data = _dataset()
+    m = correlations.correlation(data.X, data.tag_names, data.tag_classes,
+                                 data.tag_categories, "score correlation")
+    assert list(m.classes) == sorted(m.classes, key=["genres", "instruments", "moods"].index)
+    assert np.allclose(np.diag(m.values), 1) and np.abs(m.values).max() <= 1
+    np.testing.assert_allclose(m.values, m.values.T, atol=1e-6)
+    block = m.block("genres", "moods")
+    assert block.values.shape == (4, 4)
+    lift = correlations.lift(data.Y, data.tag_names, data.tag_classes, data.tag_categories)
+    assert np.isnan(lift.values[list(lift.names).index("instruments-t1")]).all()
+    pairs = correlations.strongest_pairs(m, top=5)
+    assert len(pairs) == 5 and (pairs["score correlation"].abs().diff().dropna() <= 1e-9).all()
+    assert m.by_category().shape == (6, 6)
+
+
+def test_demo_cache_is_atomic_and_fast_copy_matches(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("MEWO_CACHE_DIR", str(tmp_path))
+    folder = demo.ensure_demo_data(400, 3)
+    assert folder == tmp_path / "demo-400-3"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    fast, slow = demo.load_demo_bundle(folder), load_folder(folder)
+    assert fast.train.fingerprint == slow.train.fingerprint
+    assert fast.test.fingerprint == slow.test.fingerprint
+    assert fast.train.taxonomy == slow.train.taxonomy
+    pd.testing.assert_frame_equal(fast.train.groups, slow.train.groups)
+    assert len(fast.train.feature_names) == 248
+    assert demo.ensure_demo_data(400, 3) == folder  # reused, not rebuilt
+
+
+def test_uploads_and_folders(tmp_path, monkeypatch) -> None:
+    x = b"ChallengeID,genres-a,moods-b\n" + b"".join(
+        f"{i},{i / 20:.2f},{(20 - i) / 20:.2f}\n".encode() for i in range(20))
+    y = b"ChallengeID,genres-a,moods-b\n" + b"".join(
+        f"{i},{int(i > 12)},{int(i < 4)}\n".encode() for i in range(20))
+    bundle = workspace.bundle_from_uploads({"x": ("x.csv", x), "y": ("y.csv", y)})
+    assert bundle.train.n_tracks == 20 and bundle.test is None
+    with pytest.raises(DataError, match="upload the y file"):
+        workspace.bundle_from_uploads({"x": ("x.csv", x)})
+    with pytest.raises(DataError, match="semicolon"):
+        workspace.bundle_from_uploads({"x": ("x.csv", x.replace(b",", b";")), "y": ("y", y)})
+    assert workspace.upload_key({"x": ("x.csv", x)}) != workspace.upload_key({"x": ("y.csv", x)})
+    monkeypatch.setenv("MEWO_DATA_ROOTS", str(tmp_path))
+    assert workspace.check_data_folder(tmp_path) == tmp_path.resolve()
+    with pytest.raises(DataError, match="outside"):
+        workspace.check_data_folder("/")
+
+
+def test_saving_a_threshold_set_never_overwrites(tmp_path) -> None:
+    data = _dataset()
+    model = create_model("baseline").fit(data)
+    new = model.thresholds_ + 0.05
+    path = workspace.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
+    from mewo_core.artifacts import load_model
+
+    np.testing.assert_allclose(load_model(path).thresholds_, new)
+    with pytest.raises(ArtifactError, match="already exists"):
+        workspace.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
+    with pytest.raises(ArtifactError, match="invalid"):
+        workspace.save_threshold_set(model, new, tmp_path, "../x", parent="baseline")
+    assert workspace.next_free_name(tmp_path, "base") == "base-v3"
+    assert workspace.next_free_name(tmp_path, "base-v2") == "base-v3"
