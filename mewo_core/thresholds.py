@@ -102,7 +102,7 @@ def thresholds_for_dtype(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return t.copy()
     with np.errstate(over="ignore"):
         low = t.astype(dtype)
-    return np.where(low.astype(np.float64) < t, np.nextafter(low, dtype.type(np.inf)), low)
+        return np.where(low.astype(np.float64) < t, np.nextafter(low, dtype.type(np.inf)), low)
 
 
 # ------------------------------------------------------------------ order keys and codes
