@@ -440,3 +440,12 @@ def micro_optimal_thresholds(
         if not changed:
             break
     return np.array([curves[j][0][state[j]] for j in range(n_tags)], dtype=np.float64)
+
+
+def __getattr__(name: str) -> object:
+    """``fit_thresholds`` / ``fit_robust`` live in :mod:`.robust_selection`; importable here too."""
+    if name in ("fit_thresholds", "fit_robust"):
+        from . import robust_selection
+
+        return getattr(robust_selection, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
