@@ -37,7 +37,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 def check_name(name: str) -> str:
     """Refuse artifact names that could escape the artifacts folder or hide from listings."""
-    if not _NAME.match(name) or ".." in name:
+    if not _NAME.fullmatch(name) or ".." in name:
         raise ArtifactError(
             f"invalid artifact name {name!r}: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (no '/', no '..')"
@@ -178,6 +178,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     files = manifest.get("files")
     if not isinstance(files, dict) or ARRAYS not in files:
         raise ArtifactError(f"{file}: the list of weight files is missing")
+    unexpected = [name for name in files if name not in (ARRAYS, TORCH)]
+    if unexpected:
+        raise ArtifactError(f"{file}: unexpected weight file {unexpected[0]!r} in the manifest")
     return manifest
 
 
@@ -186,8 +189,6 @@ def load_model(path: str | Path) -> DecisionModel:
     path = Path(path)
     manifest = read_manifest(path)
     for name, digest in manifest["files"].items():
-        if name not in (ARRAYS, TORCH):
-            raise ArtifactError(f"{path}: unexpected weight file {name!r} in the manifest")
         file = path / name
         if not file.exists():
             raise ArtifactError(f"{path}: weight file {name} is missing")
