@@ -8,6 +8,8 @@ until ``st.navigation`` has run (and ``AppTest`` then skips this script on rerun
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from app_pages import _shared
@@ -23,6 +25,9 @@ PAGES = [
     st.Page("app_pages/track_inspector.py", title="Track inspector", icon="🔎"),
 ]
 
+started = time.perf_counter()
 navigation = st.navigation(PAGES)
 _shared.sidebar()
 navigation.run()
+# server time of this run (read by benchmarks/bench_app.py through AppTest's session state)
+st.session_state["_run_seconds"] = time.perf_counter() - started

@@ -77,7 +77,7 @@ prefix = ctx.key("thr", which)
 overrides: dict[str, float] = st.session_state.setdefault(prefix + ":tags", {})
 
 # --- slider ranges from the scores' scale -----------------------------------------------------
-ranges = np.array([explorer.score_range(i) for i in range(explorer.n_tags)])
+ranges = explorer.score_ranges
 span = float(np.median(ranges[:, 1] - ranges[:, 0])) or 1.0
 offset_max = round(0.5 * span, 4)
 offset_step = max(round(span / 400, 5), 1e-5)

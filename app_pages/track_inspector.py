@@ -39,14 +39,16 @@ if mode == "By id":
     row = int(found[0])
 else:
     c1, c2 = st.columns(2)
-    outcome = c1.selectbox("Outcome", OUTCOMES, key="ti_outcome")
+    outcomes = OUTCOMES[1:] if ctx.is_baseline else OUTCOMES  # nothing to disagree with
+    outcome = c1.selectbox("Outcome", outcomes, key="ti_outcome")
     if outcome == OUTCOMES[0]:
         diff = (model_dec != base_dec).sum(axis=1)
         rows = np.flatnonzero(diff > 0)
         rows = rows[np.argsort(-diff[rows], kind="stable")]
         note = "tracks sorted by the number of tags model and baseline decide differently"
     else:
-        tag = c2.selectbox("Tag (type to search)", list(data.tag_names), key="ti_tag")
+        tag = c2.selectbox("Tag (type to search)", list(data.tag_names), key="ti_tag",
+                           index=int(labels.sum(axis=0).argmax()))
         t = data.tag_names.index(tag)
         truth, pred = labels[:, t], model_dec[:, t]
         mask = {

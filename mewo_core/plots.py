@@ -23,10 +23,22 @@ CLASS_COLORS = {
 SERIES_COLORS = ("#4C78A8", "#B8B8B8", "#E45756", "#72B7B2")
 
 
+# An empty template: Plotly's default one is deep-copied into every figure (~0.1 s each), and
+# the dashboard styles charts with its own theme anyway.
+_BLANK = go.layout.Template()
+
+
+def _figure(*traces: go.Figure) -> go.Figure:
+    """A figure without Plotly's default template (fast to build)."""
+    return go.Figure(data=list(traces) or None, layout={"template": _BLANK})
+
+
+def _subplots(**kwargs: object) -> go.Figure:
+    return make_subplots(figure=_figure(), **kwargs)
+
+
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white"
-    )
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
@@ -43,7 +55,7 @@ def evenly(n: int, limit: int) -> np.ndarray:
 def tags_per_track(counts: np.ndarray) -> go.Figure:
     """Histogram of the number of tags per track."""
     values, freq = np.unique(np.asarray(counts, dtype=np.int64), return_counts=True)
-    fig = go.Figure(go.Bar(x=values, y=freq, marker_color=SERIES_COLORS[0]))
+    fig = _figure(go.Bar(x=values, y=freq, marker_color=SERIES_COLORS[0]))
     fig.update_xaxes(title="tags on the track")
     fig.update_yaxes(title="tracks")
     return _layout(fig, "Tags per track")
@@ -52,7 +64,7 @@ def tags_per_track(counts: np.ndarray) -> go.Figure:
 def tag_frequencies(frame: pd.DataFrame) -> go.Figure:
     """Bars of each tag's share of positive tracks (``tag``, ``class``, ``category``,
     ``frequency``), coloured by class, in the frame's order."""
-    fig = go.Figure()
+    fig = _figure()
     for cls, part in frame.groupby("class", sort=False):
         fig.add_bar(
             x=part["tag"],
@@ -75,7 +87,7 @@ def score_histograms(
     Counts are binned here (``bins`` per tag), so the figure is small whatever the track count.
     """
     k = len(tag_names)
-    fig = make_subplots(rows=k, cols=1, subplot_titles=list(tag_names), vertical_spacing=0.08)
+    fig = _subplots(rows=k, cols=1, subplot_titles=list(tag_names), vertical_spacing=0.08)
     for i in range(k):
         s = np.asarray(scores[:, i], dtype=np.float64)
         ok = np.isfinite(s)
@@ -137,7 +149,7 @@ def heatmap(
     hover = np.array(
         [[f"{row_groups[i]} / {col_groups[j]}" for j in c] for i in r], dtype=object
     )
-    fig = go.Figure(
+    fig = _figure(
         go.Heatmap(
             z=np.where(np.isfinite(v), v, None),
             x=cols,
@@ -172,11 +184,11 @@ def grouped_bars(
     y_title: str = "F1",
 ) -> go.Figure:
     """Side-by-side bars: one bar per row of ``frame`` for each ``series`` (name -> column)."""
-    fig = go.Figure()
+    fig = _figure()
     for i, (name, column) in enumerate(series.items()):
         fig.add_bar(
-            x=frame[label].astype(str),
-            y=frame[column],
+            x=frame[label].astype(str).to_numpy(),
+            y=frame[column].to_numpy(),
             name=name,
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
             hovertemplate=f"%{{x}}<br>{name}: %{{y:.4f}}<extra></extra>",
@@ -190,10 +202,10 @@ def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.F
     """Horizontal bars of per-tag differences (``tag`` and ``value`` columns), green > 0."""
     frame = frame.sort_values(value)
     colors = np.where(frame[value] >= 0, "#54A24B", "#E45756")
-    fig = go.Figure(
+    fig = _figure(
         go.Bar(
-            x=frame[value],
-            y=frame["tag"],
+            x=frame[value].to_numpy(),
+            y=frame["tag"].to_numpy(),
             orientation="h",
             marker_color=colors,
             hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
@@ -210,13 +222,13 @@ def pr_curve(curve: pd.DataFrame, current: tuple[float, float] | None, tag: str)
     """Precision against recall (columns of ``curve``), the current (recall, precision) marked."""
     idx = evenly(len(curve), MAX_POINTS // 2)
     part = curve.iloc[idx]
-    fig = go.Figure(
+    fig = _figure(
         go.Scatter(
-            x=part["recall"],
-            y=part["precision"],
+            x=part["recall"].to_numpy(),
+            y=part["precision"].to_numpy(),
             mode="lines",
             name="curve",
-            customdata=part[["threshold"]],
+            customdata=part[["threshold"]].to_numpy(),
             hovertemplate="recall %{x:.3f}, precision %{y:.3f}<br>"
             "threshold %{customdata[0]:.4f}<extra></extra>",
         )
@@ -240,19 +252,20 @@ def f1_threshold_curve(
     """F1, precision and recall against the threshold; current and tuned thresholds marked."""
     idx = evenly(len(curve), MAX_POINTS // 3)
     part = curve.iloc[idx]
-    fig = go.Figure()
+    fig = _figure()
     for i, col in enumerate(("f1", "precision", "recall")):
         fig.add_scatter(
-            x=part["threshold"],
+            x=part["threshold"].to_numpy(),
             y=part[col],
             mode="lines",
             name=col,
             line=dict(width=3 if col == "f1" else 1.5, color=SERIES_COLORS[[0, 3, 1][i]]),
         )
     for value, name, color in ((tuned, "tuned", "#888"), (current, "current", "#E45756")):
-        if value is not None and np.isfinite(value):
-            fig.add_vline(
-                x=value, line_dash="dash", line_color=color, annotation_text=name
+        if value is not None and np.isfinite(value):  # a line trace: add_vline is slow
+            fig.add_scatter(
+                x=[value, value], y=[0, 1], mode="lines", name=f"{name} threshold",
+                line=dict(dash="dash", color=color, width=2),
             )
     fig.update_xaxes(title="threshold (decision: score >= threshold)")
     fig.update_yaxes(title="value", range=[0, 1.02])
@@ -264,7 +277,7 @@ def threshold_shift(frame: pd.DataFrame, title: str) -> go.Figure:
     ``positives``): points above the diagonal mean the robust threshold is higher."""
     idx = evenly(len(frame), MAX_POINTS)
     part = frame.iloc[idx]
-    fig = go.Figure(
+    fig = _figure(
         go.Scatter(
             x=part["benchmark"],
             y=part["robust"],
@@ -298,7 +311,7 @@ def track_profile(frame: pd.DataFrame, title: str) -> go.Figure:
     """One track's tags grouped by class: score (``score``) against threshold (``threshold``),
     ground truth (``truth``) as filled markers; columns ``tag``, ``class``, ``category``."""
     classes = list(dict.fromkeys(frame["class"]))
-    fig = make_subplots(rows=len(classes), cols=1, subplot_titles=classes, vertical_spacing=0.12)
+    fig = _subplots(rows=len(classes), cols=1, subplot_titles=classes, vertical_spacing=0.12)
     for i, cls in enumerate(classes):
         part = frame[frame["class"] == cls]
         truth = part["truth"].to_numpy().astype(bool)

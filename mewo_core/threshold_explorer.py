@@ -117,6 +117,13 @@ class ThresholdExplorer:
         self._scores = scores
         self._labels = labels
         self._true_per_track = labels.sum(axis=1, dtype=np.int64)
+        rows, cols = np.nonzero(labels)  # the positives, for samples F1 without a full pass
+        self._pos_rows, self._pos_cols, self._pos_scores = rows, cols, scores[rows, cols]
+        self._class_keys, self._class_code = _codes([(c,) for c in self.classes])
+        self._cat_keys, self._cat_code = _codes(
+            list(zip(self.classes, self.categories, strict=True))
+        )
+        self.score_ranges = np.array([_finite_range(row) for row in self.sorted_scores])
 
     # --- counts ---------------------------------------------------------------------------------
     def counts(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,9 +146,11 @@ class ThresholdExplorer:
 
     def samples_f1(self, thresholds: np.ndarray) -> float:
         """Mean over tracks of each track's F1 (a track with no true and no predicted tag: 0)."""
-        pred = self._scores >= self._as_score_dtype(thresholds)
-        inter = np.count_nonzero(pred & self._labels, axis=1)
-        den = np.count_nonzero(pred, axis=1) + self._true_per_track
+        t = self._as_score_dtype(thresholds)
+        predicted = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
+        hits = self._pos_scores >= t[self._pos_cols]
+        inter = np.bincount(self._pos_rows[hits], minlength=self.n_tracks)
+        den = predicted + self._true_per_track
         return float(_ratio(2 * inter, den).mean()) if self.n_tracks else 0.0
 
     def decisions(self, thresholds: np.ndarray) -> np.ndarray:
@@ -199,8 +208,10 @@ class ThresholdExplorer:
         return ExplorerResult(
             overall=overall,
             per_tag=per_tag,
-            per_class=_grouped(per_tag, ["class"]),
-            per_category=_grouped(per_tag, ["class", "category"]),
+            per_class=self._grouped(per_tag, ["class"], self._class_keys, self._class_code),
+            per_category=self._grouped(
+                per_tag, ["class", "category"], self._cat_keys, self._cat_code
+            ),
         )
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
@@ -224,30 +235,40 @@ class ThresholdExplorer:
 
     def score_range(self, tag: int) -> tuple[float, float]:
         """(lowest, highest) finite score of a tag; (0, 1) when it has none."""
-        row = self.sorted_scores[tag]
-        finite = row[np.isfinite(row)]
-        if not finite.size:
-            return 0.0, 1.0
-        return float(finite[0]), float(finite[-1])
+        lo, hi = self.score_ranges[tag]
+        return float(lo), float(hi)
+
+    @staticmethod
+    def _grouped(
+        per_tag: pd.DataFrame, names: list[str], keys: list[tuple[str, ...]], code: np.ndarray
+    ) -> pd.DataFrame:
+        """Per group of tags: counts, micro precision / recall / F1 and weighted F1."""
+        n = len(keys)
+
+        def total(values: np.ndarray) -> np.ndarray:
+            return np.bincount(code, weights=np.asarray(values, dtype=np.float64), minlength=n)
+
+        tp, fp, fn = (total(per_tag[c].to_numpy()) for c in ("tp", "fp", "fn"))
+        support = total(per_tag["support"].to_numpy())
+        weighted = total(per_tag["f1"].to_numpy() * per_tag["support"].to_numpy())
+        out = pd.DataFrame(keys, columns=names)
+        out["n_tags"] = np.bincount(code, minlength=n)
+        out["support"] = support.astype(np.int64)
+        out["tp"], out["fp"], out["fn"] = (a.astype(np.int64) for a in (tp, fp, fn))
+        out["precision"] = _ratio(tp, tp + fp)
+        out["recall"] = _ratio(tp, tp + fn)
+        out["f1"] = _f1(tp, fp, fn)
+        out["weighted_f1"] = _ratio(weighted, support)
+        return out
 
 
-def _grouped(per_tag: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    t = per_tag.assign(_w=per_tag["f1"] * per_tag["support"])
-    out = (
-        t.groupby(keys, sort=False)
-        .agg(
-            n_tags=("tag", "size"),
-            support=("support", "sum"),
-            tp=("tp", "sum"),
-            fp=("fp", "sum"),
-            fn=("fn", "sum"),
-            _w=("_w", "sum"),
-        )
-        .reset_index()
-    )
-    tp, fp, fn = (out[c].to_numpy() for c in ("tp", "fp", "fn"))
-    out["precision"] = _ratio(tp, tp + fp)
-    out["recall"] = _ratio(tp, tp + fn)
-    out["f1"] = _f1(tp, fp, fn)
-    out["weighted_f1"] = _ratio(out["_w"].to_numpy(), out["support"].to_numpy())
-    return out.drop(columns="_w")
+def _codes(keys: list[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Distinct keys in first-seen order, and each item's position among them."""
+    order: dict[tuple[str, ...], int] = {}
+    codes = np.array([order.setdefault(k, len(order)) for k in keys], dtype=np.int64)
+    return list(order), codes
+
+
+def _finite_range(sorted_row: np.ndarray) -> tuple[float, float]:
+    finite = sorted_row[np.isfinite(sorted_row)]
+    return (float(finite[0]), float(finite[-1])) if finite.size else (0.0, 1.0)
