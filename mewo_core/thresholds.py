@@ -223,11 +223,13 @@ def _candidate_ranges(
     starts = np.flatnonzero(np.diff(r, prepend=-1))
     best = np.maximum.reduceat(lower, starts) if r.size else lower
     keep = upper >= np.repeat(best, np.diff(starts, append=r.size))
-    r, b = r[keep], b[keep]
+    r, b = r[keep], b[keep]  # every row with positives keeps its best lower bound's bucket
+    first = np.flatnonzero(np.diff(r, prepend=-1))
+    last = np.append(first[1:], r.size)[: first.size] - 1
     lo = np.zeros(hist.shape[0], dtype=np.int64)
     hi = np.full(hist.shape[0], hist.shape[1] - 1, dtype=np.int64)
-    hi[r] = b  # the last write per row wins: its highest kept bucket
-    lo[r[::-1]] = b[::-1]  # reversed: its lowest kept bucket
+    lo[r[first]] = b[first]
+    hi[r[last]] = b[last]
     rows = np.arange(hist.shape[0])
     return lo, hi, a_ge[rows, hi + 1], tp_ge[rows, hi + 1]
 
@@ -475,7 +477,8 @@ def _weighted_best(s: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     used = np.flatnonzero(n_pos)  # zero-support tags weigh nothing
     if used.size == 0:
         return np.inf, 0.0
-    s, y, n_pos = s[:, used], y[:, used], n_pos[used]
+    if used.size < n_pos.size:
+        s, y, n_pos = s[:, used], y[:, used], n_pos[used]
     weight = n_pos / n_pos.sum()
     codes = _transposed_codes(s, y, None)
     hist, base = _histograms(codes)
