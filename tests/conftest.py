@@ -37,8 +37,13 @@ def write_tiny_folder(folder: Path, n: int = 60, seed: int = 0, with_test: bool 
         {
             "column": TAGS + EXTRA,
             "class": ["genres", "genres", "instruments", "moods", "genres"],
-            "category": ["genres-band", "genres-band", "instruments-guitars", "moods-happy",
-                         "genres-band"],
+            "category": [
+                "genres-band",
+                "genres-band",
+                "instruments-guitars",
+                "moods-happy",
+                "genres-band",
+            ],
         }
     ).to_csv(folder / "taxonomy.csv", index=False)
     return folder

@@ -79,8 +79,17 @@ def test_failed_save_leaves_nothing(tmp_path: Path, fitted, monkeypatch) -> None
         (lambda p: (p / "manifest.json").write_text("{not json"), "not valid JSON"),
         (lambda p: (p / "manifest.json").unlink(), "no manifest.json"),
     ],
-    ids=["truncated", "missing-weights", "future-version", "foreign", "unknown-type",
-         "hash-mismatch", "extra-file", "bad-json", "no-manifest"],
+    ids=[
+        "truncated",
+        "missing-weights",
+        "future-version",
+        "foreign",
+        "unknown-type",
+        "hash-mismatch",
+        "extra-file",
+        "bad-json",
+        "no-manifest",
+    ],
 )
 def test_damaged_artifacts_refused(tmp_path: Path, fitted, damage, message: str) -> None:
     _, model = fitted

@@ -18,7 +18,8 @@ CELLS = st.one_of(
 )
 HEADERS = st.lists(
     st.sampled_from(["ChallengeID", "genres-rock", "moods-calm", "x", "", "genres-rock "]),
-    min_size=0, max_size=4,
+    min_size=0,
+    max_size=4,
 )
 
 
@@ -27,8 +28,9 @@ def csv_bytes(draw: st.DrawFn) -> bytes:
     header = draw(HEADERS)
     n_rows = draw(st.integers(0, 5))
     rows = [
-        ",".join(draw(CELLS) for _ in range(draw(st.integers(max(0, len(header) - 1),
-                                                             len(header) + 1))))
+        ",".join(
+            draw(CELLS) for _ in range(draw(st.integers(max(0, len(header) - 1), len(header) + 1)))
+        )
         for _ in range(n_rows)
     ]
     sep = draw(st.sampled_from([",", ";", "\t"]))
