@@ -13,10 +13,11 @@ from mewo_core import correlations, plots
 from mewo_core.data import Dataset
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
+MIN_PAIR = 10  # co-occurrences a pair needs to be ranked by lift
 
 
-@st.cache_resource(show_spinner="Computing correlations…", max_entries=6)
-def _matrix(data_key: str, view: str, _data: Dataset) -> correlations.Matrix:
+@st.cache_resource(show_spinner="Computing correlations…", max_entries=8)
+def _matrix(data_key: str, view: str, _data: Dataset, min_pair: int = 0) -> correlations.Matrix:
     names, classes, cats = _data.tag_names, _data.tag_classes, _data.tag_categories
     if view == "Scores":
         x = _data.tag_scores()
@@ -24,7 +25,7 @@ def _matrix(data_key: str, view: str, _data: Dataset) -> correlations.Matrix:
     labels = _data.require_labels()
     if view == "Labels":
         return correlations.correlation(labels, names, classes, cats, "label correlation")
-    return correlations.lift(labels, names, classes, cats)
+    return correlations.lift(labels, names, classes, cats, min_pair=min_pair)
 
 
 st.title("Correlations")
@@ -56,7 +57,8 @@ st.plotly_chart(
 )
 st.caption(
     f"{train.n_tracks:,} train tracks. Hover a cell for both tags and their categories."
-    + (" Lift is blank for tags with fewer than 5 positives." if is_lift else "")
+    + (" Lift is blank for tags with fewer than 20 positives; the pairs table also needs "
+       f"{MIN_PAIR} tracks with both tags." if is_lift else "")
 )
 
 left, right = st.columns(2)
@@ -73,7 +75,8 @@ with right:
     st.markdown("**Strongest pairs**")
     scope = st.radio("Pairs", ("all", "within a class", "across classes"), horizontal=True,
                      key="corr_scope")
-    top = correlations.strongest_pairs(matrix, top=400, by_abs=not is_lift)
+    ranked = _matrix(ctx.data_key, view, train, MIN_PAIR) if is_lift else matrix
+    top = correlations.strongest_pairs(ranked, top=400, by_abs=not is_lift)
     if scope == "within a class":
         top = top[top["same_class"]]
     elif scope == "across classes":

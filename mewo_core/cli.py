@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="CSV file to write")
     r.add_argument("--force", action="store_true", help="replace an existing output file")
 
+    c = sub.add_parser("correlations", help="strongest score / label correlations and lifts")
+    c.add_argument("--data", required=True, help="data folder (its train part is used)")
+    c.add_argument("--view", choices=["scores", "labels", "lift"], default="scores")
+    c.add_argument("--top", type=int, default=20, help="pairs to list")
+    c.add_argument("--json", action="store_true")
+
     ls = sub.add_parser("list", help="list saved models")
     ls.add_argument("--root", default="artifacts")
     ls.add_argument("--json", action="store_true")

@@ -221,3 +221,24 @@ def cmd_list(args: argparse.Namespace) -> int:
         kind = m["model_type"] + (f" ({variant})" if variant else "")
         print(f"{info.name}: {kind}, {score}, created {m.get('created')}")
     return 0
+
+
+def cmd_correlations(args: argparse.Namespace) -> int:
+    from . import correlations
+
+    data = load_folder(args.data).train
+    names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
+    if args.view == "scores":
+        matrix = correlations.correlation(data.tag_scores(), names, classes, cats, "correlation")
+    elif args.view == "labels":
+        labels = data.require_labels()
+        matrix = correlations.correlation(labels, names, classes, cats, "correlation")
+    else:
+        matrix = correlations.lift(data.require_labels(), names, classes, cats, min_pair=10)
+    pairs = correlations.strongest_pairs(matrix, top=args.top, by_abs=args.view != "lift")
+    if args.json:
+        print_json(pairs.to_dict(orient="records"))
+    else:
+        print(f"{args.view}: strongest pairs on {data.n_tracks} train tracks")
+        print(pairs.to_string(index=False, float_format="{:.4f}".format))
+    return 0

@@ -127,11 +127,14 @@ def lift(
     names: Sequence[str],
     classes: Sequence[str],
     categories: Sequence[str],
-    min_count: int = 5,
+    min_count: int = 20,
+    min_pair: int = 0,
 ) -> Matrix:
     """Co-occurrence lift P(a and b) / (P(a) P(b)), NaN for tags under ``min_count`` positives.
 
     Above 1: the tags go together more often than chance; below 1: they avoid each other.
+    Pairs seen together fewer than ``min_pair`` times are NaN too (for ranking pairs: a lift
+    from a handful of tracks is noise).
     """
     order = taxonomy_order(names, classes, categories)
     y = np.asarray(labels)[:, order].astype(np.float32)
@@ -143,6 +146,7 @@ def lift(
     rare = count < min_count
     values[rare, :] = np.nan
     values[:, rare] = np.nan
+    values[both < min_pair] = np.nan
     return Matrix(
         values=values.astype(np.float32),
         names=tuple(names[i] for i in order),

@@ -130,3 +130,14 @@ def test_saving_a_threshold_set_never_overwrites(tmp_path) -> None:
         workspace.save_threshold_set(model, new, tmp_path, "../x", parent="baseline")
     assert workspace.next_free_name(tmp_path, "base") == "base-v3"
     assert workspace.next_free_name(tmp_path, "base-v2") == "base-v3"
+
+
+def test_cli_correlations(tmp_path, monkeypatch, capsys) -> None:
+    from mewo_core.cli import main
+
+    monkeypatch.setenv("MEWO_CACHE_DIR", str(tmp_path))
+    folder = demo.ensure_demo_data(400, 1)
+    for view in ("scores", "labels", "lift"):
+        assert main(["correlations", "--data", str(folder), "--view", view, "--top", "4"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"{view}: strongest pairs") and len(out.splitlines()) <= 6
