@@ -15,6 +15,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..data import Dataset, group_labels
+from ..errors import TrainingError
 from ..robust_selection import N_FOLDS, N_RESAMPLES, fit_robust
 from ..robust_thresholds import ESTIMATORS, METRICS
 from .base import ProgressCallback, ProgressEvent
@@ -59,9 +60,11 @@ class RobustThresholds(_ThresholdModel):
         progress: ProgressCallback | None = None,
     ) -> Self:
         if self.metric not in METRICS:
-            raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {self.metric!r}")
+            raise TrainingError(f"metric must be one of {', '.join(METRICS)}, got {self.metric!r}")
         if self.method not in ESTIMATORS:
-            raise ValueError(f"method must be one of {', '.join(ESTIMATORS)}, got {self.method!r}")
+            raise TrainingError(
+                f"method must be one of {', '.join(ESTIMATORS)}, got {self.method!r}"
+            )
         self._remember_columns(train)
         if progress:
             progress(ProgressEvent("thresholds", 0, 1, f"{self.method} for {self.metric} F1"))
