@@ -181,6 +181,15 @@ def _code_counts(row: np.ndarray) -> np.ndarray:
     return out
 
 
+def _row_histogram(row: np.ndarray) -> tuple[np.ndarray, int]:
+    """Counts ``(buckets, 2)`` (negatives, positives) of one code row, from bucket ``base``."""
+    base = int(row.min()) // 2
+    counts = _code_counts(row)[2 * base :]
+    if counts.size % 2:
+        counts = np.append(counts, 0)
+    return counts.reshape(-1, 2), base
+
+
 def _histograms(codes: np.ndarray) -> tuple[np.ndarray, int]:
     """Per code row, counts ``(rows, buckets, 2)`` (negatives, positives) from bucket ``base``."""
     base = int(codes.min()) // 2
@@ -202,36 +211,28 @@ def _suffix_sums(counts: np.ndarray) -> np.ndarray:
     return out[..., -1:] - out
 
 
-def _candidate_ranges(
-    hist: np.ndarray, n_pos: np.ndarray, base_a: np.ndarray, base_tp: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of ``hist`` ``(rows, buckets, 2)``, the bucket range that holds the best F1.
+def _bucket_range(
+    hist: np.ndarray, n_pos: int, base_a: int, base_tp: int
+) -> tuple[int, int, int, int]:
+    """The range of buckets of ``hist`` ``(buckets, 2)`` that must hold the best threshold.
 
     ``base_a`` / ``base_tp`` count the tracks / positives above the histogram. A bucket with
     positives yields a lower bound of the best F1 (threshold at its lowest positive) and an
     upper bound of every F1 inside it; buckets whose upper bound is below the best lower
     bound are dropped. Returns ``(lo, hi, tracks above hi, positives above hi)``.
-    Rows without positives get ``lo = 0, hi = buckets - 1``.
     """
-    pos = hist[..., 1]
-    a_ge = _suffix_sums(hist[..., 0] + pos) + base_a[:, None]
-    tp_ge = _suffix_sums(pos) + base_tp[:, None]
-    r, b = np.nonzero(pos)  # buckets holding positives, row by row
-    tp, npos = tp_ge[r, b], n_pos[r]
-    lower = 2 * tp / (a_ge[r, b] + npos)
-    upper = 2 * tp / (a_ge[r, b + 1] + npos)
-    starts = np.flatnonzero(np.diff(r, prepend=-1))
-    best = np.maximum.reduceat(lower, starts) if r.size else lower
-    keep = upper >= np.repeat(best, np.diff(starts, append=r.size))
-    r, b = r[keep], b[keep]  # every row with positives keeps its best lower bound's bucket
-    first = np.flatnonzero(np.diff(r, prepend=-1))
-    last = np.append(first[1:], r.size)[: first.size] - 1
-    lo = np.zeros(hist.shape[0], dtype=np.int64)
-    hi = np.full(hist.shape[0], hist.shape[1] - 1, dtype=np.int64)
-    lo[r[first]] = b[first]
-    hi[r[last]] = b[last]
-    rows = np.arange(hist.shape[0])
-    return lo, hi, a_ge[rows, hi + 1], tp_ge[rows, hi + 1]
+    pos = hist[:, 1]
+    tot = hist[:, 0] + pos
+    cum_a, cum_tp = np.cumsum(tot), np.cumsum(pos)  # tracks / positives in buckets <= b
+    all_a, all_tp = int(cum_a[-1]) + base_a, int(cum_tp[-1]) + base_tp
+    b = np.flatnonzero(pos)
+    above_a = all_a - cum_a[b]  # tracks in higher buckets
+    tp = all_tp - cum_tp[b] + pos[b]
+    lower = 2 * tp / (above_a + tot[b] + n_pos)  # reached at the bucket's lowest positive
+    upper = 2 * tp / (above_a + n_pos)  # no threshold inside the bucket does better
+    kept = b[upper >= lower.max()]
+    lo, hi = int(kept[0]), int(kept[-1])
+    return lo, hi, all_a - int(cum_a[hi]), all_tp - int(cum_tp[hi])
 
 
 def _first_of_runs(sorted_values: np.ndarray) -> np.ndarray:
@@ -273,15 +274,13 @@ def _refine(
         offset = keys.view(np.uint64) - np.uint64(kmin % (1 << 64))  # exact modulo 2**64
         bucket = (offset >> np.uint64(shift)).astype(np.int64)
         width = (span >> shift) + 1
-        hist = np.bincount(bucket * 2 + labs, minlength=2 * width).reshape(1, width, 2)
-        lo, hi, above_a, above_tp = _candidate_ranges(
-            hist, np.array([n_pos]), np.array([base_a]), np.array([base_tp])
-        )
-        if lo[0] == 0 and hi[0] == width - 1:
+        hist = np.bincount(bucket * 2 + labs, minlength=2 * width).reshape(width, 2)
+        lo, hi, above_a, above_tp = _bucket_range(hist, n_pos, base_a, base_tp)
+        if lo == 0 and hi == width - 1:
             break  # nothing to drop: the first and last buckets are never empty
-        sel = (bucket >= lo[0]) & (bucket <= hi[0])
+        sel = (bucket >= lo) & (bucket <= hi)
         vals, labs = np.compress(sel, vals), np.compress(sel, labs)
-        base_a, base_tp = int(above_a[0]), int(above_tp[0])
+        base_a, base_tp = above_a, above_tp
     return _exact_best(vals, labs, n_pos, base_a, base_tp)
 
 
@@ -298,15 +297,10 @@ def _best_from_codes(
     n_pos = int(hist[:, 1].sum())
     if n_pos == 0:
         return np.inf, 0.0
-    zero = np.zeros(1, dtype=np.int64)
-    lo, hi, above_a, above_tp = _candidate_ranges(hist[None], np.array([n_pos]), zero, zero)
-    return _finish(row, values_at, base, lo[0], hi[0], n_pos, above_a[0], above_tp[0])
-
-
-def _finish(row, values_at, base, lo, hi, n_pos, above_a, above_tp) -> tuple[float, float]:
+    lo, hi, above_a, above_tp = _bucket_range(hist, n_pos, 0, 0)
     idx = _rows_in_range(row, 2 * (base + lo), 2 * (base + hi) + 1)
     labs = (row[idx] & 1).astype(bool)
-    return _refine(values_at(idx), labs, n_pos, int(above_a), int(above_tp))
+    return _refine(values_at(idx), labs, n_pos, above_a, above_tp)
 
 
 def _pooled_best(v: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -314,8 +308,7 @@ def _pooled_best(v: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if v.size == 0:
         return np.inf, 0.0
     codes = _flat_codes(v, y)
-    hist, base = _histograms(codes[None])
-    return _best_from_codes(codes, v.take, hist[0], base)
+    return _best_from_codes(codes, v.take, *_row_histogram(codes))
 
 
 # ------------------------------------------------------------------------ per-tag optimum
@@ -338,19 +331,13 @@ def f1_optimal_thresholds(
     codes = _transposed_codes(s, y, n_jobs)
 
     def work(c0: int, c1: int) -> None:
-        hist, base = _histograms(codes[c0:c1])
-        n_pos = hist[:, :, 1].sum(axis=1)
-        zero = np.zeros(c1 - c0, dtype=np.int64)
-        lo, hi, above_a, above_tp = _candidate_ranges(hist, n_pos, zero, zero)
-        for j in np.flatnonzero(n_pos):
-            c = c0 + j
+        # one tag at a time keeps the temporaries small (reused memory, no page faults)
+        for c in range(c0, c1):
 
             def values_at(idx: np.ndarray, c: int = c) -> np.ndarray:
                 return s[idx, c]
 
-            out[c] = _finish(
-                codes[c], values_at, base, lo[j], hi[j], n_pos[j], above_a[j], above_tp[j]
-            )[0]
+            out[c] = _best_from_codes(codes[c], values_at, *_row_histogram(codes[c]))[0]
 
     _map(work, s.shape[1], _TAG_CHUNK, n_jobs)
     return out
@@ -420,7 +407,7 @@ def tag_counts_at(
 def _weighted_range(
     hist: np.ndarray, n_pos: np.ndarray, weight: np.ndarray, base_a: np.ndarray, base_tp: np.ndarray
 ) -> tuple[int, int, np.ndarray, np.ndarray]:
-    """Like :func:`_candidate_ranges` for one threshold shared by the tags (rows) of ``hist``.
+    """Like :func:`_bucket_range` for one threshold shared by the tags (rows) of ``hist``.
 
     Bounds are the support-weighted sums of the per-tag bounds; the lower bound of a bucket
     holds at its lowest positive of any tag. Returns ``(lo, hi, per-tag tracks above hi,
