@@ -1,0 +1,387 @@
+"""Reservoir + Transformer decision model: the seed's architecture, with a benchmark fallback.
+
+Pipeline (``fit(train, validation)``; validation is a grouped split of the training data):
+
+1. Input preparation: clipped logit of every score, standardised on the fit rows.
+2. Stage 1, reservoirs: six ELM reservoirs on six parts of the tag scores (see
+   ``reservoirs.partition_features``) and one on all features, each with a ridge read-out to the
+   tags. Skipped by the ``transformer-only`` variant.
+3. Stage 2, Transformer: one token per reservoir read-out (or one concatenated token for the
+   seed's ``concat`` variant), plus category-score tokens; a tag's logit is its own score's
+   affine logit plus a learned, penalised correction from the tokens (``transformer.py``).
+4. Per tag, on validation, the correction is kept with a weight in {0.25, .., 1} only where a
+   cross-fitted comparison says it beats the tag's own score (``blending.py``); elsewhere the tag
+   falls back to the benchmark: its raw score with the per-tag F1-optimal threshold on all
+   training rows. Kept tags get thresholds tuned on validation; test data is never used.
+
+``predict_proba`` returns, per tag, the blended probability for kept tags and the raw score for
+fallback tags; ``thresholds_`` apply to those.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+from typing import Any, Self
+
+import numpy as np
+
+from ..data import Dataset, group_labels, split_dataset
+from ..errors import ArtifactError, TrainingError
+from .base import DecisionModel, ProgressCallback, ProgressEvent
+from .blending import choose_blend, group_halves
+from .input_transform import LogitStandardizer
+from .reservoirs import FittedReservoir, fit_reservoir, partition_features
+from .token_layout import (
+    TYPES,
+    build_layout,
+    layout_arrays,
+    layout_from_arrays,
+    token_inputs,
+    token_sizes,
+    variant_spec,
+)
+
+
+@contextmanager
+def _torch_settings(threads: int):
+    """Deterministic algorithms and ``threads`` intra-op threads, restored afterwards."""
+    import torch
+
+    old_threads = torch.get_num_threads()
+    old_det = torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(max(1, threads))
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield torch
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_det)
+
+
+class ReservoirTransformer(DecisionModel):
+    """Reservoir bank + Transformer over tokens, with a per-tag benchmark fallback."""
+
+    model_type = "reservoir-transformer"
+
+    def __init__(
+        self,
+        variant: str = "tokens",
+        epochs: int = 12,
+        seed: int = 0,
+        *,
+        n_parts: int = 6,
+        partition: str = "class",
+        token_source: str = "both",
+        units: int = 200,
+        all_units: int = 300,
+        input_gain: float = 1.0,
+        bias_scale: float = 0.5,
+        ridge: float = 1.0,
+        d_model: int = 32,
+        n_heads: int = 4,
+        n_layers: int = 1,
+        dropout: float = 0.1,
+        batch_size: int = 512,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        correction_l2: float = 1e-2,
+        loss: str = "bce",
+        patience: int = 3,
+        blend_grid: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0),
+        keep_margin: float = 0.01,
+        min_positives: int = 10,
+        metric: str = "weighted",
+        threshold_method: str = "auto",
+        eps: float = 1e-4,
+        threads: int = 1,
+    ) -> None:
+        self.variant = variant
+        self.epochs = epochs
+        self.seed = seed
+        self.n_parts = n_parts
+        self.partition = partition
+        self.token_source = token_source
+        self.units = units
+        self.all_units = all_units
+        self.input_gain = input_gain
+        self.bias_scale = bias_scale
+        self.ridge = ridge
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.correction_l2 = correction_l2
+        self.loss = loss
+        self.patience = patience
+        self.blend_grid = blend_grid
+        self.keep_margin = keep_margin
+        self.min_positives = min_positives
+        self.metric = metric
+        self.threshold_method = threshold_method
+        self.eps = eps
+        self.threads = threads
+
+    def get_config(self) -> dict[str, Any]:
+        config = {k: getattr(self, k) for k in _CONFIG_KEYS}
+        config["blend_grid"] = [float(w) for w in self.blend_grid]
+        return config
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Dataset,
+        validation: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Self:
+        spec = variant_spec(self.variant)
+        train.require_labels()
+        if validation is None:
+            train, validation = split_dataset(train, 0.2, self.seed)
+        self.check_tags_of(train, validation)
+        self._remember_columns(train)
+        self.tag_score_index_ = train.tag_feature_index.copy()
+        validation = self.align(validation)
+        Y, Yv = train.require_labels(), validation.require_labels()
+        self.transform_ = LogitStandardizer(self.eps).fit(train.X)
+        Z, Zv = self.transform_.transform(train.X), self.transform_.transform(validation.X)
+        parts = partition_features(
+            train.feature_names, train.tag_names, train.taxonomy, self.n_parts, self.partition
+        )
+        self.tokens_, plan = build_layout(
+            spec, parts, Z.shape[1], self._category_groups(train), self.token_source
+        )
+        self.reservoirs_ = []
+        for k, (name, cols) in enumerate(plan):
+            _emit(progress, "reservoirs", k, len(plan), f"reservoir {name}")
+            self.reservoirs_.append(
+                fit_reservoir(
+                    name,
+                    Z,
+                    Y,
+                    cols,
+                    units=self.all_units if name == "all" else self.units,
+                    seed=self.seed * 1009 + k,
+                    input_gain=self.input_gain,
+                    bias_scale=self.bias_scale,
+                    ridge=self.ridge,
+                )
+            )
+        _emit(progress, "reservoirs", len(plan), len(plan), "read-outs fitted")
+        fit_in = (self._inputs(Z), self._own(Z), Y)
+        val_in = (self._inputs(Zv), self._own(Zv), Yv)
+        del Z, Zv
+        self._train_network(fit_in, val_in, progress)
+        self._choose_decisions(train, validation, val_in)
+        _emit(progress, "thresholds", 1, 1, "thresholds tuned")
+        return self
+
+    def check_tags_of(self, train: Dataset, validation: Dataset) -> None:
+        if train.tag_names != validation.tag_names:
+            raise TrainingError("train and validation splits have different tags")
+        if train.n_tracks < 2 or validation.n_tracks < 2:
+            raise TrainingError("too few tracks to train (need a fit and a validation split)")
+
+    def _category_groups(self, train: Dataset) -> list[np.ndarray]:
+        """The category-score columns, one group per class (a token each)."""
+        extra = train.extra_feature_index
+        if extra.size == 0:
+            return []
+        classes = np.array(train.taxonomy.subset([train.feature_names[i] for i in extra]).classes)
+        return [extra[classes == c] for c in dict.fromkeys(classes)]
+
+    def _inputs(self, Z: np.ndarray) -> np.ndarray:
+        return token_inputs(self.tokens_, self.reservoirs_, Z, len(self.tag_names_))
+
+    def _own(self, Z: np.ndarray) -> np.ndarray:
+        """Each tag's own transformed score (0 for tags without a score column)."""
+        idx = self.tag_score_index_
+        own = Z[:, np.maximum(idx, 0)]
+        own[:, idx < 0] = 0.0
+        return np.ascontiguousarray(own, dtype=np.float32)
+
+    def _network(self):
+        from .transformer import TagTransformer
+
+        return TagTransformer(
+            token_sizes(self.tokens_, len(self.tag_names_), self.reservoirs_),
+            [TYPES.index(t.type) for t in self.tokens_],
+            len(self.tag_names_),
+            d_model=self.d_model,
+            n_heads=self.n_heads,
+            n_layers=self.n_layers,
+            dropout=self.dropout,
+        )
+
+    def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
+        from .torch_training import TrainSettings, train_transformer
+
+        settings = TrainSettings(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            correction_l2=self.correction_l2,
+            loss=self.loss,
+            patience=self.patience,
+            seed=self.seed,
+        )
+        with _torch_settings(self.threads) as torch:
+            torch.manual_seed(self.seed)
+            self.network_ = self._network()
+            self.history_ = train_transformer(self.network_, fit_in, val_in, settings, progress)
+
+    def _choose_decisions(self, train: Dataset, validation: Dataset, val_in) -> None:  # noqa: ANN001
+        own, corr = self._parts(val_in[0], val_in[1])
+        Yv = val_in[2]
+        raw_v = validation.tag_scores()
+        half = group_halves(_group_ids(validation), self.seed)
+        choice = choose_blend(
+            raw_v,
+            own,
+            corr,
+            Yv,
+            half,
+            tuple(self.blend_grid),
+            self.keep_margin,
+            self.min_positives,
+        )
+        self.blend_weights_ = choice.weights.astype(np.float64)
+        self.blend_f1_ = np.stack([choice.f1_fallback, choice.f1_chosen])
+        # Fallback: the tag's raw score, thresholds fitted on all training rows (fit + validation).
+        has_score = self.tag_score_index_ >= 0
+        groups = np.concatenate([_group_ids(train, "f"), _group_ids(validation, "v")])
+        thresholds = np.full(len(self.tag_names_), np.inf)
+        thresholds[has_score] = self._thresholds(
+            np.vstack([train.tag_scores(), raw_v])[:, has_score],
+            np.vstack([train.require_labels(), Yv])[:, has_score],
+            groups,
+            has_score,
+        )
+        kept = self.blend_weights_ > 0
+        if kept.any():
+            blended = _sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
+            thresholds[kept] = self._thresholds(blended, Yv[:, kept], _group_ids(validation), kept)
+        self.thresholds_ = thresholds
+
+    def _thresholds(
+        self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray
+    ) -> np.ndarray:
+        """Per-tag thresholds by the core's robust estimator ``threshold_method``."""
+        from ..robust_selection import fit_thresholds
+
+        categories = [
+            c
+            for c, ok in zip(self.taxonomy_.subset(self.tag_names_).categories, tags, strict=True)
+            if ok
+        ]
+        return fit_thresholds(
+            scores, labels, groups, self.metric, self.threshold_method, self.seed, categories
+        )
+
+    # --- scoring ------------------------------------------------------------------------------
+    def _parts(self, u: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from .torch_training import predict_parts
+
+        with _torch_settings(self.threads):
+            return predict_parts(self.network_, u, z)
+
+    def _scores(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
+        kept = self.blend_weights_ > 0
+        idx = self.tag_score_index_
+        for start in range(0, X.shape[0], 16384):
+            Xb = X[start : start + 16384]
+            Z = self.transform_.transform(Xb)
+            own, corr = self._parts(self._inputs(Z), self._own(Z))
+            raw = Xb[:, np.maximum(idx, 0)].astype(np.float64)
+            raw[:, idx < 0] = -np.inf
+            blended = _sigmoid(own + self.blend_weights_ * corr)
+            out[start : start + 16384] = np.where(kept, blended, raw)
+        return out
+
+    @property
+    def kept_tags(self) -> tuple[str, ...]:
+        """Tags whose decision uses the learned correction (the others are the benchmark's)."""
+        return tuple(t for t, w in zip(self.tag_names_, self.blend_weights_, strict=True) if w > 0)
+
+    # --- persistence --------------------------------------------------------------------------
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+        arrays: dict[str, np.ndarray] = {
+            "thresholds": self.thresholds_,
+            "tag_score_index": self.tag_score_index_,
+            "blend_weights": self.blend_weights_,
+            "blend_f1": self.blend_f1_,
+            "history_loss": np.asarray(self.history_.loss, dtype=np.float64),
+            "history_val_f1": np.asarray(self.history_.val_f1, dtype=np.float64),
+            "history_best_epoch": np.array(self.history_.best_epoch),
+            "n_reservoirs": np.array(len(self.reservoirs_)),
+            **{f"transform_{k}": v for k, v in self.transform_.state().items()},
+            **layout_arrays(self.tokens_),
+        }
+        for k, res in enumerate(self.reservoirs_):
+            arrays.update(res.arrays(f"res{k}_"))
+        names = "\x1f".join(r.name for r in self.reservoirs_)
+        arrays["reservoir_names"] = np.frombuffer(names.encode(), dtype=np.uint8)
+        return arrays, dict(self.network_.state_dict())
+
+    @classmethod
+    def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
+        unknown = set(config) - set(_CONFIG_KEYS)
+        if unknown:
+            raise ArtifactError(f"unknown settings in the manifest: {', '.join(sorted(unknown))}")
+        if torch_state is None:
+            raise ArtifactError("the Transformer's weights (torch.pt) are missing")
+        model = cls(**{**config, "blend_grid": tuple(config.get("blend_grid", ()))})
+        model._restore_columns(columns, np.asarray(arrays["thresholds"]))
+        model.tag_score_index_ = np.asarray(arrays["tag_score_index"], dtype=np.int64)
+        model.blend_weights_ = np.asarray(arrays["blend_weights"], dtype=np.float64)
+        model.blend_f1_ = np.asarray(arrays["blend_f1"])
+        model.transform_ = LogitStandardizer.from_state(
+            model.eps, {"mean": arrays["transform_mean"], "scale": arrays["transform_scale"]}
+        )
+        from .torch_training import TrainHistory
+
+        model.tokens_ = layout_from_arrays(arrays)
+        model.history_ = TrainHistory(
+            list(map(float, arrays["history_loss"])),
+            list(map(float, arrays["history_val_f1"])),
+            int(arrays["history_best_epoch"]),
+        )
+        names = bytes(np.asarray(arrays["reservoir_names"], dtype=np.uint8)).decode()
+        names_list = names.split("\x1f") if names else []
+        n_res = int(arrays["n_reservoirs"])
+        if len(names_list) != n_res:
+            raise ArtifactError("reservoir names do not match their count: damaged artifact")
+        model.reservoirs_ = [
+            FittedReservoir.from_arrays(names_list[k], f"res{k}_", arrays) for k in range(n_res)
+        ]
+        n_tags = len(model.tag_names_)
+        for arr in (model.tag_score_index_, model.blend_weights_):
+            if arr.shape != (n_tags,):
+                raise ArtifactError("per-tag arrays do not match the tags: damaged artifact")
+        with _torch_settings(model.threads):
+            model.network_ = model._network()
+            model.network_.load_state_dict(torch_state)
+            model.network_.eval()
+        return model
+
+
+_CONFIG_KEYS = tuple(inspect.signature(ReservoirTransformer.__init__).parameters)[1:]
+
+
+def _group_ids(data: Dataset, prefix: str = "") -> np.ndarray:
+    """Group label per row as strings (prefixed so two splits' groups never merge)."""
+    return np.array([f"{prefix}{g}" for g in group_labels(data)])
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -60, 60)))
+
+
+def _emit(progress: ProgressCallback | None, stage: str, step: int, total: int, msg: str) -> None:
+    if progress is not None:
+        progress(ProgressEvent(stage, step, total, msg))

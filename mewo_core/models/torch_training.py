@@ -1,0 +1,150 @@
+"""Stage 2: train the Transformer (BCE with pos_weight or focal loss, AdamW, early stopping).
+
+Early stopping watches the validation split's weighted F1 at per-tag F1-optimal thresholds (the
+decision the model will make); the best epoch's weights are kept. One progress event per epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import TrainingError
+from .base import ProgressCallback, ProgressEvent
+from .blending import best_threshold_f1
+
+LOSSES = ("bce", "focal")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings of stage 2."""
+
+    epochs: int = 12
+    batch_size: int = 512
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    correction_l2: float = 1e-2
+    loss: str = "bce"
+    focal_gamma: float = 2.0
+    pos_weight_power: float = 0.5
+    patience: int = 3
+    seed: int = 0
+
+
+@dataclass
+class TrainHistory:
+    """Per-epoch training loss and validation weighted F1; the epoch kept."""
+
+    loss: list[float] = field(default_factory=list)
+    val_f1: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def predict_parts(
+    model: nn.Module, u: np.ndarray, z: np.ndarray, batch: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    """(own logits, corrections) for numpy inputs, in evaluation mode, batched."""
+    model.eval()
+    own = np.empty((u.shape[0], z.shape[1]), dtype=np.float32)
+    corr = np.empty_like(own)
+    with torch.inference_mode():
+        for start in range(0, u.shape[0], batch):
+            o, c = model(
+                torch.from_numpy(u[start : start + batch]),
+                torch.from_numpy(z[start : start + batch]),
+            )
+            own[start : start + batch] = o.numpy()
+            corr[start : start + batch] = c.numpy()
+    return own, corr
+
+
+def _loss(
+    logits: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor, settings: TrainSettings
+) -> torch.Tensor:
+    if settings.loss == "bce":
+        return nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight)
+    bce = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    p_true = torch.exp(-bce)
+    weight = torch.where(y > 0, pos_weight, torch.ones_like(pos_weight))
+    return (weight * (1 - p_true) ** settings.focal_gamma * bce).mean()
+
+
+def train_transformer(
+    model: nn.Module,
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: TrainSettings,
+    progress: ProgressCallback | None = None,
+) -> TrainHistory:
+    """Train ``model`` in place on ``fit`` = (u, z, y); keep the best epoch on ``validation``."""
+    if settings.loss not in LOSSES:
+        raise TrainingError(f"unknown loss {settings.loss!r}; known: {', '.join(LOSSES)}")
+    u, z, y = (torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in fit)
+    u_val, z_val, y_val = validation
+    n = u.shape[0]
+    prevalence = y.mean(dim=0).clamp(min=1.0 / max(n, 1))
+    pos_weight = ((1 - prevalence) / prevalence).clamp(1.0, 1e4) ** settings.pos_weight_power
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+    )
+    steps_per_epoch = max(1, -(-n // settings.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=settings.lr, total_steps=steps_per_epoch * max(settings.epochs, 1)
+    )
+    generator = torch.Generator().manual_seed(settings.seed)
+    history = TrainHistory()
+    own, corr = predict_parts(model, u_val, z_val)
+    best_f1 = _val_f1(own + corr, y_val)
+    best_state = copy.deepcopy(model.state_dict())
+    stale = 0
+    _emit(progress, 0, settings.epochs, {"val_weighted_f1": best_f1})
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=generator)
+        total = 0.0
+        for start in range(0, n, settings.batch_size):
+            rows = order[start : start + settings.batch_size]
+            o, c = model(u[rows], z[rows])
+            loss = _loss(o + c, y[rows], pos_weight, settings)
+            loss = loss + settings.correction_l2 * (c**2).mean()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            scheduler.step()
+            total += float(loss.detach()) * rows.numel()
+        own, corr = predict_parts(model, u_val, z_val)
+        f1 = _val_f1(own + corr, y_val)
+        history.loss.append(total / n)
+        history.val_f1.append(f1)
+        if f1 > best_f1:
+            best_f1, history.best_epoch, stale = f1, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+        done = stale >= settings.patience
+        step = settings.epochs if done else epoch
+        _emit(progress, step, settings.epochs, {"loss": total / n, "val_weighted_f1": f1})
+        if done:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def _val_f1(logits: np.ndarray, y: np.ndarray) -> float:
+    """Weighted F1 with each tag at its F1-optimal threshold on these rows."""
+    f1, _ = best_threshold_f1(logits, y)
+    support = y.sum(axis=0).astype(np.float64)
+    return float((f1 * support).sum() / max(support.sum(), 1.0))
+
+
+def _emit(
+    progress: ProgressCallback | None, step: int, total: int, metrics: dict[str, float]
+) -> None:
+    if progress is not None:
+        progress(ProgressEvent("transformer", step, total, f"epoch {step}/{total}", metrics))

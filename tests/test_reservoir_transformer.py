@@ -1,0 +1,207 @@
+"""Reservoir + Transformer model: reservoir states, shapes, determinism, variants, persistence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mewo_core.artifacts import load_model, save_model
+from mewo_core.data import Dataset, load_folder, split_dataset
+from mewo_core.errors import ArtifactError, DataError
+from mewo_core.models import create_model
+from mewo_core.models.blending import choose_blend, group_halves
+from mewo_core.models.reservoir_transformer import ReservoirTransformer
+from mewo_core.models.reservoirs import (
+    fit_reservoir,
+    make_reservoir,
+    partition_features,
+    reservoir_states,
+)
+from mewo_core.models.token_layout import VARIANTS
+
+# Small and fast: a few seconds per fit on the 3,000-track catalogue.
+FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
+        "batch_size": 256, "epochs": 2, "threads": 1, "threshold_method": "benchmark"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    """(fit, validation, test) of a 3,000-track demo catalogue (album-grouped test files)."""
+    from mewo_core.synthetic import write_demo_data
+
+    folder = tmp_path_factory.mktemp("demo3k")
+    write_demo_data(folder, n_tracks=3000, seed=1)
+    bundle = load_folder(folder)
+    fit, validation = split_dataset(bundle.train, 0.2, 0)
+    return fit, validation, bundle.test, folder
+
+
+@pytest.fixture(scope="module")
+def fitted(demo) -> ReservoirTransformer:
+    fit, validation, _, _ = demo
+    return ReservoirTransformer(variant="tokens", seed=3, **FAST).fit(fit, validation)
+
+
+def weighted_f1(data: Dataset, decisions: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(data.Y, decisions, average="weighted", zero_division=0))
+
+
+# --- reservoirs ---------------------------------------------------------------------------------
+def test_states_are_one_matrix_product_of_reservoirpys_weights() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(7, 12))
+    res = make_reservoir(12, 30, seed=5, input_gain=1.0, bias_scale=0.5)
+    stepped = res.run(X)  # reservoirpy itself, row by row
+    win, bias = np.asarray(res.Win), np.asarray(res.bias).reshape(-1)
+    ours = reservoir_states(X, win, bias)
+    np.testing.assert_allclose(ours, np.tanh(X @ win.T + bias), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours, stepped, rtol=1e-5, atol=1e-5)
+    assert res.sr == 0.0 and res.lr == 1.0 and isinstance(res.Win, np.ndarray)
+    assert np.all(np.asarray(res.W.todense() if hasattr(res.W, "todense") else res.W) == 0)
+
+
+def test_states_do_not_depend_on_row_order() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 8)).astype(np.float32)
+    res = make_reservoir(8, 16, seed=2, input_gain=1.0, bias_scale=0.5)
+    win, bias = np.asarray(res.Win), np.asarray(res.bias).reshape(-1)
+    order = rng.permutation(50)
+    np.testing.assert_allclose(
+        reservoir_states(X[order], win, bias), reservoir_states(X, win, bias)[order], atol=1e-6
+    )
+    stepped_rev = make_reservoir(8, 16, seed=2, input_gain=1.0, bias_scale=0.5).run(X[::-1])
+    np.testing.assert_allclose(stepped_rev[::-1], reservoir_states(X, win, bias), atol=1e-5)
+
+
+def test_fitted_reservoir_keeps_reservoirpys_weights_and_a_ridge_readout() -> None:
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(400, 10)).astype(np.float32)
+    Y = (Z[:, :3] + 0.3 * rng.normal(size=(400, 3)) > 0.5).astype(np.uint8)
+    res = fit_reservoir("r", Z, Y, np.arange(5), units=20, seed=9)
+    ref = make_reservoir(5, 20, seed=9, input_gain=1.0, bias_scale=0.5)
+    np.testing.assert_allclose(res.win, np.asarray(ref.Win), rtol=1e-6)
+    assert res.states(Z).shape == (400, 20)
+    out = res.readout(Z)
+    assert out.shape == (400, 3)
+    # the read-out fits the tags it can see better than their mean does
+    assert np.mean((out[:, 0] - Y[:, 0]) ** 2) < np.var(Y[:, 0])
+
+
+def test_partition_is_six_disjoint_parts_within_classes(demo) -> None:
+    fit = demo[0]
+    parts = partition_features(fit.feature_names, fit.tag_names, fit.taxonomy, 6, "class")
+    assert len(parts) == 6
+    flat = np.concatenate(parts)
+    assert len(set(flat)) == flat.size == fit.n_tags
+    classes = np.array(fit.taxonomy.subset(fit.feature_names).classes)
+    assert all(len(set(classes[p])) == 1 for p in parts)
+    assert sorted({classes[p[0]] for p in parts}) == ["genres", "instruments", "moods"]
+
+
+# --- the model ----------------------------------------------------------------------------------
+def test_shapes_and_progress(demo) -> None:
+    fit, validation, test, _ = demo
+    events = []
+    model = ReservoirTransformer(seed=0, **FAST).fit(fit, validation, progress=events.append)
+    proba = model.predict_proba(test)
+    assert proba.shape == (test.n_tracks, test.n_tags)
+    assert model.predict(test).dtype == np.uint8
+    assert model.thresholds_.shape == (test.n_tags,)
+    assert {e.stage for e in events} == {"reservoirs", "transformer", "thresholds"}
+    last = {e.stage: e for e in events}
+    assert all(e.step == e.total for e in last.values())
+
+
+def test_same_seed_same_predictions(demo, fitted) -> None:
+    fit, validation, test, _ = demo
+    again = ReservoirTransformer(variant="tokens", seed=3, **FAST).fit(fit, validation)
+    np.testing.assert_array_equal(again.predict_proba(test), fitted.predict_proba(test))
+    np.testing.assert_array_equal(again.thresholds_, fitted.thresholds_)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
+    fit, validation, test, _ = demo
+    model = create_model("reservoir-transformer", variant=variant, seed=0, **FAST)
+    model.fit(fit, validation)
+    decisions = model.predict(test)
+    assert decisions.shape == (test.n_tracks, test.n_tags)
+    assert set(np.unique(decisions)) <= {0, 1}
+
+
+def test_unknown_variant_is_refused(demo) -> None:
+    with pytest.raises(ValueError, match="unknown variant"):
+        ReservoirTransformer(variant="nope", **FAST).fit(demo[0], demo[1])
+
+
+def test_short_training_beats_global_half(demo, fitted) -> None:
+    fit, validation, test, _ = demo
+    half = create_model("global-threshold").fit(fit)
+    assert weighted_f1(test, fitted.predict(test)) > weighted_f1(test, half.predict(test)) + 0.05
+
+
+def test_noise_correction_falls_back_to_the_tags_own_score() -> None:
+    rng = np.random.default_rng(0)
+    n, t = 2000, 6
+    labels = (rng.random((n, t)) < 0.2).astype(np.uint8)
+    raw = 0.5 * labels + rng.random((n, t))
+    own = np.log(raw)  # monotone in the raw score: same decisions
+    noise = rng.normal(0, 3, size=(n, t))
+    half = group_halves(np.arange(n) // 10, seed=0)
+    choice = choose_blend(raw, own, noise, labels, half)
+    assert np.all(choice.weights == 0)
+    helpful = 3.0 * (labels - 0.5)  # a correction that knows the labels is kept
+    assert np.all(choose_blend(raw, own, helpful, labels, half).weights > 0)
+
+
+# --- persistence --------------------------------------------------------------------------------
+def test_save_load_gives_identical_predictions(tmp_path: Path, demo, fitted) -> None:
+    test = demo[2]
+    path = save_model(fitted, tmp_path / "rt")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(test), fitted.predict_proba(test))
+    np.testing.assert_array_equal(loaded.predict(test), fitted.predict(test))
+    assert loaded.get_config() == fitted.get_config()
+    save_model(loaded, tmp_path / "again")  # a loaded model saves again
+
+
+@pytest.mark.parametrize("name", ["torch.pt", "arrays.npz"])
+def test_corrupted_weights_are_refused(tmp_path: Path, fitted, name: str) -> None:
+    path = save_model(fitted, tmp_path / "rt")
+    blob = bytearray((path / name).read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (path / name).write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match=name):
+        load_model(path)
+
+
+def test_data_with_other_columns_is_refused(tmp_path: Path, demo, fitted) -> None:
+    from dataclasses import replace
+
+    test = demo[2]
+    loaded = load_model(save_model(fitted, tmp_path / "rt"))
+    renamed = replace(test, tag_names=(*test.tag_names[:-1], "moods-unknown"))
+    with pytest.raises(DataError, match="moods-unknown"):
+        loaded.check_tags(renamed)
+    dropped = replace(test, X=test.X[:, 1:], feature_names=test.feature_names[1:])
+    with pytest.raises(DataError, match=test.feature_names[0]):
+        loaded.predict(dropped)
+
+
+def test_cli_trains_a_variant(tmp_path: Path, demo) -> None:
+    folder = demo[3]
+    out = tmp_path / "artifacts" / "cli-model"
+    cmd = [sys.executable, "-m", "mewo_core", "train", "--data", str(folder), "--variant",
+           "transformer-only", "--epochs", "1", "--seed", "2", "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "transformer" in done.stderr  # progress bars
+    model = load_model(out)
+    assert model.get_config()["variant"] == "transformer-only"
+    assert model.get_config()["epochs"] == 1 and model.get_config()["seed"] == 2
