@@ -53,7 +53,7 @@ _REFINE_BITS = 10  # refinement levels use up to 2**10 buckets
 
 
 def _check_scores(scores: np.ndarray) -> np.ndarray:
-    """2-D floating scores; float16 becomes float32 and non-floats float64 (both exact)."""
+    """2-D float32/float64 scores: float16 becomes float32, anything else float64."""
     s = np.asarray(scores)
     if s.ndim != 2:
         raise ValueError(f"scores must be 2-D (tracks x tags), got shape {s.shape}")
