@@ -14,15 +14,15 @@ import streamlit as st
 
 from app_pages import _shared
 
-st.set_page_config(page_title="Mewo Tag Lab", page_icon="🏷️", layout="wide")
+st.set_page_config(page_title="Mewo Tag Lab", page_icon=":material/sell:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/data.py", title="Data", icon="📂", default=True),
-    st.Page("app_pages/correlations.py", title="Correlations", icon="🔗"),
-    st.Page("app_pages/models.py", title="Models", icon="🧠"),
-    st.Page("app_pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("app_pages/thresholds.py", title="Thresholds", icon="🎚️"),
-    st.Page("app_pages/track_inspector.py", title="Track inspector", icon="🔎"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", default=True),
+    st.Page("app_pages/correlations.py", title="Correlations", icon=":material/hub:"),
+    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
+    st.Page("app_pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
 ]
 
 started = time.perf_counter()

@@ -151,8 +151,9 @@ with view:
     )
     cols = st.columns(4)
     for col, (key, label) in zip(cols, AVERAGES, strict=True):
+        change = result.overall[key] - tuned_result.overall[key]
         col.metric(label, f"{result.overall[key]:.4f}",
-                   delta=f"{result.overall[key] - tuned_result.overall[key]:+.4f}")
+                   delta=f"{change:+.4f}" if abs(change) >= 5e-5 else None)
     per_cat = result.per_category.merge(
         tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
         suffixes=("", "_tuned"),

@@ -99,8 +99,14 @@ with right:
     st.dataframe(removed[["tag", "category", "raw score", "truth"]], hide_index=True)
 
 profile = track.rename(columns={"model score": "score", "model threshold": "threshold"})
-st.plotly_chart(plots.track_profile(profile, "Model score vs threshold, by class "
-                                    "(filled: labelled)"))
+margin = profile["score"] - profile["threshold"]
+near = margin.groupby(profile["class"]).rank(ascending=False, method="first") <= 5
+relevant = profile["truth"] | profile["model"] | profile["baseline"] | near
+st.plotly_chart(plots.track_profile(
+    profile[relevant],
+    "Model score vs threshold, by class (filled: labelled; tags labelled, predicted by either "
+    "side, or among the 5 closest to their threshold)",
+))
 with st.expander("All tags of this track, grouped by class", expanded=False):
     for cls, part in track.groupby("class", sort=False):
         st.markdown(f"**{cls}**")

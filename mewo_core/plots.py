@@ -344,5 +344,5 @@ def track_profile(frame: pd.DataFrame, title: str) -> go.Figure:
             row=i + 1,
             col=1,
         )
-    fig.update_xaxes(showticklabels=False)
+    fig.update_xaxes(tickangle=-40, tickfont=dict(size=10))
     return _layout(fig, title, 260 * len(classes) + 80)
