@@ -147,7 +147,7 @@ def test_classification_summary_matches_sklearn(pair):
             assert summary.loc[row, column] == pytest.approx(want, abs=TOL), (row, column)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(decisions(max_tags=8), st.data())
 def test_aggregate_table_matches_sklearn_per_group(pair, data):
     y_true, y_pred = pair
