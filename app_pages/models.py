@@ -40,6 +40,14 @@ def _available_types() -> list[str]:
     return out
 
 
+def _variants() -> list[str]:
+    try:
+        from mewo_core.models.token_layout import VARIANTS
+    except ImportError:
+        return ["default"]
+    return list(VARIANTS)
+
+
 def _use(name: str) -> None:
     st.session_state["model"] = name
 
@@ -81,10 +89,13 @@ if not types:
 default_type = "reservoir-transformer" if "reservoir-transformer" in types else types[0]
 with st.form("train_form"):
     model_type = st.selectbox("Model type", types, index=types.index(default_type))
-    c1, c2, c3 = st.columns(3)
-    variant = c1.text_input("Variant (if the model has variants)", value="")
+    c1, c2, c3, c4 = st.columns(4)
+    variant = c1.text_input("Variant (if the model has variants)", value="",
+                            help="reservoir-transformer: " + ", ".join(_variants()))
     epochs = c2.number_input("Epochs (if the model trains by epochs)", 1, 500, 10)
-    seed = c3.number_input("Seed", 0, 10_000, 0)
+    metric = c3.selectbox("Target metric (if the model takes one)",
+                          ["weighted", "micro", "macro", "samples"])
+    seed = c4.number_input("Seed", 0, 10_000, 0)
     name = st.text_input("Artifact name", value=workspace.next_free_name(root, "my-model"))
     submitted = st.form_submit_button("Train and save")
 
@@ -97,6 +108,8 @@ if submitted:
             params["variant"] = variant.strip()
         if "epochs" in accepted:
             params["epochs"] = int(epochs)
+        if "metric" in accepted:
+            params["metric"] = metric
         if "seed" in accepted:
             params["seed"] = int(seed)
         bars: dict[str, Any] = {}
