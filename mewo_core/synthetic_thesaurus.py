@@ -12,95 +12,103 @@ import numpy as np
 
 CLASSES: tuple[str, ...] = ("genres", "instruments", "moods")
 
-GENRES: dict[str, tuple[str, ...]] = {
-    "orchestral": (
-        "symphonic", "film-score", "epic-orchestral", "trailer", "neoclassical",
-        "light-orchestral", "chamber", "contemporary-classical", "minimalist", "romantic-era",
-        "baroque", "classical-era", "choral", "opera", "marching-band",
-    ),
-    "electronic": (
-        "electronic", "ambient", "chillout", "downtempo", "house", "edm", "synthwave", "techno",
-        "lo-fi", "deep-house", "trance", "drum-and-bass", "dubstep", "electro", "idm", "glitch",
-    ),
-    "rock": (
-        "rock", "pop-rock", "indie-rock", "alternative", "hard-rock", "post-rock", "punk",
-        "metal", "psychedelic", "grunge", "surf-rock", "rockabilly", "stoner",
-    ),
-    "jazz-blues": (
-        "jazz", "blues", "funk", "soul", "swing", "smooth-jazz", "jazz-fusion", "latin-jazz",
-        "cool-jazz", "bebop", "gospel", "delta-blues",
-    ),
-    "urban": (
-        "hip-hop", "trap", "rnb", "boom-bap", "neo-soul", "reggae", "afrobeats", "dancehall",
-        "reggaeton", "grime", "drill",
-    ),
-    "pop": (
-        "pop", "indie-pop", "synth-pop", "electro-pop", "dance-pop", "singer-songwriter",
-        "ballad", "easy-listening", "disco", "lounge", "teen-pop",
-    ),
-    "world-folk": (
-        "folk", "country", "latin", "celtic", "african", "asian", "middle-eastern", "indian",
-        "bossa-nova", "flamenco", "bluegrass", "balkan",
-    ),
-}
 
-INSTRUMENTS: dict[str, tuple[str, ...]] = {
-    "brass-winds": (
-        "brass-section", "trumpet", "saxophone", "french-horn", "flute", "trombone",
-        "clarinet", "tuba", "oboe", "bassoon",
-    ),
-    "strings": (
-        "string-section", "violin", "cello", "pizzicato", "solo-violin", "tremolo-strings",
-        "harp", "viola", "contrabass",
-    ),
-    "keys": (
-        "piano", "grand-piano", "electric-piano", "organ", "rhodes", "hammond-organ", "celesta",
-        "harpsichord", "accordion",
-    ),
-    "percussion": (
-        "drum-kit", "drum-machine", "orchestral-percussion", "hand-claps", "shaker", "timpani",
-        "taiko", "cymbals", "congas", "tambourine", "glockenspiel", "marimba",
-    ),
-    "guitars-bass": (
-        "electric-guitar", "acoustic-guitar", "bass-guitar", "clean-guitar",
-        "distorted-guitar", "nylon-guitar", "ukulele", "banjo", "slide-guitar", "mandolin",
-    ),
-    "electronic": (
-        "synthesizer", "synth-pad", "synth-bass", "synth-lead", "arpeggiator", "sound-effects",
-        "risers", "sampler", "vocoder", "drum-pads",
-    ),
-    "vocals": (
-        "male-vocals", "female-vocals", "choir", "backing-vocals", "rap", "vocal-chops",
-        "spoken-word", "whistling",
-    ),
-}
+def _categories(spec: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Category -> tag names, from space-separated names."""
+    return {cat: tuple(names.split()) for cat, names in spec.items()}
 
-MOODS: dict[str, tuple[str, ...]] = {
-    "dramatic": (
-        "dramatic", "epic", "tense", "powerful", "cinematic", "suspense", "heroic", "intense",
-        "majestic", "triumphant", "urgent", "action",
-    ),
-    "calm": (
-        "calm", "relaxing", "peaceful", "dreamy", "soft", "ethereal", "contemplative",
-        "meditative", "soothing", "serene", "floating", "hypnotic",
-    ),
-    "happy": (
-        "happy", "uplifting", "positive", "playful", "joyful", "optimistic", "fun", "carefree",
-        "bright", "quirky", "sunny", "festive",
-    ),
-    "dark": (
-        "dark", "mysterious", "ominous", "eerie", "sinister", "haunting", "gloomy", "brooding",
-        "menacing", "scary", "cold",
-    ),
-    "energetic": (
-        "energetic", "upbeat", "driving", "groovy", "motivational", "confident", "aggressive",
-        "danceable", "bouncy", "sporty", "fast", "rebellious",
-    ),
-    "emotional": (
-        "emotional", "melancholic", "sad", "nostalgic", "romantic", "hopeful", "reflective",
-        "tender", "sentimental", "intimate", "bittersweet",
-    ),
-}
+
+GENRES: dict[str, tuple[str, ...]] = _categories(
+    {
+        "orchestral": (
+            "symphonic film-score epic-orchestral trailer neoclassical light-orchestral "
+            "chamber contemporary-classical minimalist romantic-era baroque classical-era "
+            "choral opera marching-band"
+        ),
+        "electronic": (
+            "electronic ambient chillout downtempo house edm synthwave techno lo-fi "
+            "deep-house trance drum-and-bass dubstep electro idm glitch"
+        ),
+        "rock": (
+            "rock pop-rock indie-rock alternative hard-rock post-rock punk metal psychedelic "
+            "grunge surf-rock rockabilly stoner"
+        ),
+        "jazz-blues": (
+            "jazz blues funk soul swing smooth-jazz jazz-fusion latin-jazz cool-jazz bebop "
+            "gospel delta-blues"
+        ),
+        "urban": (
+            "hip-hop trap rnb boom-bap neo-soul reggae afrobeats dancehall reggaeton grime drill"
+        ),
+        "pop": (
+            "pop indie-pop synth-pop electro-pop dance-pop singer-songwriter ballad "
+            "easy-listening disco lounge teen-pop"
+        ),
+        "world-folk": (
+            "folk country latin celtic african asian middle-eastern indian bossa-nova "
+            "flamenco bluegrass balkan"
+        ),
+    }
+)
+
+INSTRUMENTS: dict[str, tuple[str, ...]] = _categories(
+    {
+        "brass-winds": (
+            "brass-section trumpet saxophone french-horn flute trombone clarinet tuba oboe bassoon"
+        ),
+        "strings": (
+            "string-section violin cello pizzicato solo-violin tremolo-strings harp viola "
+            "contrabass"
+        ),
+        "keys": (
+            "piano grand-piano electric-piano organ rhodes hammond-organ celesta harpsichord "
+            "accordion"
+        ),
+        "percussion": (
+            "drum-kit drum-machine orchestral-percussion hand-claps shaker timpani taiko "
+            "cymbals congas tambourine glockenspiel marimba"
+        ),
+        "guitars-bass": (
+            "electric-guitar acoustic-guitar bass-guitar clean-guitar distorted-guitar "
+            "nylon-guitar ukulele banjo slide-guitar mandolin"
+        ),
+        "electronic": (
+            "synthesizer synth-pad synth-bass synth-lead arpeggiator sound-effects risers "
+            "sampler vocoder drum-pads"
+        ),
+        "vocals": (
+            "male-vocals female-vocals choir backing-vocals rap vocal-chops spoken-word whistling"
+        ),
+    }
+)
+
+MOODS: dict[str, tuple[str, ...]] = _categories(
+    {
+        "dramatic": (
+            "dramatic epic tense powerful cinematic suspense heroic intense majestic "
+            "triumphant urgent action"
+        ),
+        "calm": (
+            "calm relaxing peaceful dreamy soft ethereal contemplative meditative soothing "
+            "serene floating hypnotic"
+        ),
+        "happy": (
+            "happy uplifting positive playful joyful optimistic fun carefree bright quirky "
+            "sunny festive"
+        ),
+        "dark": (
+            "dark mysterious ominous eerie sinister haunting gloomy brooding menacing scary cold"
+        ),
+        "energetic": (
+            "energetic upbeat driving groovy motivational confident aggressive danceable "
+            "bouncy sporty fast rebellious"
+        ),
+        "emotional": (
+            "emotional melancholic sad nostalgic romantic hopeful reflective tender "
+            "sentimental intimate bittersweet"
+        ),
+    }
+)
 
 THESAURUS: dict[str, dict[str, tuple[str, ...]]] = {
     "genres": GENRES,
