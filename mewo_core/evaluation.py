@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
-from .metrics import classification_summary, f1_scores, per_tag_table
+from .metrics import aggregate_table, classification_summary, f1_scores, per_tag_table
 from .models.base import DecisionModel
 
 AVERAGES = ("weighted", "micro", "macro", "samples")
@@ -46,32 +46,17 @@ def evaluate_decisions(data: Dataset, decisions: np.ndarray) -> Evaluation:
         overall=overall,
         summary=classification_summary(y_true, y_pred),
         per_tag=table,
-        per_class=aggregate_by(table, ["class"]),
-        per_category=aggregate_by(table, ["class", "category"]),
+        per_class=aggregate_table(table, table.set_index("tag")["class"], name="class"),
+        per_category=_per_category(table),
     )
 
 
-def aggregate_by(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per group of tags: counts, micro precision / recall / F1, and weighted and macro F1."""
-    t = table.assign(_wf1=table["f1"] * table["support"])
-    grouped = t.groupby(keys, sort=False)
-    out = grouped.agg(
-        n_tags=("tag", "size"),
-        support=("support", "sum"),
-        tp=("tp", "sum"),
-        fp=("fp", "sum"),
-        fn=("fn", "sum"),
-        macro_f1=("f1", "mean"),
-        _wf1=("_wf1", "sum"),
-    ).reset_index()
-    tp, fp, fn = (out[c].to_numpy(dtype=np.float64) for c in ("tp", "fp", "fn"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["precision"] = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        out["recall"] = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        out["f1"] = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-        support = out["support"].to_numpy(dtype=np.float64)
-        out["weighted_f1"] = np.where(support > 0, out["_wf1"] / support, 0.0)
-    return out.drop(columns="_wf1")
+def _per_category(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-category figures with each category's class in front."""
+    out = aggregate_table(table, table.set_index("tag")["category"], name="category")
+    class_of = table.drop_duplicates("category").set_index("category")["class"]
+    out.insert(0, "class", out["category"].map(class_of))
+    return out
 
 
 def evaluate_model(model: DecisionModel, data: Dataset) -> Evaluation:
