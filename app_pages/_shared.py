@@ -7,6 +7,7 @@ passed as ``_``-prefixed arguments, which Streamlit does not hash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,17 @@ def _model(model_id: str, path: str) -> DecisionModel:
     return load_model(path)
 
 
-@st.cache_resource(show_spinner="Scoring the tracks…", max_entries=8)
-def _scores(data_key: str, model_id: str, split: str, seed: int, _model: DecisionModel,
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _artifact_thresholds(model_id: str, path: str) -> np.ndarray:
+    return workspace.artifact_thresholds(path)
+
+
+@st.cache_resource(show_spinner="Scoring the tracks (once; kept on disk)…", max_entries=8)
+def _scores(data_key: str, model_id: str, split: str, seed: int, _load: Callable[[], Any],
             _data: Dataset) -> np.ndarray:
-    return np.asarray(_model.predict_proba(_data), dtype=np.float32)
+    if model_id == "baseline":  # the tagger's own scores: nothing to compute
+        return _load().predict_proba(_data)
+    return workspace.cached_scores(_load, model_id, _data, demo.cache_root() / "scores")
 
 
 @st.cache_resource(show_spinner="Indexing scores for live thresholds…", max_entries=6)
@@ -78,8 +86,8 @@ def _explorer(data_key: str, model_id: str, split: str, seed: int, _scores: np.n
 @st.cache_resource(show_spinner="Evaluating…", max_entries=6)
 def _comparison(data_key: str, model_id: str, split: str, seed: int, _ctx: Context) -> Comparison:
     data = _ctx.data
-    model = evaluate_decisions(data, _ctx.model_scores() >= _ctx.model.thresholds_)
-    base = evaluate_decisions(data, _ctx.baseline_scores() >= _ctx.baseline.thresholds_)
+    model = evaluate_decisions(data, _ctx.model_scores() >= _ctx.thresholds("model"))
+    base = evaluate_decisions(data, _ctx.baseline_scores() >= _ctx.thresholds("baseline"))
     return Comparison(model=model, baseline=base)
 
 
@@ -88,7 +96,11 @@ def _comparison(data_key: str, model_id: str, split: str, seed: int, _ctx: Conte
 
 @dataclass
 class Context:
-    """What the pages show: a dataset's split, the active model and the baseline."""
+    """What the pages show: a dataset's split, the active model and the baseline.
+
+    The model and the baseline are only loaded / fitted when a page needs them; a saved model's
+    scores come from the disk cache when there, so most pages never load (or import) torch.
+    """
 
     data_key: str
     data_label: str
@@ -97,9 +109,25 @@ class Context:
     seed: int
     model_label: str
     model_id: str
-    model: DecisionModel
     manifest: dict[str, Any] | None
-    baseline: DecisionModel
+    model_path: str = ""
+
+    @property
+    def baseline(self) -> DecisionModel:
+        return _baseline(self.data_key, self.seed, self.bundle)
+
+    @property
+    def model(self) -> DecisionModel:
+        """The active model (the baseline when none is chosen), loaded on first use."""
+        if self.manifest is None:
+            return self.baseline
+        return _model(self.model_id, self.model_path)
+
+    def thresholds(self, which: str) -> np.ndarray:
+        """The tuned thresholds of ``"model"`` or ``"baseline"``."""
+        if which == "baseline" or self.manifest is None:
+            return np.asarray(self.baseline.thresholds_, dtype=np.float64)
+        return _artifact_thresholds(self.model_id, self.model_path)
 
     @property
     def is_baseline(self) -> bool:
@@ -119,22 +147,24 @@ class Context:
     def model_scores(self, split: str | None = None) -> np.ndarray:
         split = split or self.split
         return _scores(
-            self.data_key, self.model_id, split, self.seed, self.model, self.split_data(split)
+            self.data_key, self.model_id, split, self.seed, lambda: self.model,
+            self.split_data(split),
         )
 
     def baseline_scores(self, split: str | None = None) -> np.ndarray:
         split = split or self.split
         return _scores(
-            self.data_key, "baseline", split, self.seed, self.baseline, self.split_data(split)
+            self.data_key, "baseline", split, self.seed, lambda: self.baseline,
+            self.split_data(split),
         )
 
     def tuning(self, which: str) -> tuple[Dataset, np.ndarray]:
         """The data ``"model"`` or ``"baseline"`` tunes thresholds on, with its scores there."""
         baseline = which == "baseline" or self.is_baseline
         data = _tuning_data(self.data_key, self.seed, baseline, self.bundle)
-        model = self.baseline if baseline else self.model
         model_id = "baseline" if baseline else self.model_id
-        return data, _scores(self.data_key, model_id, "tuning", self.seed, model, data)
+        load = (lambda: self.baseline) if baseline else (lambda: self.model)
+        return data, _scores(self.data_key, model_id, "tuning", self.seed, load, data)
 
     def explorer(self, which: str) -> ThresholdExplorer:
         """The threshold explorer of ``"model"`` or ``"baseline"`` on the shown split."""
@@ -227,42 +257,35 @@ def _bundle(label: str) -> tuple[str, DataBundle]:
 
 
 def context() -> Context:
-    """The active dataset, split, model and baseline; user errors stop the page with a message."""
+    """The active dataset, split and model; user errors stop the page with a message."""
     try:
         label = st.session_state.get("dataset", DEMO_LABEL)
         data_key, bundle = _bundle(label if label in sources() else DEMO_LABEL)
-        names, infos = model_choices()
+        _, infos = model_choices()
         choice = st.session_state.get("model", BASELINE)
-        manifest = None
-        seed = 0
-        if choice in infos:
-            manifest = infos[choice].manifest or {}
-            seed = workspace.manifest_seed(manifest)
-        baseline = _baseline(data_key, seed, bundle)
-        model, model_id, model_label = baseline, "baseline", BASELINE
-        if manifest is not None:
-            model_id = workspace.model_id(choice, manifest)
-            try:
-                candidate = _model(model_id, str(infos[choice].path))
-                candidate.check_tags(bundle.train)
-                candidate.align(bundle.train)
-                model, model_label = candidate, choice
-            except MewoError as exc:
-                st.warning(f"Model {choice} cannot be used on this data ({exc}); showing the "
-                           "baseline instead.")
-                manifest, model_id = None, "baseline"
-        return Context(
+        ctx = Context(
             data_key=data_key,
             data_label=label,
             bundle=bundle,
             split=st.session_state.get("split", "test"),
-            seed=seed,
-            model_label=model_label,
-            model_id=model_id,
-            model=model,
-            manifest=manifest,
-            baseline=baseline,
+            seed=0,
+            model_label=BASELINE,
+            model_id="baseline",
+            manifest=None,
         )
+        if choice in infos:
+            manifest = infos[choice].manifest or {}
+            problem = workspace.model_fits_data(manifest, bundle.train)
+            if problem:
+                st.warning(f"Model {choice} cannot be used on this data ({problem}); showing "
+                           "the baseline instead.")
+            else:
+                ctx.seed = workspace.manifest_seed(manifest)
+                ctx.model_label = choice
+                ctx.model_id = workspace.model_id(choice, manifest)
+                ctx.manifest = manifest
+                ctx.model_path = str(infos[choice].path)
+        return ctx
     except MewoError as exc:
         st.error(str(exc))
         st.stop()

@@ -54,7 +54,6 @@ data = ctx.data
 options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
 target = st.radio("Thresholds of", options, horizontal=True, key="thr_target")
 which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
-model = ctx.baseline if which == "baseline" else ctx.model
 explorer = ctx.explorer(which)
 m1, m2 = st.columns([2, 1])
 method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
@@ -66,7 +65,7 @@ metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"]
                       disabled=method is None)
 effect = None
 if method is None:
-    tuned = np.asarray(model.thresholds_, dtype=np.float64)
+    tuned = ctx.thresholds(which)
     base_name = "tuned"
 else:
     effect = _robust(ctx.data_key, ctx.model_id if which == "model" else "baseline", ctx.seed,
@@ -196,6 +195,7 @@ with save_col:
             scores = ctx.model_scores("test") if which == "model" else ctx.baseline_scores("test")
             metrics = {"test": evaluate_decisions(test, scores >= thresholds).overall,
                        "split": {"test": test.n_tracks}}
+            model = ctx.baseline if which == "baseline" else ctx.model
             path = workspace.save_threshold_set(
                 model, thresholds, root, name.strip(), parent=base, parent_manifest=ctx.manifest,
                 metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,

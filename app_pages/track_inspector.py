@@ -24,8 +24,8 @@ st.title("Track inspector")
 ctx = _shared.context()
 data = ctx.data
 labels = data.require_labels().astype(bool)
-model_dec = ctx.model_scores() >= ctx.model.thresholds_
-base_dec = ctx.baseline_scores() >= ctx.baseline.thresholds_
+model_dec = ctx.model_scores() >= ctx.thresholds("model")
+base_dec = ctx.baseline_scores() >= ctx.thresholds("baseline")
 st.caption(f"{ctx.model_label} on the {ctx.split} split ({data.n_tracks:,} tracks); thresholds "
            "are the tuned ones saved with each model.")
 
@@ -73,9 +73,9 @@ track = pd.DataFrame({
     "category": data.tag_categories,
     "raw score": ctx.baseline_scores()[row],
     "model score": ctx.model_scores()[row],
-    "model threshold": ctx.model.thresholds_,
+    "model threshold": ctx.thresholds("model"),
     "model": model_dec[row],
-    "baseline threshold": ctx.baseline.thresholds_,
+    "baseline threshold": ctx.thresholds("baseline"),
     "baseline": base_dec[row],
     "truth": labels[row],
 })

@@ -98,7 +98,9 @@ class ThresholdExplorer:
         classes: Sequence[str],
         categories: Sequence[str],
     ) -> None:
-        scores = np.asarray(scores, dtype=np.float32)
+        scores = np.asarray(scores)
+        if scores.dtype not in (np.float32, np.float64):
+            scores = scores.astype(np.float64)
         labels = np.asarray(labels).astype(bool, copy=False)
         if scores.shape != labels.shape:
             raise ValueError(f"scores {scores.shape} and labels {labels.shape} differ")

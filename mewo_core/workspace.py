@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +121,11 @@ def manifest_seed(manifest: Mapping[str, Any] | None) -> int:
 
 
 def model_id(name: str, manifest: Mapping[str, Any]) -> str:
-    """An identity for caching: the artifact's name and its weights' hash."""
-    digest = str(manifest.get("files", {}).get(ARRAYS, ""))[:16]
+    """An identity for caching: the artifact's name and its weight files' hashes."""
+    files = manifest.get("files", {})
+    digest = hashlib.sha256(
+        "|".join(f"{k}={files[k]}" for k in sorted(files)).encode()
+    ).hexdigest()[:16]
     return f"{name}@{digest}"
 
 
@@ -224,3 +227,63 @@ def robust_threshold_effect(
             "robust": robust,
         }
     )
+
+
+def artifact_thresholds(path: str | Path) -> np.ndarray:
+    """A saved model's thresholds, read without loading the model (no torch import).
+
+    The arrays file is checked against the manifest's hash, as :func:`load_model` does.
+    """
+    from .artifacts import read_manifest
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    file = path / ARRAYS
+    if not file.exists():
+        raise ArtifactError(f"{path}: weight file {ARRAYS} is missing")
+    if hashlib.sha256(file.read_bytes()).hexdigest() != manifest["files"][ARRAYS]:
+        raise ArtifactError(f"{path}: {ARRAYS} does not match its hash in the manifest")
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            return np.asarray(npz["thresholds"], dtype=np.float64)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: no readable thresholds in {ARRAYS} ({exc})") from None
+
+
+def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
+    """Why a saved model cannot score ``data`` (other tags, missing features), or None."""
+    columns = manifest.get("columns", {})
+    tags = tuple(columns.get("tag_names", ()))
+    features = columns.get("feature_names", ())
+    if tags != tuple(data.tag_names):
+        return "its tags differ from the data's"
+    missing = sorted(set(features) - set(data.feature_names))
+    if missing:
+        return f"the data lacks {len(missing)} of its feature columns (e.g. {missing[0]})"
+    return None
+
+
+def cached_scores(
+    load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path
+) -> np.ndarray:
+    """``load().predict_proba(data)``, kept on disk under ``cache_dir`` by model and data
+    fingerprint, so a new process shows a model's scores without loading (or importing) it."""
+    digest = hashlib.sha256(model_key.encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"scores-{digest}-{data.fingerprint}.npy"
+    if path.exists():
+        try:
+            scores = np.load(path, allow_pickle=False)
+            if scores.shape == (data.n_tracks, data.n_tags):
+                return scores
+        except (OSError, ValueError):
+            pass
+    scores = np.asarray(load().predict_proba(data))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, scores)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return scores
