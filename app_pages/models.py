@@ -82,6 +82,11 @@ else:
 # --- training -----------------------------------------------------------------------------------
 st.subheader("Train a model")
 ctx = _shared.context()
+st.caption(
+    f"Trains on {ctx.data_label} (grouped validation split of its train part; test untouched) "
+    "and saves under a new name, never over an existing artifact. Training runs with this page: "
+    "leaving the page stops it and saves nothing."
+)
 types = _available_types()
 if not types:
     st.error("No model type is available.")
