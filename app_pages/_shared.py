@@ -7,6 +7,7 @@ passed as ``_``-prefixed arguments, which Streamlit does not hash.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,14 +247,19 @@ def _bundle(label: str) -> tuple[str, DataBundle]:
         folder = _ensure_demo()
         return f"demo:{Path(folder).name}", _demo_bundle(folder)
     if spec["kind"] == "folder":
-        folder = Path(spec["path"])
-        stamp = ",".join(
-            f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}"
-            for p in sorted(folder.iterdir())
-            if p.is_file()
-        )
-        return f"folder:{folder}:{hash(stamp)}", _folder_bundle(str(folder), stamp)
+        return folder_bundle(Path(spec["path"]))
     return f"upload:{spec['key']}", spec["bundle"]
+
+
+def folder_bundle(folder: Path) -> tuple[str, DataBundle]:
+    """A data folder's key and bundle, reloaded when one of its files changes."""
+    stamp = ",".join(
+        f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}"
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    )
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:12]
+    return f"folder:{folder}:{digest}", _folder_bundle(str(folder), stamp)
 
 
 def context() -> Context:

@@ -21,6 +21,12 @@ if ctx.is_baseline:
         "No trained model is selected (or none exists yet): the baseline is compared with "
         "itself. Choose a model in the sidebar, or train one on the Models page."
     )
+trained_on = (ctx.manifest or {}).get("data_fingerprint")
+if trained_on and trained_on != ctx.bundle.train.fingerprint:
+    st.warning(
+        f"{ctx.model_label} was trained on other data than {ctx.data_label}: its validation "
+        "split here is not the one it was tuned on, and test tracks may overlap its training."
+    )
 comparison = ctx.comparison()
 st.caption(
     f"{ctx.model_label} vs per-tag thresholds (the challenge benchmark, tuned on the train "

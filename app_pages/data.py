@@ -20,9 +20,7 @@ st.title("Data")
 def _load_folder() -> None:
     try:
         folder = workspace.check_data_folder(st.session_state.get("folder_path", ""))
-        from mewo_core.data import load_folder
-
-        load_folder(folder)  # validate now, so errors show here
+        _shared.folder_bundle(folder)  # load (and validate) now, so errors show here
         _shared.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
         st.session_state["data_message"] = ("success", f"Loaded {folder}")
     except MewoError as exc:
