@@ -120,7 +120,10 @@ with controls:
     )
     tag = st.selectbox("Tag (type to search)", list(data.tag_names), key=prefix + ":chosen")
     t = data.tag_names.index(tag)
-    lo, hi = float(ranges[t][0]), float(max(ranges[t][1], ranges[t][0] + 1e-6))
+    lo, hi = float(ranges[t][0]), float(ranges[t][1])
+    if np.isfinite(before_tag[t]):  # the tuned value may lie outside this split's scores
+        lo, hi = min(lo, float(before_tag[t])), max(hi, float(before_tag[t]))
+    hi = max(hi, lo + 1e-6)
     tag_key = f"{prefix}:tag:{tag}"
     if np.isfinite(tuned[t]):
         current = overrides.get(tag, float(np.clip(before_tag[t], lo, hi)))
