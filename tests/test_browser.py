@@ -1,0 +1,326 @@
+"""The dashboard in a real browser: ``streamlit run app.py`` driven by Debian's Chromium.
+
+One server per module on a free localhost port, with a small demo catalogue (1,500 tracks, all
+columns) and a quick ``demo-model`` artifact in temporary folders. Every page renders without an
+exception or error box (screenshots go to ``docs/screenshots/``), a threshold slider moved with
+the keyboard changes the shown metric, and four sessions at once keep their own thresholds and
+uploads. Skipped only where no Chromium executable exists, unless ``MEWO_REQUIRE_BROWSER=1``
+(CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import browser_harness as h
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TRACKS = 1500
+FIRST_RENDER_MS = 180_000  # cold server: loads the catalogue, fits the baseline, scores
+STEP_MS = 60_000
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A dashboard page: its sidebar title, URL path, heading and screenshot name."""
+
+    title: str
+    path: str
+    heading: str
+
+    @property
+    def shot(self) -> str:
+        return (self.path or "data") + ".png"
+
+
+PAGES = (
+    PageSpec("Data", "", "Data"),  # the default page lives at the root URL
+    PageSpec("Correlations", "correlations", "Correlations"),
+    PageSpec("Models", "models", "Models"),
+    PageSpec("Compare", "compare", "Compare with the baseline"),
+    PageSpec("Thresholds", "thresholds", "Thresholds"),
+    PageSpec("Track inspector", "track_inspector", "Track inspector"),
+)
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = h.find_chromium()
+    reason = "no Chromium executable (install Debian's `chromium` to run the browser tests)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        path, reason = None, "the `playwright` Python package is not installed"
+    if path is None:
+        if os.environ.get("MEWO_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"MEWO_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Temporary cache and artifacts folders holding a small demo catalogue and a quick model
+    named ``demo-model`` (the sidebar's default choice)."""
+    from mewo_core import demo
+    from mewo_core.training import train_and_save
+
+    cache = tmp_path_factory.mktemp("browser-cache")
+    artifacts = tmp_path_factory.mktemp("browser-artifacts")
+    folder = demo.ensure_demo_data(TRACKS, 0, root=cache)
+    train_and_save(demo.load_demo_bundle(folder), "global-threshold", {},
+                   artifacts / "demo-model", seed=0)
+    return {
+        "MEWO_CACHE_DIR": str(cache),
+        "MEWO_ARTIFACTS_DIR": str(artifacts),
+        "MEWO_DEMO_TRACKS": str(TRACKS),
+        "MEWO_DEMO_SEED": "0",
+        "DEMO_FOLDER": str(folder),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str, app_env: dict[str, str],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.StreamlitServer]:
+    log = tmp_path_factory.mktemp("browser-server") / "streamlit.log"
+    with h.StreamlitServer(env=app_env, log_path=log) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = h.launch_chromium(playwright, chromium)
+        yield browser
+        browser.close()
+
+
+def _session(browser: Any) -> Any:
+    """A new browser context (own cookies and storage) with one page."""
+    context = browser.new_context(viewport=h.VIEWPORT)
+    context.set_default_timeout(STEP_MS)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    tab = _session(browser)
+    yield tab
+    tab.context.close()
+
+
+def _check_clean(page: Any, server: h.StreamlitServer, where: str) -> None:
+    found = h.failures(page)
+    assert not found, f"{where}: error shown: {found}\nserver log:\n{server.log_tail()}"
+
+
+def _settled(page: Any, server: h.StreamlitServer, heading: str, timeout: float) -> None:
+    try:
+        h.wait_page(page, heading, timeout)
+    except Exception as exc:  # show what the page and the server said
+        raise AssertionError(
+            f"page {heading!r} did not render: {exc}\nshown errors: {h.failures(page)}\n"
+            f"server log:\n{server.log_tail()}"
+        ) from exc
+
+
+# --- every page ---------------------------------------------------------------------------------
+
+
+def test_every_page_renders_without_errors(server: h.StreamlitServer, page: Any) -> None:
+    """Each page, reached from the sidebar in one session: a heading, content, drawn charts,
+    no exception or error box; its URL path derives from the page file's name."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(server.url)
+    _settled(page, server, PAGES[0].heading, FIRST_RENDER_MS)
+    for i, spec in enumerate(PAGES):
+        if i:
+            h.open_page(page, spec.title, spec.heading, STEP_MS)
+        assert page.url.rstrip("/").endswith(f"/{spec.path}".rstrip("/")), page.url
+        h.charts_drawn(page)
+        _check_clean(page, server, spec.title)
+        assert page.locator('[data-testid="stMain"]').inner_text().strip(), "empty page"
+        page.screenshot(path=str(SCREENSHOTS / spec.shot))
+
+
+# --- thresholds ---------------------------------------------------------------------------------
+
+
+def _open_thresholds(page: Any, server: h.StreamlitServer, *, go: bool = True) -> None:
+    if go:
+        page.goto(f"{server.url}/thresholds")
+    _settled(page, server, "Thresholds", FIRST_RENDER_MS)
+    _check_clean(page, server, "Thresholds")
+
+
+def _move(page: Any, label: str, *keys: str) -> None:
+    """Focus a slider's thumb and press keys; the value commits after Streamlit's debounce."""
+    thumb = h.slider(page, label)
+    thumb.focus()
+    for key in keys:
+        thumb.press(key)
+
+
+def _changed(page: Any, locator: Any, before: str) -> str:
+    """Wait until ``locator``'s text differs from ``before`` and the rerun has finished."""
+    from playwright.sync_api import expect
+
+    expect(locator).not_to_have_text(before, timeout=STEP_MS)
+    h.wait_idle(page, STEP_MS)
+    return locator.inner_text()
+
+
+def test_threshold_slider_changes_the_metric(server: h.StreamlitServer, page: Any) -> None:
+    _open_thresholds(page, server)
+    weighted = h.metric(page, "Weighted F1")
+    tuned = weighted.inner_text()
+    offset = h.slider(page, "Global offset")
+    assert offset.get_attribute("aria-valuetext") == "0.0000"
+
+    _move(page, "Global offset", "End")
+    moved = _changed(page, weighted, tuned)
+    assert float(moved) != pytest.approx(float(tuned), abs=5e-5), (tuned, moved)
+    top = page.locator('[data-testid="stSlider"]').filter(has_text="Global offset")
+    assert float(offset.get_attribute("aria-valuetext")) > 0, top.inner_text()
+    delta = page.locator('[data-testid="stMetric"]').filter(has_text="Weighted F1").locator(
+        '[data-testid="stMetricDelta"]'
+    )
+    assert delta.inner_text().strip().lstrip("↑↓ ") not in ("+0.0000", "-0.0000", "0.0000")
+    _check_clean(page, server, "Thresholds after moving the global offset")
+
+    # the chosen tag's own slider moves its threshold in the caption under the curves
+    caption = page.get_by_text(re.compile(r": threshold -?\d+\.\d{4} \(tuned ")).first
+    before = caption.inner_text()
+    _move(page, "Threshold of the chosen tag", "Home")
+    after = _changed(page, caption, before)
+    assert after.split(": threshold ")[1] != before.split(": threshold ")[1]
+    _check_clean(page, server, "Thresholds after moving the chosen tag's threshold")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Reset to tuned deletes the offset sliders' session-state keys, so the browser keeps "
+    "showing the moved thumb and sends that value back on the next rerun (fix: set the offset "
+    "keys to 0.0 in the reset callback instead of deleting them)",
+)
+def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open_thresholds(page, server)
+    weighted = h.metric(page, "Weighted F1")
+    tuned = weighted.inner_text()
+    offset = h.slider(page, "Global offset")
+    _move(page, "Global offset", "End")
+    _changed(page, weighted, tuned)
+
+    page.get_by_role("button", name="Reset to tuned").click()
+    expect(weighted).to_have_text(tuned, timeout=STEP_MS)
+    h.wait_idle(page, STEP_MS)
+    _check_clean(page, server, "Thresholds after reset")
+    assert offset.get_attribute("aria-valuetext") == "0.0000", "the slider still shows the offset"
+    page.get_by_role("heading", level=1).click()  # focus off the widgets, then rerun ("r")
+    page.keyboard.press("r")
+    h.after_click(page, STEP_MS)
+    assert weighted.inner_text() == tuned, "the next rerun brought the offset back"
+
+
+# --- four sessions at once ----------------------------------------------------------------------
+
+
+def _data_label(page: Any) -> str:
+    return page.get_by_role("heading", name=re.compile("^Validation report: ")).inner_text()
+
+
+def _dataset_options(page: Any) -> tuple[str, list[str]]:
+    """The sidebar's Dataset choice and all its choices (read from the open dropdown)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has=page.get_by_role("combobox", name="Dataset")
+    )
+    chosen = box.get_by_role("combobox").input_value()
+    box.get_by_role("button", name="Open").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    texts = [t.strip() for t in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    options.first.wait_for(state="detached")
+    return chosen, texts
+
+
+def _upload_demo_test_part(page: Any, folder: Path) -> None:
+    """Upload the catalogue's test files as a new dataset on the Data page."""
+    page.get_by_text("Load a data folder or upload files").click()
+    for label, name in (("Scores (x) CSV", "x_test.csv"), ("Labels (y) CSV", "y_test.csv"),
+                        ("Taxonomy CSV (optional)", "taxonomy.csv")):
+        uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
+        uploader.locator('input[type="file"]').set_input_files(str(folder / name))
+        uploader.get_by_text(name).wait_for()
+        h.wait_idle(page, STEP_MS)
+    page.get_by_role("button", name="Load uploaded files").click()
+    page.get_by_role("heading", name=re.compile(r"^Validation report: Upload x_test\.csv")) \
+        .wait_for(timeout=STEP_MS)
+    h.wait_idle(page, STEP_MS)
+
+
+def test_four_sessions_at_once_keep_their_own_state(
+    server: h.StreamlitServer, browser: Any, app_env: dict[str, str]
+) -> None:
+    sessions = [_session(browser) for _ in range(4)]
+    try:
+        for tab in sessions:  # all four requested before any is waited for
+            tab.goto(f"{server.url}/thresholds", wait_until="commit")
+        for tab in sessions:
+            _open_thresholds(tab, server, go=False)
+        tuned = {h.metric(tab, "Weighted F1").inner_text() for tab in sessions}
+        assert len(tuned) == 1, f"sessions disagree before any change: {tuned}"
+        tuned_value = tuned.pop()
+
+        # each session sets its own global offset (the last only reruns); each rerun happens
+        # after the others' changes, so shared state would show up in the later sessions
+        keys = (("End",), ("Home",), ("PageUp",), ())
+        shown: list[tuple[str, str]] = []
+        for tab, pressed in zip(sessions, keys, strict=True):
+            weighted = h.metric(tab, "Weighted F1")
+            if pressed:
+                _move(tab, "Global offset", *pressed)
+                _changed(tab, weighted, tuned_value)
+            else:
+                tab.get_by_role("button", name="Reset to tuned").click()
+                h.after_click(tab, STEP_MS)
+            shown.append((h.slider(tab, "Global offset").get_attribute("aria-valuetext"),
+                          weighted.inner_text()))
+            _check_clean(tab, server, "Thresholds (parallel sessions)")
+        offsets = [float(value) for value, _ in shown]
+        assert offsets[0] > 0 > offsets[1], shown
+        assert 0 < offsets[2] < offsets[0], shown
+        assert shown[3] == ("0.0000", tuned_value), shown
+        assert len({value for value, _ in shown}) == 4, shown
+
+        # the first session uploads a dataset; the others still see only the demo catalogue
+        first, *others = sessions
+        h.open_page(first, "Data", "Data", STEP_MS)
+        _upload_demo_test_part(first, Path(app_env["DEMO_FOLDER"]))
+        _check_clean(first, server, "Data after an upload")
+        chosen, options = _dataset_options(first)
+        assert chosen.startswith("Upload x_test.csv") and chosen in options, (chosen, options)
+        for tab in others:
+            h.open_page(tab, "Data", "Data", STEP_MS)
+            assert _data_label(tab) == "Validation report: Demo catalogue"
+            assert _dataset_options(tab) == ("Demo catalogue", ["Demo catalogue"])
+            _check_clean(tab, server, "Data (another session)")
+    finally:
+        for tab in sessions:
+            tab.context.close()
