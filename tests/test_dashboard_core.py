@@ -141,3 +141,31 @@ def test_cli_correlations(tmp_path, monkeypatch, capsys) -> None:
         assert main(["correlations", "--data", str(folder), "--view", view, "--top", "4"]) == 0
         out = capsys.readouterr().out
         assert out.startswith(f"{view}: strongest pairs") and len(out.splitlines()) <= 6
+
+
+def _points(fig) -> int:
+    total = 0
+    for trace in fig.data:
+        z = getattr(trace, "z", None)
+        if z is not None:
+            total += int(np.asarray(z, dtype=object).size)
+        elif getattr(trace, "x", None) is not None:
+            total += len(trace.x)
+    return total
+
+
+def test_plots_send_at_most_about_10000_points() -> None:
+    from mewo_core import plots
+
+    rng = np.random.default_rng(0)
+    big = rng.random((300, 300))
+    names = [f"t{i}" for i in range(300)]
+    assert _points(plots.heatmap(big, names, names, names, names, "h")) <= plots.MAX_POINTS
+    curve = pd.DataFrame({"threshold": np.linspace(0, 1, 50_000), "precision": rng.random(50_000),
+                          "recall": rng.random(50_000), "f1": rng.random(50_000)})
+    assert _points(plots.pr_curve(curve, (0.5, 0.5), "t")) <= plots.MAX_POINTS
+    assert _points(plots.f1_threshold_curve(curve, 0.3, 0.4, "t")) <= plots.MAX_POINTS + 4
+    scores = rng.random((100_000, 3))
+    labels = rng.random((100_000, 3)) < 0.1
+    assert _points(plots.score_histograms(scores, labels, ["a", "b", "c"])) <= 3 * 2 * 40
+    assert _points(plots.tags_per_track(rng.integers(0, 20, 100_000))) <= 20
