@@ -83,8 +83,12 @@ offset_step = max(round(span / 400, 5), 1e-5)
 
 
 def _reset() -> None:
+    """Offsets back to 0 (set, not deleted: the browser would send the moved thumb back) and
+    per-tag changes dropped (their sliders follow the tuned value again on the next run)."""
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
-        del st.session_state[key]
+        if key == prefix + ":global" or key.startswith((prefix + ":class:", prefix + ":cat:")):
+            st.session_state[key] = 0.0
+    st.session_state[prefix + ":tags"] = {}
 
 
 def _remember_tag(tag: str, key: str) -> None:
