@@ -211,12 +211,6 @@ def test_threshold_slider_changes_the_metric(server: h.StreamlitServer, page: An
     _check_clean(page, server, "Thresholds after moving the chosen tag's threshold")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Reset to tuned deletes the offset sliders' session-state keys, so the browser keeps "
-    "showing the moved thumb and sends that value back on the next rerun (fix: set the offset "
-    "keys to 0.0 in the reset callback instead of deleting them)",
-)
 def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any) -> None:
     from playwright.sync_api import expect
 
