@@ -13,6 +13,7 @@ import time
 import streamlit as st
 
 from app_pages import _shared
+from mewo_core.errors import MewoError
 
 st.set_page_config(page_title="Mewo Tag Lab", page_icon=":material/sell:", layout="wide")
 
@@ -28,7 +29,10 @@ PAGES = [
 started, started_cpu = time.perf_counter(), time.thread_time()
 navigation = st.navigation(PAGES)
 _shared.sidebar()
-navigation.run()
+try:
+    navigation.run()
+except MewoError as exc:  # a user error anywhere in a page: a message, never a traceback
+    st.error(str(exc))
 # server time of this run, wall and CPU (read by benchmarks/bench_app.py through AppTest)
 st.session_state["_run_seconds"] = time.perf_counter() - started
 st.session_state["_run_cpu_seconds"] = time.thread_time() - started_cpu

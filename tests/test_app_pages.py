@@ -74,7 +74,8 @@ def test_every_page_renders(env: Path, page: str) -> None:
     assert at.title, "the page shows no title"
 
 
-def test_sidebar_says_no_model_yet(env: Path) -> None:
+def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MEWO_ARTIFACTS_DIR", str(tmp_path / "none-yet"))
     at = _app()
     assert _one(at.sidebar.selectbox, "Model").value.startswith("Baseline")
     assert any("No trained model" in c.value for c in at.sidebar.caption)
@@ -242,3 +243,22 @@ def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
     assert not at.error, [e.value for e in at.error]
     assert any("Per-tag effect" in e.label for e in at.expander)
     assert _metric(at, "Weighted F1") != before
+
+
+def test_a_damaged_model_shows_an_error_not_a_traceback(env: Path) -> None:
+    from mewo_core import demo
+    from mewo_core.training import train_and_save
+
+    bundle = demo.load_demo_bundle(demo.ensure_demo_data())
+    path = env / "damaged-model"
+    if not path.exists():
+        train_and_save(bundle, "global-threshold", {}, path)
+        with (path / "arrays.npz").open("ab") as fh:
+            fh.write(b"tampered")
+    at = _app()
+    _one(at.sidebar.selectbox, "Model").set_value("damaged-model").run()
+    for page in ("app_pages/compare.py", "app_pages/thresholds.py",
+                 "app_pages/track_inspector.py"):
+        _page(at, page)
+        _no_failure(at)
+        assert any("does not match its hash" in e.value for e in at.error), page
