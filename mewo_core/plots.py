@@ -193,9 +193,13 @@ def grouped_bars(
             marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
             hovertemplate=f"%{{x}}<br>{name}: %{{y:.4f}}<extra></extra>",
         )
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12))
+    fig.update_layout(
+        barmode="group",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        margin=dict(t=80),
+    )
     fig.update_yaxes(title=y_title)
-    return _layout(fig, title)
+    return _layout(fig, title).update_layout(margin=dict(t=80))
 
 
 def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.Figure:
