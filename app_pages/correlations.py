@@ -61,24 +61,22 @@ st.caption(
        f"{MIN_PAIR} tracks with both tags." if is_lift else "")
 )
 
-left, right = st.columns(2)
-with left:
-    overview = matrix.by_category()
-    if is_lift:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            overview = np.log2(overview)
-    st.plotly_chart(
-        plots.category_heatmap(overview, f"{view}: mean per category pair"
-                               + (" (log2 lift)" if is_lift else ""))
-    )
-with right:
-    st.markdown("**Strongest pairs**")
-    scope = st.radio("Pairs", ("all", "within a class", "across classes"), horizontal=True,
-                     key="corr_scope")
-    ranked = _matrix(ctx.data_key, view, train, MIN_PAIR) if is_lift else matrix
-    top = correlations.strongest_pairs(ranked, top=400, by_abs=not is_lift)
-    if scope == "within a class":
-        top = top[top["same_class"]]
-    elif scope == "across classes":
-        top = top[~top["same_class"]]
-    st.dataframe(top.head(30), hide_index=True, height=420)
+overview = matrix.by_category()
+if is_lift:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overview = np.log2(overview)
+st.plotly_chart(
+    plots.category_heatmap(overview, f"{view}: mean per category pair"
+                           + (" (log2 lift)" if is_lift else ""))
+)
+
+st.subheader("Strongest pairs")
+scope = st.radio("Pairs", ("all", "within a class", "across classes"), horizontal=True,
+                 key="corr_scope")
+ranked = _matrix(ctx.data_key, view, train, MIN_PAIR) if is_lift else matrix
+top = correlations.strongest_pairs(ranked, top=400, by_abs=not is_lift)
+if scope == "within a class":
+    top = top[top["same_class"]]
+elif scope == "across classes":
+    top = top[~top["same_class"]]
+st.dataframe(top.head(30), hide_index=True, height=420)
