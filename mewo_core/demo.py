@@ -1,15 +1,16 @@
 """The embedded demo catalogue: generated on first use into a cache folder, then loaded fast.
 
-The folder ``<cache>/demo-<tracks>-<seed>/`` holds the challenge-shaped CSV files written by
-:func:`mewo_core.synthetic.write_demo_data` and ``bundle.npz``, the same data as arrays (loads
-in well under a second). It is built in a hidden temporary folder and renamed into place, so an
-interrupted build leaves nothing half-written. Environment variables: ``MEWO_CACHE_DIR`` (cache
-root, default ``<repo>/.mewo_cache``), ``MEWO_DEMO_TRACKS`` (catalogue size, default 110,000;
-tests use a few thousand) and ``MEWO_DEMO_SEED`` (default 0).
+The folder ``<cache>/demo-<tracks>-<seed>-<generator version>/`` holds the challenge-shaped
+CSV files written by :func:`mewo_core.synthetic.write_demo_data` and ``bundle.npz``, the same data
+as arrays (loads in well under a second). It is built in a hidden temporary folder and renamed
+into place, so an interrupted build leaves nothing half-written. Environment variables:
+``MEWO_CACHE_DIR`` (cache root, default ``<repo>/.mewo_cache``), ``MEWO_DEMO_TRACKS`` (catalogue
+size, default 110,000; tests use a few thousand) and ``MEWO_DEMO_SEED`` (default 0).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -50,8 +51,19 @@ def demo_size() -> tuple[int, int]:
     return tracks, seed
 
 
+def generator_version() -> str:
+    """A short hash of the generator's source: a changed generator gets a fresh cache."""
+    h = hashlib.sha256()
+    for name in ("synthetic.py", "synthetic_thesaurus.py"):
+        file = Path(__file__).with_name(name)
+        if file.exists():
+            h.update(file.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def demo_folder(n_tracks: int, seed: int, root: str | Path | None = None) -> Path:
-    return Path(root or cache_root()) / f"demo-{n_tracks}-{seed}"
+    """``<cache>/demo-<tracks>-<seed>-<generator version>``."""
+    return Path(root or cache_root()) / f"demo-{n_tracks}-{seed}-{generator_version()}"
 
 
 def ensure_demo_data(

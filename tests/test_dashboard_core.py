@@ -87,7 +87,7 @@ def test_correlations_are_ordered_and_bounded() -> None:
 def test_demo_cache_is_atomic_and_fast_copy_matches(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MEWO_CACHE_DIR", str(tmp_path))
     folder = demo.ensure_demo_data(400, 3)
-    assert folder == tmp_path / "demo-400-3"
+    assert folder == tmp_path / f"demo-400-3-{demo.generator_version()}"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     fast, slow = demo.load_demo_bundle(folder), load_folder(folder)
     assert fast.train.fingerprint == slow.train.fingerprint
