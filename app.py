@@ -1,9 +1,7 @@
 """Mewo Tag Lab dashboard: ``streamlit run app.py``.
 
-Navigation over the pages in ``app_pages/`` with a shared sidebar (dataset, model, split); the
-pages only arrange what ``mewo_core`` computes. The folder is not called ``pages/`` on purpose:
-Streamlit treats a ``pages/`` folder beside the entry script as the legacy multipage layout
-until ``st.navigation`` has run (and ``AppTest`` then skips this script on reruns).
+Navigation (``st.navigation`` over the ``st.Page`` files in ``pages/``) with a shared sidebar
+(dataset, model, split); the pages only arrange what ``mewo_core`` computes.
 """
 
 from __future__ import annotations
@@ -12,18 +10,18 @@ import time
 
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core.errors import MewoError
+from pages import _shared
 
 st.set_page_config(page_title="Mewo Tag Lab", page_icon=":material/sell:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", default=True),
-    st.Page("app_pages/correlations.py", title="Correlations", icon=":material/hub:"),
-    st.Page("app_pages/models.py", title="Models", icon=":material/model_training:"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("app_pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
-    st.Page("app_pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
+    st.Page("pages/data.py", title="Data", icon=":material/dataset:", default=True),
+    st.Page("pages/correlations.py", title="Correlations", icon=":material/hub:"),
+    st.Page("pages/models.py", title="Models", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
+    st.Page("pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
 ]
 
 started, started_cpu = time.perf_counter(), time.thread_time()

@@ -62,7 +62,7 @@ def bench_pages(repeats: int) -> None:
         if i == 0:
             print(f"cold start (data page, loads the demo data): {time.perf_counter() - t0:.2f} s "
                   f"(script CPU {at.session_state['_run_cpu_seconds']:.2f} s)")
-        at.switch_page(f"app_pages/{page}.py")
+        at.switch_page(f"pages/{page}.py")
         t0 = time.perf_counter()
         at.run()
         first = time.perf_counter() - t0
@@ -76,7 +76,7 @@ def bench_pages(repeats: int) -> None:
               f"{1000 * at.session_state['_run_cpu_seconds']:.0f} ms)")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
-    at.switch_page("app_pages/thresholds.py").run()
+    at.switch_page("pages/thresholds.py").run()
     slider = next(s for s in at.slider if s.label == "Global offset")
     for label in ("Global offset", "Threshold of the chosen tag"):
         wall, server, cpu = [], [], []

@@ -12,18 +12,31 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
+import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
+from streamlit.runtime import pages_manager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = (
-    "app_pages/data.py",
-    "app_pages/correlations.py",
-    "app_pages/models.py",
-    "app_pages/compare.py",
-    "app_pages/thresholds.py",
-    "app_pages/track_inspector.py",
+    "pages/data.py",
+    "pages/correlations.py",
+    "pages/models.py",
+    "pages/compare.py",
+    "pages/thresholds.py",
+    "pages/track_inspector.py",
 )
 TIMEOUT = 120
+
+
+class _NavigationPagesManager(pages_manager.PagesManager):
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run; since ``pages/``
+    exists the flag then turns True and reruns take Streamlit's legacy pages-folder path until
+    ``st.navigation`` runs again. A real server clears the flag for good at the first
+    ``st.navigation`` call (the browser tests check that); this mirrors it under AppTest."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        pages_manager.PagesManager.uses_pages_directory = False
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +49,7 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     mp.setenv("MEWO_DEMO_SEED", "0")
     artifacts = tmp_path_factory.mktemp("artifacts")
     mp.setenv("MEWO_ARTIFACTS_DIR", str(artifacts))
+    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
     yield artifacts
     mp.undo()
 
@@ -82,7 +96,7 @@ def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> No
 
 
 def test_moving_threshold_sliders_changes_the_metric(env: Path) -> None:
-    at = _page(_app(), "app_pages/thresholds.py")
+    at = _page(_app(), "pages/thresholds.py")
     before = _metric(at, "Weighted F1")
     _one(at.slider, "Global offset").set_value(0.1).run()
     _no_failure(at)
@@ -98,7 +112,7 @@ def test_moving_threshold_sliders_changes_the_metric(env: Path) -> None:
 
 
 def test_saving_a_threshold_set_never_overwrites(env: Path) -> None:
-    at = _page(_app(), "app_pages/thresholds.py")
+    at = _page(_app(), "pages/thresholds.py")
     _one(at.slider, "Global offset").set_value(0.05).run()
     _one(at.text_input, "New artifact name").set_value("thr-test").run()
     _one(at.button, "Save threshold set as a new artifact").click().run()
@@ -145,7 +159,7 @@ def test_valid_upload_becomes_the_active_dataset(env: Path) -> None:
     _no_failure(at)
     assert not at.error, [e.value for e in at.error]
     assert _one(at.sidebar.selectbox, "Dataset").value.startswith("Upload x.csv")
-    _page(at, "app_pages/thresholds.py")
+    _page(at, "pages/thresholds.py")
     _no_failure(at)
     assert _metric(at, "Weighted F1")
 
@@ -169,7 +183,7 @@ def _tiny_model_type() -> str:
 
 
 def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
-    at = _page(_app(), "app_pages/models.py")
+    at = _page(_app(), "pages/models.py")
     model_type = _tiny_model_type()
     _one(at.selectbox, "Model type").set_value(model_type)
     _one(at.number_input, "Epochs (if the model trains by epochs)").set_value(1)
@@ -190,7 +204,7 @@ def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
 
 
 def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
-    at = _page(_app(), "app_pages/models.py")
+    at = _page(_app(), "pages/models.py")
     _one(at.text_input, "Artifact name").set_value("../escape")
     _one(at.button, "Train and save").click().run()
     _no_failure(at)
@@ -207,16 +221,16 @@ def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
     at = _app()
     _one(at.sidebar.selectbox, "Model").set_value("cmp-model").run()
     _no_failure(at)
-    for page in ("app_pages/compare.py", "app_pages/thresholds.py", "app_pages/track_inspector.py"):
+    for page in ("pages/compare.py", "pages/thresholds.py", "pages/track_inspector.py"):
         _page(at, page)
         _no_failure(at)
         assert not at.error, [e.value for e in at.error]
-    _page(at, "app_pages/compare.py")
+    _page(at, "pages/compare.py")
     assert _metric(at, "Weighted F1")
 
 
 def test_track_inspector_lists_and_by_id(env: Path) -> None:
-    at = _page(_app(), "app_pages/track_inspector.py")
+    at = _page(_app(), "pages/track_inspector.py")
     _one(at.selectbox, "Outcome").set_value("False positives of a tag").run()
     _no_failure(at)
     _one(at.radio, "Pick a track").set_value("By id").run()
@@ -227,7 +241,7 @@ def test_track_inspector_lists_and_by_id(env: Path) -> None:
 
 
 def test_correlation_views(env: Path) -> None:
-    at = _page(_app(), "app_pages/correlations.py")
+    at = _page(_app(), "pages/correlations.py")
     for view in ("Labels", "Co-occurrence lift"):
         _one(at.radio, "View").set_value(view).run()
         _no_failure(at)
@@ -236,7 +250,7 @@ def test_correlation_views(env: Path) -> None:
 
 
 def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
-    at = _page(_app(), "app_pages/thresholds.py")
+    at = _page(_app(), "pages/thresholds.py")
     before = _metric(at, "Weighted F1")
     _one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
     _no_failure(at)
@@ -257,8 +271,8 @@ def test_a_damaged_model_shows_an_error_not_a_traceback(env: Path) -> None:
             fh.write(b"tampered")
     at = _app()
     _one(at.sidebar.selectbox, "Model").set_value("damaged-model").run()
-    for page in ("app_pages/compare.py", "app_pages/thresholds.py",
-                 "app_pages/track_inspector.py"):
+    for page in ("pages/compare.py", "pages/thresholds.py",
+                 "pages/track_inspector.py"):
         _page(at, page)
         _no_failure(at)
         assert any("does not match its hash" in e.value for e in at.error), page

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import plots, workspace
 from mewo_core.errors import MewoError
 from mewo_core.reports import dataset_summary
+from pages import _shared
 
 st.title("Data")
 

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import workspace
 from mewo_core.artifacts import check_name, list_artifacts
 from mewo_core.errors import MewoError
 from mewo_core.models import MODEL_TYPES
 from mewo_core.models.base import ProgressEvent
 from mewo_core.training import accepted_params, train_and_save
+from pages import _shared
 
 st.title("Models")
 root = workspace.artifacts_root()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import plots
+from pages import _shared
 
 OUTCOMES = (
     "Model and baseline disagree",

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import correlations, plots
 from mewo_core.data import Dataset
+from pages import _shared
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
 MIN_PAIR = 10  # co-occurrences a pair needs to be ranked by lift

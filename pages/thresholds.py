@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import plots, workspace
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import evaluate_decisions
 from mewo_core.threshold_explorer import Adjustments, ExplorerResult, compose_thresholds
+from pages import _shared
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
             ("samples", "Samples F1"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _shared
 from mewo_core import plots
+from pages import _shared
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
             ("samples", "Samples F1"))
