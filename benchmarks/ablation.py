@@ -7,6 +7,10 @@ Datasets:
    artist-grouped 5-fold cross-validation: each fold is decided by models fitted on the other
    folds, and the out-of-fold decisions are pooled into one score. Skipped if absent.
 
+Baselines: a global 0.5 threshold, the challenge benchmark (per-tag F1-optimal thresholds on
+all training rows) and, for reference, the core's robust thresholds (``robust-thresholds``,
+whose estimator the model also uses for its own final and fallback thresholds).
+
 Prints a markdown table: weighted / micro / macro / samples F1, training and inference seconds,
 and for the model the number of tags that kept the learned correction.
 
@@ -34,7 +38,7 @@ from mewo_core.models.token_layout import VARIANTS  # noqa: E402
 
 MEDIAEVAL = ROOT.parent / "shared" / "data" / "mediaeval2019-vggish"
 AVERAGES = ("weighted", "micro", "macro", "samples")
-BASELINES = ("global-threshold", "baseline")
+BASELINES = ("global-threshold", "baseline", "robust-thresholds")
 
 
 def f1s(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

@@ -5,14 +5,22 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
 1. Input preparation: clipped logit of every score, standardised on the fit rows.
 2. Stage 1, reservoirs: six ELM reservoirs on six parts of the tag scores (see
    ``reservoirs.partition_features``) and one on all features, each with a ridge read-out to the
-   tags. Skipped by the ``transformer-only`` variant.
-3. Stage 2, Transformer: one token per reservoir read-out (or one concatenated token for the
-   seed's ``concat`` variant), plus category-score tokens; a tag's logit is its own score's
-   affine logit plus a learned, penalised correction from the tokens (``transformer.py``).
+   tags.
+3. Stage 2, Transformer: one token per reservoir (its read-out output and its states), or one
+   concatenated token for the seed's ``concat`` variant, plus one category-score token per
+   class; a tag's logit is its own score's affine logit plus a learned, penalised correction
+   from the tokens (``transformer.py``).
 4. Per tag, on validation, the correction is kept with a weight in {0.25, .., 1} only where a
    cross-fitted comparison says it beats the tag's own score (``blending.py``); elsewhere the tag
-   falls back to the benchmark: its raw score with the per-tag F1-optimal threshold on all
-   training rows. Kept tags get thresholds tuned on validation; test data is never used.
+   falls back to the benchmark decision: its raw score with a threshold fitted on all training
+   rows. Thresholds come from the core's robust estimator (``robust_selection.fit_thresholds``,
+   ``threshold_method="auto"``; ``"benchmark"`` gives the exact per-tag F1 optimum): fallback
+   tags on fit + validation, kept tags on validation. Test data is never used.
+
+Variants (``token_layout.py``): ``tokens``, ``concat``, ``transformer-only`` (no reservoirs:
+tokens straight from the six score groups, all features and the category scores),
+``tokens-no-all``, ``tokens-no-category``. The default is ``transformer-only``: in the ablation
+(``benchmarks/ablation.py``) the reservoirs added nothing over it, at twice the training time.
 
 ``predict_proba`` returns, per tag, the blended probability for kept tags and the raw score for
 fallback tags; ``thresholds_`` apply to those.
@@ -66,7 +74,7 @@ class ReservoirTransformer(DecisionModel):
 
     def __init__(
         self,
-        variant: str = "tokens",
+        variant: str = "transformer-only",
         epochs: int = 12,
         seed: int = 0,
         *,
