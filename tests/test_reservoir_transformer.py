@@ -11,7 +11,7 @@ import pytest
 
 from mewo_core.artifacts import load_model, save_model
 from mewo_core.data import Dataset, load_folder, split_dataset
-from mewo_core.errors import ArtifactError, DataError
+from mewo_core.errors import ArtifactError, DataError, TrainingError
 from mewo_core.models import create_model
 from mewo_core.models.blending import choose_blend, group_halves
 from mewo_core.models.reservoir_transformer import ReservoirTransformer
@@ -135,9 +135,12 @@ def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
     assert set(np.unique(decisions)) <= {0, 1}
 
 
-def test_unknown_variant_is_refused(demo) -> None:
-    with pytest.raises(ValueError, match="unknown variant"):
-        ReservoirTransformer(variant="nope", **FAST).fit(demo[0], demo[1])
+@pytest.mark.parametrize(
+    ("option", "value"), [("variant", "nope"), ("partition", "x"), ("loss", "mse")]
+)
+def test_unknown_options_are_refused_clearly(demo, option: str, value: str) -> None:
+    with pytest.raises(TrainingError, match=f"unknown {option} '{value}'"):
+        ReservoirTransformer(**{**FAST, option: value}).fit(demo[0], demo[1])
 
 
 def test_short_training_beats_global_half(demo, fitted) -> None:

@@ -39,9 +39,11 @@ from ..errors import ArtifactError, TrainingError
 from .base import DecisionModel, ProgressCallback, ProgressEvent
 from .blending import choose_blend, group_halves
 from .input_transform import LogitStandardizer
-from .reservoirs import FittedReservoir, fit_reservoir, partition_features
+from .reservoirs import PARTITIONS, FittedReservoir, fit_reservoir, partition_features
 from .token_layout import (
+    SOURCES,
     TYPES,
+    VariantSpec,
     build_layout,
     layout_arrays,
     layout_from_arrays,
@@ -145,11 +147,11 @@ class ReservoirTransformer(DecisionModel):
         validation: Dataset | None = None,
         progress: ProgressCallback | None = None,
     ) -> Self:
-        spec = variant_spec(self.variant)
+        spec = self._check_settings()
         train.require_labels()
         if validation is None:
             train, validation = split_dataset(train, 0.2, self.seed)
-        self.check_tags_of(train, validation)
+        self._check_splits(train, validation)
         self._remember_columns(train)
         self.tag_score_index_ = train.tag_feature_index.copy()
         validation = self.align(validation)
@@ -187,7 +189,23 @@ class ReservoirTransformer(DecisionModel):
         _emit(progress, "thresholds", 1, 1, "thresholds tuned")
         return self
 
-    def check_tags_of(self, train: Dataset, validation: Dataset) -> None:
+    def _check_settings(self) -> VariantSpec:
+        """The variant's spec; unknown option values are a :class:`TrainingError`."""
+        from .torch_training import LOSSES
+
+        for name, value, known in (
+            ("partition", self.partition, PARTITIONS),
+            ("token_source", self.token_source, SOURCES),
+            ("loss", self.loss, LOSSES),
+        ):
+            if value not in known:
+                raise TrainingError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+        try:
+            return variant_spec(self.variant)
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from None
+
+    def _check_splits(self, train: Dataset, validation: Dataset) -> None:
         if train.tag_names != validation.tag_names:
             raise TrainingError("train and validation splits have different tags")
         if train.n_tracks < 2 or validation.n_tracks < 2:
