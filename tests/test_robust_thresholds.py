@@ -182,9 +182,10 @@ def test_model_save_load_gives_identical_decisions(tiny_folder: Path, tmp_path: 
 
 def test_model_refuses_unknown_metric(tiny_folder: Path) -> None:
     from mewo_core.data import load_folder
+    from mewo_core.errors import TrainingError
     from mewo_core.models import create_model
 
-    with pytest.raises(ValueError, match="metric"):
+    with pytest.raises(TrainingError, match="metric must be one of"):
         create_model("robust-thresholds", metric="f2").fit(load_folder(tiny_folder).train)
 
 
