@@ -153,10 +153,15 @@ def _numeric_column(col: pa.ChunkedArray, name: str, label: str, expected: str) 
 
 def _validate(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     ids = frame[ID_COLUMN].to_numpy()
-    if not np.all(np.isfinite(ids)) or not np.all(ids == np.round(ids)):
-        row = int(np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))[0])
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(ids) | (ids != np.round(ids)) | (np.abs(ids) >= 2.0**53)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"id {ids[row]!r} is not an integer", file=label, column=ID_COLUMN, row=row + 2
+            f"id {ids[row]:g} is not an integer (or is too large)",
+            file=label,
+            column=ID_COLUMN,
+            row=row + 2,
         )
     int_ids = ids.astype(np.int64)
     order = np.argsort(int_ids, kind="stable")
