@@ -1,26 +1,30 @@
 """Deterministic synthetic Mewo-like catalogue: labels with structure, scores from a flawed tagger.
 
-The real challenge data cannot be shipped, so the demo catalogue is simulated.
+The real challenge data cannot be shipped, so the product's demo catalogue is simulated.
 
 *Labels.* A fixed "world" (drawn once from :data:`WORLD_SEED`) holds latent music styles; each
 style ties a few genres to the instruments and moods that go with them (see
-:mod:`mewo_core.synthetic_thesaurus`). Artists own several albums; an album follows its
-artist's style (sometimes another one, sometimes blended with a second style) plus its own
-tag preferences; tracks vary around their album. Per-tag offsets are solved so that tag
-frequencies follow a long-tailed curve per class (about 0.1 % to 30 % of tracks) and a track
-carries about nine tags; every track has at least one genre.
+:mod:`mewo_core.synthetic_thesaurus`) and shuns other genre families. Artists own several
+albums; an album follows its artist's style (sometimes another one, sometimes blended with a
+second), uses a random part of its styles' tags, tags each class more or less densely, and
+tracks vary around their album. Per-tag offsets are solved so that tag frequencies follow a
+long-tailed curve per class (about 0.1 % to 30 % of tracks), about nine tags per track;
+every track has at least one genre.
 
-*Scores.* A simulated auto-tagger produces one score per tag and per category. Its latent
-output for a tag mixes: the tag's own evidence (detectability varies per tag), confusion with
-related tags (a punk track lifts "rock"), a per-track ambiguity shared by all tags, a low-rank
-"production style" bias and a per-tag bias shared by all tracks of an album, and noise. Each
-tag then gets its own miscalibrated sigmoid (some squashed near 0, some spread), gain and
-offset. Category scores are noisy aggregates of the category's tags. Other scores therefore
-carry learnable information about a tag, while the album biases make random track splits
-look better than album-grouped ones (the challenge's trap).
+*Scores.* A simulated auto-tagger gives one score per tag and per category. Its latent output
+for a tag is the tag's own evidence (detectability varies per tag) plus noise, style-shaped
+noise (it half-hears other styles), leaked evidence of related tags (a punk track lifts
+"rock"), a per-track ambiguity shared by all outputs, and an album bias shared by all tracks
+of an album: a low-rank production style plus a per-output "fingerprint". A category's
+output is a noisy soft maximum of its tags' outputs. Each output then gets its own
+miscalibrated sigmoid (mostly squashed near 0, some spread), gain and offset.
 
-Every parameter below is a fixed, documented constant chosen once by
-``benchmarks/calibrate_synthetic.py``; the data seed only changes which tracks are drawn.
+Calibration (``benchmarks/calibrate_synthetic.py``, default catalogue, album-grouped test):
+per-tag F1-optimal thresholds reach weighted F1 about 0.47, a global 0.5 threshold about
+0.33; a small MLP reading all scores gains about +0.04 on album-grouped splits (ambiguity,
+production style, leaks and co-occurrence are learnable) but looks about three times better
+on random track splits, where it recognises album fingerprints (the challenge's trap).
+The constants below were fixed by that calibration; the seed only changes the tracks drawn.
 """
 
 from __future__ import annotations
@@ -55,17 +59,14 @@ ALBUM_OWN_STYLE = 0.3  # chance an album leaves its artist's style for another o
 ALBUM_BLEND = 0.5  # chance an album blends in a second style, weight U(0.2, 0.6)
 
 
-def _centres(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Sigmoid centres (in units of detectability): mostly squashed, some spread."""
-    spread = rng.random(n) < SPREAD_SHARE
-    return np.where(spread, rng.uniform(*SPREAD_RANGE, size=n), rng.uniform(*SQUASH_RANGE, size=n))
-
-
 # --- labels ------------------------------------------------------------------------------
-CORE_BOOST = (2.5, 4.5)  # logit boost of a style's core tags, uniform range
+CORE_BOOST = (5.0, 7.0)  # logit boost of a style's core tags, uniform range
 CATEGORY_TILT = 0.8  # logit tilt of whole categories by genre affinity (log scale)
-ALBUM_TAG_SD = 1.5  # album's own tag preferences (logit sd)
-TRACK_TAG_SD = 0.7  # track variation around its album (logit sd)
+OTHER_GENRE_TILT = -3.0  # logit tilt of the genre categories a style is not rooted in
+RICHNESS_SD = 0.8  # album's tagging depth per class (logit sd): some libraries tag more
+ALBUM_STYLE_KEEP = (0.0, 1.6)  # album's use of each of its styles' tags: boost x U(a, b)
+ALBUM_TAG_SD = 0.5  # album's own tag preferences (logit sd)
+TRACK_TAG_SD = 1.1  # track variation around its album (logit sd)
 # Tag frequency curve per class: (top frequency, bottom frequency, expected tags per track).
 FREQUENCY_CURVE = {
     "genres": (0.30, 0.001, 2.1),
@@ -77,17 +78,20 @@ FREQUENCY_CURVE = {
 DETECT_MEDIAN = 2.2  # separation of a tag's latent score between positives and negatives
 DETECT_LOG_SD = 0.35
 CONFUSERS = 3  # related tags whose presence lifts a tag's score
-CONFUSION_RANGE = (0.15, 0.45)  # share of a related tag's evidence mixed into a tag's output
-HEAD_LIFT = 0.2  # share of each sub-tag's evidence mixed into its category's head tag
-AMBIGUITY_SD = (0.2, 0.6)  # per-tag sensitivity to the track's ambiguity level
+CONFUSION_RANGE = (0.1, 0.3)  # share of a related tag's evidence mixed into a tag's output
+HEAD_LIFT = 0.15  # share of each sub-tag's evidence mixed into its category's head tag
+AMBIGUITY_SD = (0.1, 0.4)  # per-tag sensitivity to the track's ambiguity level
 PRODUCTION_RANK = 6  # low-rank album production-style bias
-PRODUCTION_SD = 0.25  # sd of each loading
+PRODUCTION_SD = 0.15  # sd of each loading
 ARTIST_SHARE = 0.6  # share of the production style an album inherits from its artist
-ALBUM_BIAS_SD = 1.0  # per-tag album bias (the album's "fingerprint")
-NOISE_SD = 1.0
+ALBUM_BIAS_SD = 1.3  # per-tag album bias (the album's "fingerprint")
+NOISE_SD = 0.6  # independent noise of each tag output
+CATEGORY_NOISE_SD = 0.5  # a category's output: soft maximum of its tags' outputs plus noise
+# Style-shaped noise: the tagger half-hears other styles, lifting their tags together.
+MISPERCEPTION_SD = 0.7
 # Sigmoid centre in units of detectability: most tags are squashed near 0 (centre > 1), a
 # share are spread, over-firing (centre < 1).
-SQUASH_RANGE = (1.0, 2.5)
+SQUASH_RANGE = (1.1, 2.6)
 SPREAD_RANGE = (0.3, 0.8)
 SPREAD_SHARE = 0.2
 GAIN_RANGE = (0.7, 1.3)
@@ -125,6 +129,7 @@ class _Tagger:
     confusion: np.ndarray  # (T, T) lift of tag t's score by tag u's presence
     ambiguity: np.ndarray  # (F,)
     production: np.ndarray  # (PRODUCTION_RANK, F)
+    misperception: np.ndarray  # (K, T) style-shaped noise loadings
     centre: np.ndarray  # (F,)
     gain: np.ndarray
     offset: np.ndarray
@@ -151,23 +156,15 @@ def _world() -> _World:
     ).astype(np.float32)
     bias = _solve_tag_bias(rng, affinity, weight, tag_class)
     tagger = _make_tagger(rng, tag_cat, tag_rank, affinity, len(cats))
-    return _World(
-        tags,
-        tag_class,
-        tag_cat,
-        tuple(c for c, _ in cats),
-        cat_class,
-        weight,
-        affinity,
-        bias,
-        tagger,
-    )
+    names = tuple(c for c, _ in cats)
+    return _World(tags, tag_class, tag_cat, names, cat_class, weight, affinity, bias, tagger)
 
 
 def _pick_tags(
-    rng: np.random.Generator, members: np.ndarray, rank: np.ndarray, k: int
+    rng: np.random.Generator, in_cat: np.ndarray, rank: np.ndarray, k: int
 ) -> np.ndarray:
-    """``k`` tags of one category, common (low-rank) tags more likely."""
+    """``k`` tags of one category (mask ``in_cat``), common (low-rank) tags more likely."""
+    members = np.flatnonzero(in_cat)
     p = 1.0 / (rank[members] + 1.0) ** 0.9
     return rng.choice(members, size=min(k, len(members)), replace=False, p=p / p.sum())
 
@@ -185,27 +182,21 @@ def _style(
         GENRE_TO_INSTRUMENTS[g] / GENRE_TO_INSTRUMENTS[g].mean()
     )
     tilt[mood_cats] = CATEGORY_TILT * np.log(GENRE_TO_MOODS[g] / GENRE_TO_MOODS[g].mean())
+    tilt[genre_cats] = OTHER_GENRE_TILT
+    tilt[genre_cats[g]] = 0.0
     aff = tilt[tag_cat]
-    core = [
-        _pick_tags(rng, np.flatnonzero(tag_cat == genre_cats[g]), tag_rank, int(rng.integers(1, 4)))
-    ]
+    # 1-3 genres of the family, maybe one crossover genre, then 1-3 tags in each of 3
+    # instrument categories and 2-4 in each of 2 mood categories (by genre affinity).
+    core = [_pick_tags(rng, tag_cat == genre_cats[g], tag_rank, int(rng.integers(1, 4)))]
     if rng.random() < 0.35:
-        other = rng.choice(np.delete(genre_cats, g))
-        core.append(_pick_tags(rng, np.flatnonzero(tag_cat == other), tag_rank, 1))
-    for cats, prefs, n_cat, per_cat in (
+        core.append(_pick_tags(rng, tag_cat == rng.choice(np.delete(genre_cats, g)), tag_rank, 1))
+    for cats, prefs, n_cat, (lo, hi) in (
         (inst_cats, GENRE_TO_INSTRUMENTS[g], 3, (1, 3)),
         (mood_cats, GENRE_TO_MOODS[g], 2, (2, 4)),
     ):
         p = prefs**2 / (prefs**2).sum()
         for c in rng.choice(cats, size=n_cat, replace=False, p=p):
-            core.append(
-                _pick_tags(
-                    rng,
-                    np.flatnonzero(tag_cat == c),
-                    tag_rank,
-                    int(rng.integers(per_cat[0], per_cat[1] + 1)),
-                )
-            )
+            core.append(_pick_tags(rng, tag_cat == c, tag_rank, int(rng.integers(lo, hi + 1))))
     chosen = np.concatenate(core)
     aff[chosen] += rng.uniform(*CORE_BOOST, size=len(chosen))
     return aff
@@ -237,7 +228,7 @@ def _solve_tag_bias(
 ) -> np.ndarray:
     """Per-tag logit offsets giving the target frequency curve (bisection on a sample)."""
     s1, s2, blend = _draw_album_styles(rng, n, rng.choice(len(weight), size=n, p=weight), weight)
-    rest = _album_logits(rng, affinity, s1, s2, blend, np.zeros(affinity.shape[1]))
+    rest = _album_logits(rng, affinity, tag_class, s1, s2, blend, np.zeros(affinity.shape[1]))
     rest += rng.normal(0.0, TRACK_TAG_SD, size=rest.shape).astype(np.float32)
     natural = _sigmoid(rest - 4.0).mean(axis=0)
     target = _target_frequencies(natural, tag_class)
@@ -280,12 +271,20 @@ def _make_tagger(
         confusion=confusion.astype(np.float32),
         ambiguity=rng.uniform(*AMBIGUITY_SD, size=n_feat),
         production=rng.normal(0.0, PRODUCTION_SD, size=(PRODUCTION_RANK, n_feat)),
+        misperception=_misperception(affinity),
         centre=detect * _centres(rng, n_feat),
         gain=np.concatenate(
             [rng.uniform(*GAIN_RANGE, size=n_tags), rng.uniform(*CATEGORY_GAIN_RANGE, size=n_cats)]
         ),
         offset=rng.uniform(*OFFSET_RANGE, size=n_feat),
     )
+
+
+def _misperception(affinity: np.ndarray) -> np.ndarray:
+    """Tag-noise loadings along the styles' tag profiles, MISPERCEPTION_SD per tag."""
+    loads = affinity - affinity.mean(axis=0)
+    loads *= MISPERCEPTION_SD / (np.linalg.norm(loads, axis=0) + 1e-9)
+    return loads.astype(np.float32)
 
 
 def _centres(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -315,13 +314,17 @@ def _draw_album_styles(
 def _album_logits(
     rng: np.random.Generator,
     affinity: np.ndarray,
+    tag_class: np.ndarray,
     main: np.ndarray,
     second: np.ndarray,
     blend: np.ndarray,
     bias: np.ndarray,
 ) -> np.ndarray:
-    """Tag logits of each album: its styles plus its own preferences."""
+    """Tag logits of each album: its styles, its tagging depth per class, its own tastes."""
     logits = affinity[main] * (1 - blend[:, None]) + affinity[second] * blend[:, None]
+    keep = rng.uniform(*ALBUM_STYLE_KEEP, size=logits.shape)
+    logits = np.where(logits > 0, logits * keep, logits)  # an album uses some of its styles' tags
+    logits += rng.normal(0.0, RICHNESS_SD, size=(len(main), len(CLASSES)))[:, tag_class]
     logits += rng.normal(0.0, ALBUM_TAG_SD, size=logits.shape)
     return (logits + bias).astype(np.float32)
 
@@ -347,7 +350,9 @@ def _labels(
     main, second, blend = _draw_album_styles(
         rng, len(artist_of_album), artist_style[artist_of_album], world.style_weight
     )
-    logits = _album_logits(rng, world.style_affinity, main, second, blend, world.tag_bias)
+    logits = _album_logits(
+        rng, world.style_affinity, world.tag_class, main, second, blend, world.tag_bias
+    )
     track = logits[album]
     track += rng.normal(0.0, TRACK_TAG_SD, size=track.shape).astype(np.float32)
     y = (rng.random(track.shape, dtype=np.float32) < _sigmoid(track)).astype(np.uint8)
@@ -370,17 +375,16 @@ def _scores(
     """The simulated tagger's scores (float32, tracks x (tags + categories))."""
     tagger = world.tagger
     n_tags, n_cats = len(world.tags), len(world.categories)
-    labels = y.astype(np.float32)
-    member = np.zeros((n_tags, n_cats), dtype=np.float32)
-    member[np.arange(n_tags), world.tag_cat] = 1.0
-    count = labels @ member
-    cat_truth = (count > 0) + 0.25 * np.maximum(count - 1.0, 0.0)
-    z = np.concatenate([labels, cat_truth.astype(np.float32)], axis=1)
-    z *= tagger.detect.astype(np.float32)
+    z = y * tagger.detect[:n_tags].astype(np.float32)
     z += rng.normal(0.0, NOISE_SD, size=z.shape).astype(np.float32)
-    # Confusion mixes related tags' evidence (signal and noise) into a tag's output.
-    z[:, :n_tags] += z[:, :n_tags] @ tagger.confusion.T
-    del labels, count, cat_truth
+    z += rng.standard_normal((len(z), N_STYLES), dtype=np.float32) @ tagger.misperception
+    z += z @ tagger.confusion.T  # related tags' evidence, signal and noise, leaks in
+    cats = np.stack(
+        [np.logaddexp.reduce(z[:, world.tag_cat == c], axis=1) for c in range(n_cats)], axis=1
+    )
+    cats += rng.normal(0.0, CATEGORY_NOISE_SD, size=cats.shape).astype(np.float32)
+    z = np.concatenate([z, cats], axis=1)
+    del cats
     z += np.outer(rng.standard_normal(len(y)), tagger.ambiguity).astype(np.float32)
     z += _album_bias(rng, tagger, artist_of_album)[album]
     z -= tagger.centre.astype(np.float32)
@@ -479,6 +483,9 @@ def write_demo_data(
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Plain CSV: unquoted header, numbers as pyarrow's shortest round-trip text."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    options = pacsv.WriteOptions(quoting_style="none", batch_size=8192)
-    pacsv.write_csv(table, path, write_options=options)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=8192)
+    with path.open("wb") as fh:
+        fh.write((",".join(frame.columns) + "\n").encode())
+        pacsv.write_csv(table, fh, write_options=options)
