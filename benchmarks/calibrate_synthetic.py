@@ -165,7 +165,7 @@ def main() -> None:
     p.add_argument(
         "--subsample",
         type=int,
-        default=30_000,
+        default=0,
         help="tracks (whole albums) for the MLP check; 0 = all",
     )
     p.add_argument("--epochs", type=int, default=15)
