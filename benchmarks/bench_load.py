@@ -8,12 +8,14 @@ also validates every cell, matches rows by id and converts to float32 / uint8.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from mewo_core.data import load_folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mewo_core.data import load_folder  # noqa: E402
 
 FILES = ("x_train.csv", "y_train.csv", "x_test.csv", "y_test.csv")
 
