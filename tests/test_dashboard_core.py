@@ -22,16 +22,24 @@ def _dataset(n: int = 300, t: int = 12, seed: int = 0) -> Dataset:
     X = (0.6 * Y + rng.random((n, t)) * 0.7).astype(np.float32)
     X[:, 0] = np.round(X[:, 0], 1)  # ties
     Y[:, 1] = 0  # a tag with no positive
-    tax = Taxonomy(tuple(tags), tuple(x.split("-")[0] for x in tags),
-                   tuple(x.split("-")[0] + str(i % 2) for i, x in enumerate(tags)))
-    return Dataset(X=X, Y=Y, ids=np.arange(n, dtype=np.int64), feature_names=tuple(tags),
-                   tag_names=tuple(tags), taxonomy=tax,
-                   groups=pd.DataFrame({"album_id": np.arange(n) // 5}))
+    tax = Taxonomy(
+        tuple(tags),
+        tuple(x.split("-")[0] for x in tags),
+        tuple(x.split("-")[0] + str(i % 2) for i, x in enumerate(tags)),
+    )
+    return Dataset(
+        X=X,
+        Y=Y,
+        ids=np.arange(n, dtype=np.int64),
+        feature_names=tuple(tags),
+        tag_names=tuple(tags),
+        taxonomy=tax,
+        groups=pd.DataFrame({"album_id": np.arange(n) // 5}),
+    )
 
 
 def _explorer(data: Dataset) -> ThresholdExplorer:
-    return ThresholdExplorer(data.X, data.Y, data.tag_names, data.tag_classes,
-                             data.tag_categories)
+    return ThresholdExplorer(data.X, data.Y, data.tag_names, data.tag_classes, data.tag_categories)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -39,8 +47,12 @@ def test_explorer_matches_the_evaluation(seed: int) -> None:
     data = _dataset(seed=seed)
     ex = _explorer(data)
     rng = np.random.default_rng(seed)
-    for thresholds in (rng.random(data.n_tags), np.full(data.n_tags, 0.5),
-                       np.r_[np.inf, rng.random(data.n_tags - 1)], data.X[3].astype(np.float64)):
+    for thresholds in (
+        rng.random(data.n_tags),
+        np.full(data.n_tags, 0.5),
+        np.r_[np.inf, rng.random(data.n_tags - 1)],
+        data.X[3].astype(np.float64),
+    ):
         got = ex.evaluate(thresholds)
         want = evaluate_decisions(data, thresholds <= data.X)
         for key, value in want.overall.items():
@@ -62,16 +74,18 @@ def test_explorer_curve_and_counts() -> None:
 def test_compose_thresholds() -> None:
     tuned = np.array([0.2, 0.4, np.inf])
     adj = Adjustments(0.1, {"genres": 0.05}, {"c1": -0.2}, {"b": 0.9})
-    out = compose_thresholds(tuned, ["a", "b", "c"], ["genres", "moods", "genres"],
-                             ["c0", "c1", "c1"], adj)
+    out = compose_thresholds(
+        tuned, ["a", "b", "c"], ["genres", "moods", "genres"], ["c0", "c1", "c1"], adj
+    )
     np.testing.assert_allclose(out, [0.35, 0.9, np.inf])
     assert Adjustments().is_identity and not adj.is_identity
 
 
 def test_correlations_are_ordered_and_bounded() -> None:
     data = _dataset()
-    m = correlations.correlation(data.X, data.tag_names, data.tag_classes,
-                                 data.tag_categories, "score correlation")
+    m = correlations.correlation(
+        data.X, data.tag_names, data.tag_classes, data.tag_categories, "score correlation"
+    )
     assert list(m.classes) == sorted(m.classes, key=["genres", "instruments", "moods"].index)
     assert np.allclose(np.diag(m.values), 1) and np.abs(m.values).max() <= 1
     np.testing.assert_allclose(m.values, m.values.T, atol=1e-6)
@@ -100,9 +114,11 @@ def test_demo_cache_is_atomic_and_fast_copy_matches(tmp_path, monkeypatch) -> No
 
 def test_uploads_and_folders(tmp_path, monkeypatch) -> None:
     x = b"ChallengeID,genres-a,moods-b\n" + b"".join(
-        f"{i},{i / 20:.2f},{(20 - i) / 20:.2f}\n".encode() for i in range(20))
+        f"{i},{i / 20:.2f},{(20 - i) / 20:.2f}\n".encode() for i in range(20)
+    )
     y = b"ChallengeID,genres-a,moods-b\n" + b"".join(
-        f"{i},{int(i > 12)},{int(i < 4)}\n".encode() for i in range(20))
+        f"{i},{int(i > 12)},{int(i < 4)}\n".encode() for i in range(20)
+    )
     bundle = workspace.bundle_from_uploads({"x": ("x.csv", x), "y": ("y.csv", y)})
     assert bundle.train.n_tracks == 20 and bundle.test is None
     with pytest.raises(DataError, match="upload the y file"):
@@ -161,11 +177,28 @@ def test_plots_send_at_most_about_10000_points() -> None:
     big = rng.random((300, 300))
     names = [f"t{i}" for i in range(300)]
     assert _points(plots.heatmap(big, names, names, names, names, "h")) <= plots.MAX_POINTS
-    curve = pd.DataFrame({"threshold": np.linspace(0, 1, 50_000), "precision": rng.random(50_000),
-                          "recall": rng.random(50_000), "f1": rng.random(50_000)})
+    curve = pd.DataFrame(
+        {
+            "threshold": np.linspace(0, 1, 50_000),
+            "precision": rng.random(50_000),
+            "recall": rng.random(50_000),
+            "f1": rng.random(50_000),
+        }
+    )
     assert _points(plots.pr_curve(curve, (0.5, 0.5), "t")) <= plots.MAX_POINTS
     assert _points(plots.f1_threshold_curve(curve, 0.3, 0.4, "t")) <= plots.MAX_POINTS + 4
     scores = rng.random((100_000, 3))
     labels = rng.random((100_000, 3)) < 0.1
     assert _points(plots.score_histograms(scores, labels, ["a", "b", "c"])) <= 3 * 2 * 40
     assert _points(plots.tags_per_track(rng.integers(0, 20, 100_000))) <= 20
+
+
+def test_typed_data_folders_cannot_escape_the_roots(tmp_path, monkeypatch) -> None:
+    root = tmp_path / "root"
+    (root / "data").mkdir(parents=True)
+    (root / "out").symlink_to(tmp_path)
+    monkeypatch.setenv("MEWO_DATA_ROOTS", str(root))
+    assert workspace.check_data_folder(root / "data") == (root / "data").resolve()
+    for escape in (root / "..", root / "data" / ".." / "..", root / "out", "/etc", "~"):
+        with pytest.raises(DataError, match="outside the folders the app may read"):
+            workspace.check_data_folder(escape)
