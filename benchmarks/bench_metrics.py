@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import timed  # noqa: E402
 
 from mewo_core.metrics import AVERAGES, f1_scores, per_tag_table  # noqa: E402
 
@@ -46,21 +45,6 @@ def peer(y_true: np.ndarray, y_pred: np.ndarray):
         warnings.simplefilter("ignore")
         averages = {a: f1_score(y_true, y_pred, average=a, zero_division=0) for a in AVERAGES}
         return averages, precision_recall_fscore_support(y_true, y_pred, zero_division=0)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, object]:
-    """Best and median wall seconds, best process CPU seconds, over ``repeat`` runs; last result.
-
-    CPU time (all threads of this process) is far less sensitive than wall time to other
-    processes competing for the cores.
-    """
-    walls, cpus, result = [], [], None
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        cpus.append(time.process_time() - cpu)
-        walls.append(time.perf_counter() - wall)
-    return min(walls), float(np.median(walls)), min(cpus), result
 
 
 def main() -> int:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import precision_recall_curve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import timed  # noqa: E402
 
 from mewo_core.thresholds import (  # noqa: E402
     f1_optimal_thresholds,
@@ -64,21 +63,6 @@ def exact_f1(scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> 
     tp, fp, fn = tag_counts_at(scores, labels, thresholds)
     den = 2 * tp + fp + fn
     return np.divide(2 * tp, den, out=np.zeros(den.shape), where=den > 0)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, object]:
-    """Best and median wall seconds, best process CPU seconds, over ``repeat`` runs; last result.
-
-    CPU time (all threads of this process) is far less sensitive than wall time to other
-    processes competing for the cores.
-    """
-    walls, cpus, result = [], [], None
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        cpus.append(time.process_time() - cpu)
-        walls.append(time.perf_counter() - wall)
-    return min(walls), float(np.median(walls)), min(cpus), result
 
 
 def main() -> int:
