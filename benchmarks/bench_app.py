@@ -26,12 +26,12 @@ def _ms(samples: list[float]) -> str:
 
 
 def bench_explorer(tracks: int, repeats: int) -> None:
-    from mewo_core import demo, workspace
+    from mewo_core import demo, training, workspace
     from mewo_core.threshold_explorer import ThresholdExplorer
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data(tracks, 0))
     test = workspace.evaluation_splits(bundle, 0)["test"]
-    model = workspace.fit_baseline(bundle, 0)
+    model = training.fit_baseline(bundle, 0)
     scores = model.predict_proba(test)
     t0 = time.perf_counter()
     ex = ThresholdExplorer(scores, test.Y, test.tag_names, test.tag_classes, test.tag_categories)

@@ -11,13 +11,18 @@ import pandas as pd
 
 from .artifacts import list_artifacts, load_model, read_manifest
 from .cli import print_json
-from .data import DataBundle, load_folder, load_xy
+from .data import load_folder, load_xy
 from .errors import DataError, MewoError
 from .evaluation import Comparison, evaluate_model
-from .models import create_model
 from .models.base import ProgressEvent
 from .reports import comparison_text, dataset_summary, evaluation_text
-from .training import HOLDOUT_FRACTION, accepted_params, model_params, train_and_save
+from .training import (
+    HOLDOUT_FRACTION,
+    accepted_params,
+    fit_baseline,
+    model_params,
+    train_and_save,
+)
 
 BASELINE_NAMES = ("baseline", "global-threshold")
 
@@ -53,18 +58,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit_baseline(name: str, bundle: DataBundle, seed: int):
-    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
-    return create_model(name).fit(train)
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.model in BASELINE_NAMES:
         if not args.data:
             raise MewoError("--data is required to evaluate a baseline")
         bundle = load_folder(args.data)
         _, test = bundle.holdout(HOLDOUT_FRACTION, args.seed)
-        model = _fit_baseline(args.model, bundle, args.seed)
+        model = fit_baseline(bundle, args.seed, args.model)
         result = evaluate_model(model, test)
         if args.json:
             print_json(
@@ -95,7 +95,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     comparison = Comparison(
         model=evaluate_model(model, test),
-        baseline=evaluate_model(_fit_baseline("baseline", bundle, seed), test),
+        baseline=evaluate_model(fit_baseline(bundle, seed), test),
     )
     if args.json:
         print_json(

@@ -52,6 +52,12 @@ def split_for_training(bundle: DataBundle, seed: int = 0) -> tuple[Dataset, Data
     return fit, validation, test
 
 
+def fit_baseline(bundle: DataBundle, seed: int = 0, name: str = "baseline") -> DecisionModel:
+    """A threshold baseline (the challenge benchmark by default) fitted on the whole train part."""
+    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
+    return create_model(name).fit(train)
+
+
 def train_and_save(
     bundle: DataBundle,
     model_type: str,

@@ -20,8 +20,8 @@ import pandas as pd
 from .artifacts import ARRAYS, check_name, save_model
 from .data import DataBundle, Dataset, load_xy, split_dataset
 from .errors import ArtifactError, DataError
-from .models import DecisionModel, create_model
-from .training import HOLDOUT_FRACTION, VALIDATION_FRACTION
+from .models import DecisionModel
+from .training import HOLDOUT_FRACTION, VALIDATION_FRACTION, split_for_training
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UPLOAD_ROLES = ("x", "y", "taxonomy", "groups")
@@ -97,19 +97,10 @@ def bundle_from_uploads(files: Mapping[str, tuple[str, bytes]]) -> DataBundle:
 
 
 def evaluation_splits(bundle: DataBundle, seed: int = 0) -> dict[str, Dataset]:
-    """The validation and test splits, as in training: validation is a grouped split of the
-    train part (the part a model tunes on), test is the folder's test files or a grouped
-    holdout; both as :func:`mewo_core.training.split_for_training` makes them."""
-    train, test = bundle.holdout(HOLDOUT_FRACTION, seed)
-    _, validation = split_dataset(train, VALIDATION_FRACTION, seed)
+    """The validation and test splits exactly as training makes them
+    (:func:`mewo_core.training.split_for_training`)."""
+    _, validation, test = split_for_training(bundle, seed)
     return {"validation": validation, "test": test}
-
-
-def fit_baseline(bundle: DataBundle, seed: int = 0) -> DecisionModel:
-    """The challenge benchmark (per-tag F1-optimal thresholds) fitted on the whole train part,
-    as the CLI's ``evaluate`` does."""
-    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
-    return create_model("baseline").fit(train)
 
 
 def manifest_seed(manifest: Mapping[str, Any] | None) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mewo_core import demo, workspace
+from mewo_core import demo, training, workspace
 from mewo_core.artifacts import list_artifacts, load_model
 from mewo_core.data import DataBundle, Dataset, load_folder
 from mewo_core.errors import MewoError
@@ -55,7 +55,7 @@ def _tuning_data(data_key: str, seed: int, baseline: bool, _bundle: DataBundle) 
 
 @st.cache_resource(show_spinner="Fitting the per-tag-threshold baseline…", max_entries=4)
 def _baseline(data_key: str, seed: int, _bundle: DataBundle) -> DecisionModel:
-    return workspace.fit_baseline(_bundle, seed)
+    return training.fit_baseline(_bundle, seed)
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
