@@ -23,6 +23,14 @@ from .taxonomy import Taxonomy
 Source = str | Path | bytes
 
 
+def columns_or_neg_inf(X: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``X[:, index]``, with -inf in the columns whose index is -1 (no such column)."""
+    out = X[:, np.maximum(index, 0)]
+    if (index < 0).any():
+        out[:, index < 0] = -np.inf
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Scores ``X`` (float32, tracks x features) and labels ``Y`` (uint8, tracks x tags).
@@ -65,12 +73,7 @@ class Dataset:
 
     def tag_scores(self) -> np.ndarray:
         """Scores aligned with the tags (tracks x tags); a tag without a score column gets -inf."""
-        idx = self.tag_feature_index
-        out = self.X[:, np.maximum(idx, 0)]
-        if (idx < 0).any():
-            out = out.copy()
-            out[:, idx < 0] = -np.inf
-        return out
+        return columns_or_neg_inf(self.X, self.tag_feature_index)
 
     @property
     def tag_classes(self) -> tuple[str, ...]:

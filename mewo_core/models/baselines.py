@@ -6,7 +6,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from ..data import Dataset
+from ..data import Dataset, columns_or_neg_inf
 from ..thresholds import f1_optimal_thresholds
 from .base import DecisionModel, ProgressCallback
 
@@ -17,12 +17,7 @@ class _ThresholdModel(DecisionModel):
     uses_validation = False
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
-        idx = self.tag_score_index_
-        out = X[:, np.maximum(idx, 0)]
-        if (idx < 0).any():
-            out = out.copy()
-            out[:, idx < 0] = -np.inf
-        return out
+        return columns_or_neg_inf(X, self.tag_score_index_)
 
     def _remember_columns(self, train: Dataset) -> None:
         super()._remember_columns(train)
