@@ -1,0 +1,64 @@
+"""Screenshots of every dashboard page on the default demo catalogue with the shipped demo model.
+
+Run from the checkout: ``.venv/bin/python docs/take_screenshots.py`` (needs Debian's chromium;
+the first run generates the 110,000-track catalogue and scores it with the model, ~1 minute).
+Writes ``docs/screenshots/<page>.png``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_harness import (  # noqa: E402
+    StreamlitServer,
+    charts_drawn,
+    failures,
+    find_chromium,
+    launch_chromium,
+    open_page,
+    wait_page,
+)
+
+PAGES = (
+    ("Data", "Data", "data"),
+    ("Correlations", "Correlations", "correlations"),
+    ("Models", "Models", "models"),
+    ("Compare", "Compare with the baseline", "compare"),
+    ("Thresholds", "Thresholds", "thresholds"),
+    ("Track inspector", "Track inspector", "track_inspector"),
+)
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if chromium is None:
+        print("no chromium executable found", file=sys.stderr)
+        return 1
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with StreamlitServer(startup_timeout=300) as server, sync_playwright() as pw:
+        browser = launch_chromium(pw, chromium)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.url)
+        wait_page(page, "Data", timeout_ms=300_000)
+        for title, heading, name in PAGES:
+            open_page(page, title, heading, timeout_ms=300_000)
+            charts_drawn(page, timeout_ms=120_000)
+            problems = failures(page)
+            if problems:
+                print(f"{title}: {problems}", file=sys.stderr)
+                return 1
+            page.screenshot(path=str(out / f"{name}.png"))
+            print(f"wrote {out / (name + '.png')}")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
