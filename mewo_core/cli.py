@@ -17,7 +17,10 @@ EXIT_USER_ERROR = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m mewo_core", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m mewo_core",
+        description="Mewo Tag Lab: turn auto-tagger scores into tag decisions and evaluate them.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo-data", help="write the synthetic Mewo-like demo catalogue")

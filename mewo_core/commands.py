@@ -89,6 +89,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     folder = args.data or manifest.get("data_folder")
     if not folder:
         raise MewoError("--data is required: the model does not record its data folder")
+    if not args.data and not Path(folder).is_dir():
+        raise MewoError(
+            f"the model was trained on {folder}, which is not here: pass --data DIR "
+            "(for the demo model: python -m mewo_core demo-data --out data/demo)"
+        )
     bundle = load_folder(folder)
     seed = int(manifest.get("seed", args.seed))
     _, test = bundle.holdout(HOLDOUT_FRACTION, seed)

@@ -205,3 +205,27 @@ def test_module_entry_point_user_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_evaluate_model_whose_data_folder_is_gone(
+    tiny_folder: Path, tmp_path: Path, capsys
+) -> None:
+    art = tmp_path / "m"
+    assert (
+        _run(
+            capsys,
+            "train",
+            "--data",
+            str(tiny_folder),
+            "--model",
+            "baseline",
+            "--out",
+            str(art),
+            "--quiet",
+        )[0]
+        == 0
+    )
+    moved = tiny_folder.rename(tmp_path / "moved")
+    status, _, err = _run(capsys, "evaluate", "--model", str(art))
+    assert status == 2 and "which is not here: pass --data" in err
+    assert _run(capsys, "evaluate", "--model", str(art), "--data", str(moved))[0] == 0
