@@ -367,7 +367,12 @@ class ReservoirTransformer(DecisionModel):
         model.blend_weights_ = np.asarray(arrays["blend_weights"], dtype=np.float64)
         model.blend_f1_ = np.asarray(arrays["blend_f1"])
         model.transform_ = LogitStandardizer.from_state(
-            model.eps, {"mean": arrays["transform_mean"], "scale": arrays["transform_scale"]}
+            model.eps,
+            {
+                "mean": arrays["transform_mean"],
+                "scale": arrays["transform_scale"],
+                "logit": arrays["transform_logit"],
+            },
         )
         from .torch_training import TrainHistory
 
