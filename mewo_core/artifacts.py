@@ -235,8 +235,11 @@ def list_artifacts(root: str | Path) -> list[ArtifactInfo]:
     if not root.is_dir():
         return []
     out = []
+    resolved_root = root.resolve()
     for child in sorted(root.iterdir()):
         if child.name.startswith(".") or not child.is_dir():
+            continue
+        if child.resolve().parent != resolved_root:  # a symlink out of the root
             continue
         try:
             out.append(ArtifactInfo(child.name, child, read_manifest(child)))

@@ -16,6 +16,17 @@ from .errors import MewoError
 EXIT_USER_ERROR = 2
 
 
+def _count(text: str) -> int:
+    """A non-negative integer argument."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m mewo_core",
@@ -25,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo-data", help="write the synthetic Mewo-like demo catalogue")
     d.add_argument("--out", required=True, help="folder to write the CSV files to")
-    d.add_argument("--tracks", type=int, default=110_000)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--tracks", type=_count, default=110_000)
+    d.add_argument("--seed", type=_count, default=0)
+    d.add_argument("--force", action="store_true", help="write into a non-empty folder")
 
     v = sub.add_parser("validate", help="check a data folder and summarise it")
     v.add_argument("--data", required=True)
@@ -37,17 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--model", default="baseline", help="'baseline', 'global-threshold' or an artifact folder"
     )
-    e.add_argument("--seed", type=int, default=0, help="seed of the holdout split if no test files")
+    e.add_argument(
+        "--seed", type=_count, default=0, help="seed of the holdout split if no test files"
+    )
     e.add_argument("--json", action="store_true", help="print one JSON object")
-    e.add_argument("--top", type=int, default=10, help="tags shown per table (text report)")
+    e.add_argument("--top", type=_count, default=10, help="tags shown per table (text report)")
 
     t = sub.add_parser("train", help="train a decision model and save it as an artifact")
     t.add_argument("--data", required=True)
     t.add_argument("--model", default="reservoir-transformer")
     t.add_argument("--variant", help="model variant (reservoir-transformer)")
-    t.add_argument("--epochs", type=int, help="training epochs (reservoir-transformer)")
+    t.add_argument("--epochs", type=_count, help="training epochs (reservoir-transformer)")
     t.add_argument("--metric", help="target metric: weighted, micro, macro or samples")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_count, default=0)
     t.add_argument("--out", required=True, help="artifact folder, e.g. artifacts/my-model")
     t.add_argument("--force", action="store_true", help="replace an existing artifact")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -61,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("correlations", help="strongest score / label correlations and lifts")
     c.add_argument("--data", required=True, help="data folder (its train part is used)")
     c.add_argument("--view", choices=["scores", "labels", "lift"], default="scores")
-    c.add_argument("--top", type=int, default=20, help="pairs to list")
+    c.add_argument("--top", type=_count, default=20, help="pairs to list")
     c.add_argument("--json", action="store_true")
 
     ls = sub.add_parser("list", help="list saved models")

@@ -32,7 +32,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     if args.tracks < 100:
         raise MewoError("--tracks must be at least 100")
-    paths = write_demo_data(args.out, n_tracks=args.tracks, seed=args.seed)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise MewoError(f"{out} is not empty; choose an empty folder or use --force")
+    try:
+        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed)
+    except OSError as exc:
+        raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
     for name, path in paths.items():
         print(f"wrote {name}: {path}")
     return 0
@@ -187,7 +193,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write ({exc.strerror})", file=str(out)) from None
+        raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
     print(
         f"wrote {out}: {frame.shape[0]} tracks x {decisions.shape[1]} tags, "
         f"{int(decisions.sum())} positive decisions"

@@ -295,6 +295,13 @@ def load_folder(folder: str | Path) -> DataBundle:
     train = load_xy(x_train, y_train, taxonomy=taxonomy, groups=groups, dataset_name="train")
     test = None
     x_test, y_test = _find(folder, "x_test"), _find(folder, "y_test")
+    if (x_test is None) != (y_test is None):
+        present = (x_test or y_test).name
+        raise DataError(
+            f"{present} has no partner ({'y' if x_test else 'x'}_test.csv): give both test "
+            "files, or neither to get a grouped holdout of train",
+            file=str(folder),
+        )
     if x_test is not None and y_test is not None:
         test = load_xy(x_test, y_test, taxonomy=taxonomy, groups=groups, dataset_name="test")
         check_same_columns(train, test)

@@ -29,7 +29,15 @@ class TrainResult:
 
 def accepted_params(model_type: str) -> set[str]:
     """The constructor parameters of ``model_type``."""
-    return set(inspect.signature(model_class(model_type).__init__).parameters) - {"self"}
+    init = model_class(model_type).__init__
+    if init is object.__init__:
+        return set()
+    params = inspect.signature(init).parameters.values()
+    return {
+        p.name
+        for p in params
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def model_params(model_type: str, **candidates: Any) -> dict[str, Any]:

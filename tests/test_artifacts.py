@@ -146,3 +146,12 @@ def test_symlink_out_of_root_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="outside"):
         resolve_in_root(root, "link")
     assert resolve_in_root(root, "ok-name") == (root / "ok-name").resolve()
+
+
+def test_symlinked_artifact_outside_root_not_listed(tmp_path: Path, fitted) -> None:
+    _, model = fitted
+    elsewhere = save_model(model, tmp_path / "elsewhere" / "m")
+    root = tmp_path / "root"
+    save_model(model, root / "inside")
+    (root / "link").symlink_to(elsewhere)
+    assert [i.name for i in list_artifacts(root)] == ["inside"]

@@ -229,3 +229,39 @@ def test_evaluate_model_whose_data_folder_is_gone(
     status, _, err = _run(capsys, "evaluate", "--model", str(art))
     assert status == 2 and "which is not here: pass --data" in err
     assert _run(capsys, "evaluate", "--model", str(art), "--data", str(moved))[0] == 0
+
+
+def test_cli_refuses_negative_numbers_without_traceback(tiny_folder: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--data", str(tiny_folder), "--seed", "-1", "--out", "x"])
+    assert info.value.code == 2
+    assert "-1 is negative" in capsys.readouterr().err
+
+
+def test_demo_data_never_overwrites_and_reports_unwritable(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "x_train.csv").write_text("precious")
+    status, _, err = _run(capsys, "demo-data", "--out", str(folder), "--tracks", "200")
+    assert status == 2 and "not empty" in err
+    assert (folder / "x_train.csv").read_text() == "precious"
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    status, _, err = _run(capsys, "demo-data", "--out", str(blocker / "sub"), "--tracks", "200")
+    assert status == 2 and err.startswith("error: ") and "cannot write" in err
+
+
+def test_threshold_models_take_no_options(tiny_folder: Path, tmp_path: Path, capsys) -> None:
+    status, _, err = _run(
+        capsys,
+        "train",
+        "--data",
+        str(tiny_folder),
+        "--model",
+        "baseline",
+        "--variant",
+        "x",
+        "--out",
+        str(tmp_path / "a"),
+    )
+    assert status == 2 and "it takes: none" in err

@@ -144,3 +144,9 @@ def test_fingerprint_changes_with_data(tiny_folder: Path) -> None:
     other = data.subset(np.arange(data.n_tracks - 1))
     assert data.fingerprint != other.fingerprint
     assert data.fingerprint == load_folder(tiny_folder).train.fingerprint
+
+
+def test_test_file_without_partner_refused(tiny_folder: Path) -> None:
+    (tiny_folder / "y_test.csv").unlink()
+    with pytest.raises(DataError, match="x_test.csv has no partner"):
+        load_folder(tiny_folder)

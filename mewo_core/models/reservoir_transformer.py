@@ -191,12 +191,15 @@ class ReservoirTransformer(DecisionModel):
 
     def _check_settings(self) -> VariantSpec:
         """The variant's spec; unknown option values are a :class:`TrainingError`."""
+        from ..robust_thresholds import ESTIMATORS, METRICS
         from .torch_training import LOSSES
 
         for name, value, known in (
             ("partition", self.partition, PARTITIONS),
             ("token_source", self.token_source, SOURCES),
             ("loss", self.loss, LOSSES),
+            ("metric", self.metric, METRICS),
+            ("threshold_method", self.threshold_method, ESTIMATORS),
         ):
             if value not in known:
                 raise TrainingError(f"unknown {name} {value!r}; known: {', '.join(known)}")
