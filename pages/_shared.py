@@ -218,7 +218,7 @@ def sidebar() -> None:
         st.selectbox("Model", names, key="model", help="Artifacts under " + str(
             workspace.artifacts_root()))
         if "split" not in st.session_state:
-            st.session_state["split"] = "test"
+            st.session_state["split"] = "validation"  # tune on validation, check on test
         st.radio("Split to show", list(workspace.SPLITS), key="split", horizontal=True)
         if len(names) == 1:
             st.caption(

@@ -50,6 +50,9 @@ def _robust(data_key: str, model_id: str, seed: int, which: str, method: str, me
 st.title("Thresholds")
 ctx = _shared.context()
 data = ctx.data
+if ctx.split == "test":
+    st.warning("You are tuning while looking at the test split: its figures become optimistic. "
+               "Tune on the validation split (sidebar), then check the result on test.")
 
 options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
 target = st.radio("Thresholds of", options, horizontal=True, key="thr_target")
@@ -201,7 +204,8 @@ with save_col:
             test = ctx.split_data("test")
             scores = ctx.model_scores("test") if which == "model" else ctx.baseline_scores("test")
             metrics = {"test": evaluate_decisions(test, scores >= thresholds).overall,
-                       "split": {"test": test.n_tracks}}
+                       "split": {"test": test.n_tracks},
+                       "tuned_while_viewing": ctx.split}
             model = ctx.baseline if which == "baseline" else ctx.model
             path = workspace.save_threshold_set(
                 model, thresholds, root, name.strip(), parent=base, parent_manifest=ctx.manifest,

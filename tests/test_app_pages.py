@@ -97,6 +97,9 @@ def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> No
 
 def test_moving_threshold_sliders_changes_the_metric(env: Path) -> None:
     at = _page(_app(), "pages/thresholds.py")
+    # the larger test split: the default chosen tag has positives there
+    _one(at.sidebar.radio, "Split to show").set_value("test").run()
+    assert any("looking at the test split" in w.value for w in at.warning)
     before = _metric(at, "Weighted F1")
     _one(at.slider, "Global offset").set_value(0.1).run()
     _no_failure(at)
