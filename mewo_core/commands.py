@@ -101,6 +101,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "(for the demo model: python -m mewo_core demo-data --out data/demo)"
         )
     bundle = load_folder(folder)
+    if manifest.get("data_fingerprint") not in (None, bundle.train.fingerprint):
+        print(
+            f"warning: {args.model} was trained on other data than {folder}'s train files"
+            + (
+                "; this folder has no test files, so its holdout may hold tracks the model saw"
+                if bundle.test is None
+                else ""
+            ),
+            file=sys.stderr,
+        )
     seed = int(manifest.get("seed", args.seed))
     _, test = bundle.holdout(HOLDOUT_FRACTION, seed)
     model = load_model(args.model)

@@ -15,6 +15,7 @@ from sklearn.metrics import f1_score
 from mewo_core.cli import main
 from mewo_core.data import load_folder
 from mewo_core.thresholds import f1_optimal_thresholds
+from tests.conftest import write_tiny_folder
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -265,3 +266,28 @@ def test_threshold_models_take_no_options(tiny_folder: Path, tmp_path: Path, cap
         str(tmp_path / "a"),
     )
     assert status == 2 and "it takes: none" in err
+
+
+def test_evaluate_warns_when_model_was_trained_on_other_data(
+    tiny_folder: Path, tmp_path: Path, capsys
+) -> None:
+    art = tmp_path / "m"
+    assert (
+        _run(
+            capsys,
+            "train",
+            "--data",
+            str(tiny_folder),
+            "--model",
+            "baseline",
+            "--out",
+            str(art),
+            "--quiet",
+        )[0]
+        == 0
+    )
+    other = write_tiny_folder(tmp_path / "other", seed=5)
+    status, _, err = _run(capsys, "evaluate", "--model", str(art), "--data", str(other))
+    assert status == 0 and "trained on other data" in err
+    status, _, err = _run(capsys, "evaluate", "--model", str(art), "--data", str(tiny_folder))
+    assert status == 0 and "warning" not in err
