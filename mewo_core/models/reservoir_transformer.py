@@ -2,7 +2,7 @@
 
 Pipeline (``fit(train, validation)``; validation is a grouped split of the training data):
 
-1. Input preparation: clipped logit of every score, standardised on the fit rows.
+1. Input preparation: clipped logit of the [0, 1] columns (raw values elsewhere), standardised.
 2. Stage 1, reservoirs: six ELM reservoirs on six parts of the tag scores (see
    ``reservoirs.partition_features``) and one on all features, each with a ridge read-out to the
    tags.
