@@ -396,10 +396,15 @@ def group_kfold(
 ) -> list[np.ndarray]:
     """Fold number per group: a list of ``n_folds`` arrays of held-out row indices."""
     labels = group_labels(data, group_column)
-    uniq, inverse = np.unique(labels, return_inverse=True)
-    if uniq.size < n_folds:
-        raise DataError(f"cannot make {n_folds} folds from {uniq.size} groups", file=data.name)
-    rng = np.random.default_rng(seed)
-    fold_of_group = rng.permutation(uniq.size) % n_folds
-    fold = fold_of_group[inverse]
+    n_groups = np.unique(labels).size
+    if n_groups < n_folds:
+        raise DataError(f"cannot make {n_folds} folds from {n_groups} groups", file=data.name)
+    fold = fold_of_groups(labels, n_folds, seed)
     return [np.flatnonzero(fold == k) for k in range(n_folds)]
+
+
+def fold_of_groups(labels: np.ndarray, n_folds: int, seed: int = 0) -> np.ndarray:
+    """Fold number (0 .. n_folds-1) per row, whole groups together, seeded."""
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    fold_of_group = np.random.default_rng(seed).permutation(uniq.size) % n_folds
+    return fold_of_group[inverse.reshape(-1)]

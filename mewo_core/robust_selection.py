@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .data import fold_of_groups
 from .robust_thresholds import (
     ESTIMATORS,
     METRICS,
@@ -197,10 +198,8 @@ def cross_validate(
     Folds are whole groups (each track its own group when ``groups`` is None).
     """
     groups = np.arange(scores.shape[0]) if groups is None else np.asarray(groups)
-    uniq, inverse = np.unique(groups, return_inverse=True)
-    n_folds = max(2, min(n_folds, uniq.size))
-    fold_of_group = np.random.default_rng(seed).permutation(uniq.size) % n_folds
-    fold = fold_of_group[inverse.reshape(-1)]
+    n_folds = max(2, min(n_folds, np.unique(groups).size))
+    fold = fold_of_groups(groups, n_folds, seed)
     pooled: dict[str, DecisionCounts] = {}
     per_fold: dict[str, list[float]] = {}
     complexity: dict[str, list[float]] = {}
