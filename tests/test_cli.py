@@ -18,6 +18,13 @@ from mewo_core.thresholds import f1_optimal_thresholds
 from tests.conftest import write_tiny_folder
 
 
+def _train_baseline(capsys: pytest.CaptureFixture[str], data: Path, out: Path) -> None:
+    status, _, err = _run(
+        capsys, "train", "--data", str(data), "--model", "baseline", "--out", str(out), "--quiet"
+    )
+    assert status == 0, err
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     status = main(list(args))
     out, err = capsys.readouterr()
@@ -159,20 +166,7 @@ def test_train_refuses_unknown_option_and_model(tiny_folder: Path, tmp_path: Pat
 
 def test_predict_refuses_mismatched_x(tiny_folder: Path, tmp_path: Path, capsys) -> None:
     art = tmp_path / "m"
-    assert (
-        _run(
-            capsys,
-            "train",
-            "--data",
-            str(tiny_folder),
-            "--model",
-            "baseline",
-            "--out",
-            str(art),
-            "--quiet",
-        )[0]
-        == 0
-    )
+    _train_baseline(capsys, tiny_folder, art)
     x = pd.read_csv(tiny_folder / "x_test.csv").drop(columns="genres-punk")
     x.to_csv(tmp_path / "x_bad.csv", index=False)
     status, _, err = _run(
@@ -212,20 +206,7 @@ def test_evaluate_model_whose_data_folder_is_gone(
     tiny_folder: Path, tmp_path: Path, capsys
 ) -> None:
     art = tmp_path / "m"
-    assert (
-        _run(
-            capsys,
-            "train",
-            "--data",
-            str(tiny_folder),
-            "--model",
-            "baseline",
-            "--out",
-            str(art),
-            "--quiet",
-        )[0]
-        == 0
-    )
+    _train_baseline(capsys, tiny_folder, art)
     moved = tiny_folder.rename(tmp_path / "moved")
     status, _, err = _run(capsys, "evaluate", "--model", str(art))
     assert status == 2 and "which is not here: pass --data" in err
@@ -272,20 +253,7 @@ def test_evaluate_warns_when_model_was_trained_on_other_data(
     tiny_folder: Path, tmp_path: Path, capsys
 ) -> None:
     art = tmp_path / "m"
-    assert (
-        _run(
-            capsys,
-            "train",
-            "--data",
-            str(tiny_folder),
-            "--model",
-            "baseline",
-            "--out",
-            str(art),
-            "--quiet",
-        )[0]
-        == 0
-    )
+    _train_baseline(capsys, tiny_folder, art)
     other = write_tiny_folder(tmp_path / "other", seed=5)
     status, _, err = _run(capsys, "evaluate", "--model", str(art), "--data", str(other))
     assert status == 0 and "trained on other data" in err
