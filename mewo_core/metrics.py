@@ -25,6 +25,8 @@ __all__ = [
     "classification_summary",
     "count_decisions",
     "f1_from_counts",
+    "safe_ratio",
+    "tag_f1",
     "f1_scores",
     "per_tag_table",
 ]
@@ -106,7 +108,7 @@ def count_decisions(y_true: np.ndarray, y_pred: np.ndarray) -> DecisionCounts:
     )
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with 0 where ``den == 0`` (float64)."""
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
@@ -116,7 +118,14 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _f1(tp: np.ndarray, pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-    return _ratio(2 * tp, pred + true)
+    return safe_ratio(2 * tp, pred + true)
+
+
+def tag_f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """Per-tag F1 from counts: ``2tp / (2tp + fp + fn)``, 0 where a tag has neither positives
+    nor positive decisions (scikit-learn's ``zero_division=0``)."""
+    tp = np.asarray(tp, dtype=np.float64)
+    return safe_ratio(2 * tp, 2 * tp + np.asarray(fp) + np.asarray(fn))
 
 
 def _mean(values: np.ndarray) -> float:
@@ -154,8 +163,8 @@ def _tag_frame(
             "fp": pred - tp,
             "fn": true - tp,
             "support": true,
-            "precision": _ratio(tp, pred),
-            "recall": _ratio(tp, true),
+            "precision": safe_ratio(tp, pred),
+            "recall": safe_ratio(tp, true),
             "f1": _f1(tp, pred, true),
         }
     )
@@ -204,10 +213,10 @@ def aggregate_table(
         .reset_index()
     )
     tp, fp, fn = (out[c].to_numpy(dtype=np.int64) for c in ("tp", "fp", "fn"))
-    out["precision"] = _ratio(tp, tp + fp)
-    out["recall"] = _ratio(tp, tp + fn)
-    out["f1"] = _ratio(2 * tp, 2 * tp + fp + fn)
-    out["weighted_f1"] = _ratio(out.pop("_wf1").to_numpy(), out["support"].to_numpy())
+    out["precision"] = safe_ratio(tp, tp + fp)
+    out["recall"] = safe_ratio(tp, tp + fn)
+    out["f1"] = safe_ratio(2 * tp, 2 * tp + fp + fn)
+    out["weighted_f1"] = safe_ratio(out.pop("_wf1").to_numpy(), out["support"].to_numpy())
     columns = [name, "n_tags", "support", "tp", "fp", "fn", "precision", "recall", "f1"]
     return out[[*columns, "macro_f1", "weighted_f1"]]
 
@@ -218,17 +227,21 @@ def classification_summary(y_true: np.ndarray, y_pred: np.ndarray) -> pd.DataFra
     (``output_dict=True, zero_division=0``) gives them.
     """
     c = count_decisions(y_true, y_pred)
-    precision, recall, f1 = _ratio(c.tp, c.pred), _ratio(c.tp, c.true), _f1(c.tp, c.pred, c.true)
+    precision, recall, f1 = (
+        safe_ratio(c.tp, c.pred),
+        safe_ratio(c.tp, c.true),
+        _f1(c.tp, c.pred, c.true),
+    )
     tp, pred, true = c.tp.sum(), c.pred.sum(), c.true.sum()
     rows = {
-        "micro avg": (_ratio(tp, pred), _ratio(tp, true), _f1(tp, pred, true)),
+        "micro avg": (safe_ratio(tp, pred), safe_ratio(tp, true), _f1(tp, pred, true)),
         "macro avg": (_mean(precision), _mean(recall), _mean(f1)),
         "weighted avg": tuple(_weighted(v, c.true) for v in (precision, recall, f1)),
         "samples avg": tuple(
             _mean(v)
             for v in (
-                _ratio(c.row_tp, c.row_pred),
-                _ratio(c.row_tp, c.row_true),
+                safe_ratio(c.row_tp, c.row_pred),
+                safe_ratio(c.row_tp, c.row_true),
                 _f1(c.row_tp, c.row_pred, c.row_true),
             )
         ),

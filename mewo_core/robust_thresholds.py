@@ -59,6 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import tag_f1
 from .thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
 METRICS = ("weighted", "micro", "macro", "samples")
@@ -120,8 +121,7 @@ def f1_from_counts(
     if metric == "micro":
         den = 2 * tp.sum() + fp.sum() + fn.sum()
         return float(2 * tp.sum() / den) if den > 0 else 0.0
-    den = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, den, out=np.zeros_like(tp), where=den > 0)
+    f1 = tag_f1(tp, fp, fn)
     if metric == "macro":
         return float(f1.mean()) if f1.size else 0.0
     support = tp + fn

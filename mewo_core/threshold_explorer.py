@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .metrics import safe_ratio, tag_f1
 from .thresholds import f1_curve, thresholds_for_dtype
 
 
@@ -61,17 +62,6 @@ def compose_thresholds(
         if tag in pos:
             out[pos[tag]] = float(value)
     return out
-
-
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
-    den = 2 * tp + fp + fn
-    return np.divide(2 * tp, den, out=np.zeros_like(den), where=den > 0)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    return np.divide(num, den, out=np.zeros_like(den), where=den > 0)
 
 
 @dataclass(frozen=True)
@@ -153,7 +143,7 @@ class ThresholdExplorer:
         hits = self._pos_scores >= t[self._pos_cols]
         inter = np.bincount(self._pos_rows[hits], minlength=self.n_tracks)
         den = predicted + self._true_per_track
-        return float(_ratio(2 * inter, den).mean()) if self.n_tracks else 0.0
+        return float(safe_ratio(2 * inter, den).mean()) if self.n_tracks else 0.0
 
     def decisions(self, thresholds: np.ndarray) -> np.ndarray:
         """The 0/1 decisions (tracks x tags) at ``thresholds``."""
@@ -167,11 +157,11 @@ class ThresholdExplorer:
     def overall(self, thresholds: np.ndarray, samples: bool = True) -> dict[str, float]:
         """Weighted, micro, macro (and samples) F1 at ``thresholds``."""
         tp, fp, fn = self.counts(thresholds)
-        f1 = _f1(tp, fp, fn)
+        f1 = tag_f1(tp, fp, fn)
         total = self.support.sum()
         out = {
             "weighted": float((f1 * self.support).sum() / total) if total else 0.0,
-            "micro": float(_f1(tp.sum(), fp.sum(), fn.sum())),
+            "micro": float(tag_f1(tp.sum(), fp.sum(), fn.sum())),
             "macro": float(f1.mean()) if f1.size else 0.0,
         }
         if samples:
@@ -193,16 +183,16 @@ class ThresholdExplorer:
                 "tp": tp,
                 "fp": fp,
                 "fn": fn,
-                "precision": _ratio(tp, tp + fp),
-                "recall": _ratio(tp, tp + fn),
-                "f1": _f1(tp, fp, fn),
+                "precision": safe_ratio(tp, tp + fp),
+                "recall": safe_ratio(tp, tp + fn),
+                "f1": tag_f1(tp, fp, fn),
             }
         )
         f1 = per_tag["f1"].to_numpy()
         total = self.support.sum()
         overall = {
             "weighted": float((f1 * self.support).sum() / total) if total else 0.0,
-            "micro": float(_f1(tp.sum(), fp.sum(), fn.sum())),
+            "micro": float(tag_f1(tp.sum(), fp.sum(), fn.sum())),
             "macro": float(f1.mean()) if f1.size else 0.0,
         }
         if samples:
@@ -257,10 +247,10 @@ class ThresholdExplorer:
         out["n_tags"] = np.bincount(code, minlength=n)
         out["support"] = support.astype(np.int64)
         out["tp"], out["fp"], out["fn"] = (a.astype(np.int64) for a in (tp, fp, fn))
-        out["precision"] = _ratio(tp, tp + fp)
-        out["recall"] = _ratio(tp, tp + fn)
-        out["f1"] = _f1(tp, fp, fn)
-        out["weighted_f1"] = _ratio(weighted, support)
+        out["precision"] = safe_ratio(tp, tp + fp)
+        out["recall"] = safe_ratio(tp, tp + fn)
+        out["f1"] = tag_f1(tp, fp, fn)
+        out["weighted_f1"] = safe_ratio(weighted, support)
         return out
 
 

@@ -17,32 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..thresholds import f1_optimal_thresholds
-
-
-def tag_counts(
-    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per tag (tp, fp, fn) of the decision ``scores >= thresholds``."""
-    pred = scores >= thresholds
-    pos = labels.astype(bool)
-    tp = (pred & pos).sum(axis=0)
-    fp = pred.sum(axis=0) - tp
-    fn = pos.sum(axis=0) - tp
-    return tp, fp, fn
-
-
-def f1_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    """Per tag F1 (0 where a tag has neither positives nor positive decisions)."""
-    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
-    denom = 2 * tp + fp + fn
-    return np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+from ..metrics import tag_f1
+from ..thresholds import f1_optimal_thresholds, tag_counts_at
 
 
 def best_threshold_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(F1, threshold) per tag at the F1-optimal threshold on these rows."""
     thresholds = np.asarray(f1_optimal_thresholds(scores, labels), dtype=np.float64)
-    return f1_from_counts(*tag_counts(scores, labels, thresholds)), thresholds
+    return tag_f1(*tag_counts_at(scores, labels, thresholds)), thresholds
 
 
 def group_halves(groups: np.ndarray, seed: int) -> np.ndarray:
@@ -69,9 +51,9 @@ def _cross_fitted(
     counts = []
     for tune, score in ((half, ~half), (~half, half)):
         thr = np.asarray(f1_optimal_thresholds(scores[tune], labels[tune]), dtype=np.float64)
-        counts.append(tag_counts(scores[score], labels[score], thr))
-    pooled = f1_from_counts(*(a + b for a, b in zip(*counts, strict=True)))
-    return pooled, f1_from_counts(*counts[0]), f1_from_counts(*counts[1])
+        counts.append(tag_counts_at(scores[score], labels[score], thr))
+    pooled = tag_f1(*(a + b for a, b in zip(*counts, strict=True)))
+    return pooled, tag_f1(*counts[0]), tag_f1(*counts[1])
 
 
 def choose_blend(
