@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo is not None:
             rows += demo_rows(args.demo, names, params, args.seed)
         else:
-            from mewo_core.synthetic import write_demo_data
+            from mewo_core.demo import write_demo_data
 
             with tempfile.TemporaryDirectory() as tmp:
                 write_demo_data(tmp, n_tracks=args.tracks, seed=args.seed)

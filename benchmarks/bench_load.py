@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if not (args.data / "x_train.csv").exists():
-        from mewo_core.synthetic import write_demo_data
+        from mewo_core.demo import write_demo_data
 
         print(f"generating the default demo catalogue into {args.data} …")
         write_demo_data(args.data)

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo is not None:
         run(args.demo, params)
         return 0
-    from mewo_core.synthetic import write_demo_data
+    from mewo_core.demo import write_demo_data
 
     with tempfile.TemporaryDirectory() as tmp:
         write_demo_data(tmp)

@@ -1,4 +1,4 @@
-"""Calibration report of the synthetic demo catalogue (``mewo_core.synthetic``).
+"""Calibration report of the synthetic demo catalogue (``mewo_core.demo.generator``).
 
 Prints, on the album-grouped split that ``write_demo_data`` writes:
 - the challenge benchmark (per-tag F1-optimal thresholds fitted on train, ``score >= thr``):
@@ -27,7 +27,9 @@ from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mewo_core.synthetic import CLASSES, album_test_mask, generate_catalogue  # noqa: E402
+from mewo_core.data import fold_of_groups  # noqa: E402
+from mewo_core.demo import generate_catalogue  # noqa: E402
+from mewo_core.demo.thesaurus import CLASSES  # noqa: E402
 
 AVERAGES = ("weighted", "micro", "macro", "samples")
 
@@ -178,7 +180,7 @@ def main() -> None:
     x = cat.x.drop(columns="ChallengeID").to_numpy(np.float64)
     y = cat.y.drop(columns="ChallengeID").to_numpy()
     tag_class = np.array([CLASSES.index(c) for c in cat.taxonomy["class"][: y.shape[1]]])
-    test = album_test_mask(cat.groups, 0.2, args.seed)
+    test = cat.test  # the album-grouped test split that write_demo_data writes
     label_report(y, tag_class)
     benchmark_report(x, y, test)
     if args.no_relational:
@@ -186,7 +188,7 @@ def main() -> None:
     albums = cat.groups["album_id"].to_numpy()
     if 0 < args.subsample < args.tracks:
         sub = _album_subsample(albums, args.subsample, args.seed)
-        grouped = album_test_mask(cat.groups.iloc[sub], 0.2, args.seed + 1)
+        grouped = fold_of_groups(cat.groups["album_id"].to_numpy()[sub], 5, args.seed + 1) == 0
     else:  # the whole catalogue, grouped test = write_demo_data's test split
         sub, grouped = np.arange(args.tracks), test
     xs, ys, als = x[sub], y[sub], albums[sub]

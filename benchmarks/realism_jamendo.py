@@ -23,7 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mewo_core.synthetic import CLASSES, generate_catalogue  # noqa: E402
+from mewo_core.demo import generate_catalogue  # noqa: E402
+from mewo_core.demo.thesaurus import CLASSES  # noqa: E402
 
 JAMENDO = ROOT.parent / "shared" / "data" / "jamendo-tags" / "tracks_tags.tsv.gz"
 JAMENDO_CLASS = {"genre": "genres", "instrument": "instruments", "mood/theme": "moods"}

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True, help="folder to write the CSV files to")
     d.add_argument("--tracks", type=_count, default=110_000)
     d.add_argument("--seed", type=_count, default=0)
+    d.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format")
     d.add_argument("--force", action="store_true", help="write into a non-empty folder")
 
     v = sub.add_parser("validate", help="check a data folder and summarise it")

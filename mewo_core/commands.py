@@ -28,7 +28,7 @@ BASELINE_NAMES = ("baseline", "global-threshold")
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from .synthetic import write_demo_data
+    from .demo import write_demo_data
 
     if args.tracks < 100:
         raise MewoError("--tracks must be at least 100")
@@ -36,7 +36,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not args.force:
         raise MewoError(f"{out} is not empty; choose an empty folder or use --force")
     try:
-        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed)
+        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed, fmt=args.format)
     except OSError as exc:
         raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
     for name, path in paths.items():

@@ -5,7 +5,10 @@
     python -m mewo_core demo-data --out data/demo
     python -m mewo_core train --data data/demo --out artifacts/demo-model
 
-The default catalogue is deterministic, so it is regenerated once per session (slow: ~1 min).
+The default catalogue has the same bytes on every machine (``tests/test_demo_generator.py``
+pins a small one), so it is regenerated once per session. The model's decisions are equal within
+a tolerance across machines: torch's float32 kernels differ by CPU, which can flip a decision
+whose probability lies within about 1e-7 of its threshold (each flip moves an F1 by < 1e-5).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from mewo_core.artifacts import load_model, read_manifest
 from mewo_core.data import load_folder
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model"
+DEFAULT_TRAIN_FINGERPRINT = "940f617a60d7db30"  # the default catalogue v2 (110,000 tracks, seed 0)
+METRIC_TOLERANCE = 1e-4  # about 20 flipped decisions out of 5.6 million
 
 
 def test_demo_artifact_is_small_and_complete() -> None:
@@ -31,7 +36,7 @@ def test_demo_artifact_is_small_and_complete() -> None:
 
 @pytest.fixture(scope="session")
 def default_demo(tmp_path_factory: pytest.TempPathFactory):
-    from mewo_core.synthetic import write_demo_data
+    from mewo_core.demo import write_demo_data
 
     folder = tmp_path_factory.mktemp("demo-default")
     write_demo_data(folder)
@@ -43,10 +48,15 @@ def test_demo_artifact_reproduces_its_test_metrics(default_demo) -> None:
     from mewo_core.evaluation import evaluate_model
 
     manifest = read_manifest(ARTIFACT)
-    assert manifest["data_fingerprint"] == default_demo.train.fingerprint, (
-        "the demo catalogue changed since the artifact was trained: retrain it"
+    assert default_demo.train.fingerprint == DEFAULT_TRAIN_FINGERPRINT, (
+        "the regenerated default demo catalogue differs from the pinned one: either "
+        "mewo_core/demo/ changed (update the pins and retrain artifacts/demo-model) or this "
+        "machine draws other bytes (a determinism bug; see tests/test_demo_generator.py)"
+    )
+    assert manifest["data_fingerprint"] == DEFAULT_TRAIN_FINGERPRINT, (
+        "artifacts/demo-model was trained on another catalogue: retrain it"
     )
     model = load_model(ARTIFACT)
     got = evaluate_model(model, default_demo.test).overall
     for average, stored in manifest["metrics"]["test"].items():
-        assert got[average] == pytest.approx(stored, abs=1e-9), average
+        assert got[average] == pytest.approx(stored, abs=METRIC_TOLERANCE), average

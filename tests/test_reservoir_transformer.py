@@ -31,7 +31,7 @@ FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     """(fit, validation, test) of a 3,000-track demo catalogue (album-grouped test files)."""
-    from mewo_core.synthetic import write_demo_data
+    from mewo_core.demo import write_demo_data
 
     folder = tmp_path_factory.mktemp("demo3k")
     write_demo_data(folder, n_tracks=3000, seed=1)

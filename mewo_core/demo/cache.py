@@ -1,7 +1,7 @@
 """The embedded demo catalogue: generated on first use into a cache folder, then loaded fast.
 
 The folder ``<cache>/demo-<tracks>-<seed>-<generator version>/`` holds the challenge-shaped
-CSV files written by :func:`mewo_core.synthetic.write_demo_data` and ``bundle.npz``, the same data
+CSV files written by :func:`mewo_core.demo.write_demo_data` and ``bundle.npz``, the same data
 as arrays (loads in well under a second). It is built in a hidden temporary folder and renamed
 into place, so an interrupted build leaves nothing half-written. Environment variables:
 ``MEWO_CACHE_DIR`` (cache root, default ``<repo>/.mewo_cache``), ``MEWO_DEMO_TRACKS`` (catalogue
@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DataBundle, Dataset, load_folder
-from .errors import DataError, MewoError
-from .models.base import ProgressEvent
-from .taxonomy import Taxonomy
+from ..data import DataBundle, Dataset, load_folder
+from ..errors import DataError, MewoError
+from ..models.base import ProgressEvent
+from ..taxonomy import Taxonomy
 
 DEFAULT_TRACKS = 110_000
 MIN_TRACKS = 100
 BUNDLE_FILE = "bundle.npz"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -54,7 +54,7 @@ def demo_size() -> tuple[int, int]:
 def generator_version() -> str:
     """A short hash of the generator's source: a changed generator gets a fresh cache."""
     h = hashlib.sha256()
-    for name in ("synthetic.py", "synthetic_thesaurus.py"):
+    for name in ("generator.py", "thesaurus.py", "writer.py"):
         file = Path(__file__).with_name(name)
         if file.exists():
             h.update(file.read_bytes())
@@ -80,7 +80,7 @@ def ensure_demo_data(
     folder = demo_folder(n_tracks, seed, root)
     if (folder / BUNDLE_FILE).exists():
         return folder
-    from .synthetic import write_demo_data
+    from .writer import write_demo_data
 
     def step(i: int, message: str) -> None:
         if progress is not None:

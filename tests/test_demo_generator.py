@@ -1,4 +1,4 @@
-"""The synthetic demo catalogue: shapes, determinism, label rules, taxonomy, album split."""
+"""The demo catalogue v2: shape, determinism over chunkings, labels, taxonomy, album split."""
 
 from __future__ import annotations
 
@@ -9,17 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mewo_core.synthetic import (
-    CLASSES,
-    ID_COLUMN,
-    Catalogue,
-    album_test_mask,
-    generate_catalogue,
-    write_demo_data,
-)
+from mewo_core.demo import Catalogue, file_digests, generate_catalogue, write_demo_data
+from mewo_core.demo.generator import ID_COLUMN, iter_chunks
+from mewo_core.demo.thesaurus import CLASSES
 
 N = 3000
-FILES = ("x_train", "y_train", "x_test", "y_test", "taxonomy", "groups")
+FILES = ("x_train", "y_train", "x_test", "y_test", "groups", "taxonomy")
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +36,30 @@ def _tags(cat: Catalogue) -> list[str]:
 
 
 def test_shapes_and_dtypes(cat: Catalogue) -> None:
-    assert cat.x.shape == (N, 249)
+    assert cat.x.shape == (N, 290)  # ChallengeID + 289 inputs
+    assert cat.y.shape == (N, 249)  # ChallengeID + 248 tags
     assert cat.x.columns[0] == ID_COLUMN and cat.y.columns[0] == ID_COLUMN
     assert cat.x[ID_COLUMN].dtype == np.int64
     assert (cat.x.dtypes.iloc[1:] == np.float32).all()
     assert (cat.y.dtypes.iloc[1:] == np.uint8).all()
-    assert 200 <= len(_tags(cat)) < 248
     assert _features(cat)[: len(_tags(cat))] == _tags(cat)
     assert list(cat.groups.columns) == [ID_COLUMN, "album_id", "artist_id"]
 
+
+def test_the_real_challenge_column_order_and_counts(cat: Catalogue) -> None:
+    """Genre, instrument, mood tags, then category scores by class: 90/112/46 and 18/15/8."""
+    tax = cat.taxonomy
+    is_cat = tax["column"].str.startswith("category-").to_numpy()
+    tags, cats = tax[~is_cat], tax[is_cat]
+    assert is_cat[248:].all() and not is_cat[:248].any()
+    assert tags["class"].value_counts().to_dict() == {"instruments": 112, "genres": 90, "moods": 46}
+    assert cats["class"].value_counts().to_dict() == {"genres": 18, "instruments": 15, "moods": 8}
+    for part in (tags, cats):  # class blocks in order: genres, instruments, moods
+        order = [CLASSES.index(c) for c in part["class"]]
+        assert order == sorted(order)
+    assert tags.groupby("class")["category"].nunique().to_dict() == {
+        "genres": 18, "instruments": 15, "moods": 8
+    }
 
 def test_ids_unique_aligned_and_not_revealing_albums(cat: Catalogue) -> None:
     ids = cat.x[ID_COLUMN].to_numpy()
@@ -135,28 +145,20 @@ def test_files_content_and_album_split(written: dict[str, Path], cat: Catalogue)
     test_albums = set(album[x_test[ID_COLUMN]])
     assert not train_albums & test_albums
     share = len(test_albums) / album.nunique()
-    assert abs(share - 0.2) < 0.01
+    assert abs(share - 0.2) < 0.05  # drawn per album: binomial around 0.2
     scores = x_test.iloc[:, 1:].to_numpy()
     expected = cat.x.set_index(ID_COLUMN).loc[x_test[ID_COLUMN]].to_numpy()
     assert np.allclose(scores, expected, atol=1e-6)
 
 
-def test_album_test_mask_fraction_and_seed(cat: Catalogue) -> None:
-    a = album_test_mask(cat.groups, 0.3, seed=0)
-    assert (a == album_test_mask(cat.groups, 0.3, seed=0)).all()
-    assert not (a == album_test_mask(cat.groups, 0.3, seed=5)).all()
-    albums = cat.groups["album_id"]
-    assert abs(albums[a].nunique() / albums.nunique() - 0.3) < 0.01
-    with pytest.raises(ValueError):
-        album_test_mask(cat.groups, 1.0)
-
-
 def test_small_catalogues_keep_all_columns() -> None:
     small = generate_catalogue(50, seed=3)
-    assert small.x.shape == (50, 249)
+    assert small.x.shape == (50, 290)
     assert small.y.shape[0] == 50
     with pytest.raises(ValueError):
         generate_catalogue(0)
+    with pytest.raises(ValueError):
+        generate_catalogue(100, test_fraction=1.0)
 
 
 def test_calibration_guard() -> None:
@@ -168,11 +170,75 @@ def test_calibration_guard() -> None:
     cat = generate_catalogue(20_000, seed=0)
     tags = _tags(cat)
     x, y = cat.x[tags].to_numpy(), cat.y[tags].to_numpy()
-    test = album_test_mask(cat.groups, 0.2, seed=0)
+    test = cat.test
     thr = f1_optimal_thresholds(x[~test], y[~test])
     bench = f1_score(y[test], x[test] >= thr, average="weighted", zero_division=0)
     at_half = f1_score(y[test], x[test] >= 0.5, average="weighted", zero_division=0)
-    assert 0.42 < bench < 0.52
-    assert at_half < bench - 0.08
+    assert 0.42 < bench < 0.50  # 0.4721 on the default 110,000 tracks
+    assert at_half < bench - 0.1
     freq = y.mean(axis=0)
     assert freq.max() < 0.4 and np.median(freq) < 0.03
+    assert 8.0 < y.sum(axis=1).mean() < 10.0
+
+
+def test_chunk_size_never_changes_a_byte(tmp_path: Path) -> None:
+    whole = write_demo_data(tmp_path / "whole", n_tracks=N, seed=4, chunk_tracks=10**9)
+    small = write_demo_data(tmp_path / "small", n_tracks=N, seed=4, chunk_tracks=1)
+    assert file_digests(whole) == file_digests(small)
+    chunks = list(iter_chunks(N, seed=4, chunk_tracks=1))
+    assert len(chunks) > 2
+    ids = np.concatenate([c.ids for c in chunks])
+    assert (ids == np.arange(N)).all()
+
+
+def test_csv_and_parquet_hold_the_same_values(tmp_path: Path) -> None:
+    from mewo_core.data import load_folder
+
+    csv = load_folder(write_demo_data(tmp_path / "c", n_tracks=1500, seed=2)["x_train"].parent)
+    pq = write_demo_data(tmp_path / "p", n_tracks=1500, seed=2, fmt="parquet")
+    assert pq["x_train"].suffix == ".parquet"
+    par = load_folder(pq["x_train"].parent)
+    for a, b in ((csv.train, par.train), (csv.test, par.test)):
+        assert a.fingerprint == b.fingerprint
+        assert (a.X == b.X).all() and (a.Y == b.Y).all()
+
+
+def test_an_interrupted_write_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
+    from mewo_core.demo import writer
+
+    def boom(*args, **kwargs):
+        yield next(iter_chunks(N, seed=0, chunk_tracks=1))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "iter_chunks", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_demo_data(tmp_path, n_tracks=N, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+# sha256 of the files of ``write_demo_data(folder, n_tracks=20_000, seed=3)`` (CSV).
+PINNED_20000_SEED3 = {
+    "x_train": "f188d6088857f179023bc263b96ed0187d642d87260483d6870a8398a08ec111",
+    "y_train": "bf157d18d8b3d2b2bba623915ee670bec63c77832247e89b1e73582ff3601154",
+    "x_test": "119919becea030c09b742ebd24ed94148bcb24595bf251399faa23e864965dcb",
+    "y_test": "b4a5cd35bdc49350cb1d14f2632b6d7c3547d71d3b6384dde3f563e0165da482",
+    "groups": "f0864c60dc604bdf422b0483cd4778c5b8eaa8f93c3fd830c22bdf5974b12836",
+    "taxonomy": "54ff94cc0d60b018ae4713e5b787382deff82626ab5729b9b5b77e200df68896",
+}
+
+
+def test_pinned_bytes_of_a_small_catalogue(tmp_path: Path) -> None:
+    """The same bytes on every machine: any BLAS kernel, CPU, thread count, chunk size."""
+    import platform
+
+    from mewo_core.demo import generator_version
+
+    got = file_digests(write_demo_data(tmp_path, n_tracks=20_000, seed=3))
+    differ = [name for name in PINNED_20000_SEED3 if got[name] != PINNED_20000_SEED3[name]]
+    assert not differ, (
+        f"demo catalogue (20,000 tracks, seed 3): {', '.join(differ)} differ from the pinned "
+        f"digests (generator source {generator_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}). If mewo_core/demo/ was changed on purpose, update the pins here "
+        "and in tests/test_demo_artifact.py and retrain artifacts/demo-model; otherwise this "
+        "machine draws other bytes than the reference: a determinism bug to report."
+    )
