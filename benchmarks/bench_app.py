@@ -26,13 +26,14 @@ def _ms(samples: list[float]) -> str:
 
 
 def bench_explorer(tracks: int, repeats: int) -> None:
-    from mewo_core import demo, training, workspace
+    from mewo_core import demo
+    from mewo_core.session import Session
     from mewo_core.threshold_explorer import ThresholdExplorer
 
-    bundle = demo.load_demo_bundle(demo.ensure_demo_data(tracks, 0))
-    test = workspace.evaluation_splits(bundle, 0)["test"]
-    model = training.fit_baseline(bundle, 0)
-    scores = model.predict_proba(test)
+    session = Session(demo.load_demo_bundle(demo.ensure_demo_data(tracks, 0)), "demo")
+    test = session.data("test")
+    model = session.baseline
+    scores = model.decision_scores(test)
     t0 = time.perf_counter()
     ex = ThresholdExplorer(scores, test.Y, test.tag_names, test.tag_classes, test.tag_categories)
     build = time.perf_counter() - t0

@@ -23,9 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mewo_core.data import load_folder  # noqa: E402
+from mewo_core.data import SplitSpec, load_folder  # noqa: E402
 from mewo_core.models import create_model  # noqa: E402
-from mewo_core.training import split_for_training  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -35,7 +34,8 @@ def peak_rss_mb() -> float:
 def run(folder: Path, params: dict) -> None:
     t0 = time.perf_counter()
     bundle = load_folder(folder)
-    fit, validation, test = split_for_training(bundle)
+    parts = SplitSpec().split(bundle)
+    fit, validation, test = parts.fit, parts.validation, parts.test
     loaded = time.perf_counter()
     print(
         f"loaded {bundle.train.n_tracks + test.n_tracks} tracks in {loaded - t0:.1f}s; "

@@ -17,12 +17,14 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .data import Dataset
 from .errors import ArtifactError
 from .models.base import DecisionModel
 from .models.registry import MODEL_TYPES, model_class
@@ -32,6 +34,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
 TORCH = "torch.pt"
+SPLIT_KEYS = ("seed", "split_spec", "split_ids")  # how a model's splits are re-derived
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -246,3 +249,98 @@ def list_artifacts(root: str | Path) -> list[ArtifactInfo]:
         except ArtifactError as exc:
             out.append(ArtifactInfo(child.name, child, None, str(exc)))
     return out
+
+
+def model_id(name: str, manifest: Mapping[str, Any]) -> str:
+    """An identity for caching: the artifact's name and its weight files' hashes."""
+    files = manifest.get("files", {})
+    digest = hashlib.sha256(
+        "|".join(f"{k}={files[k]}" for k in sorted(files)).encode()
+    ).hexdigest()[:16]
+    return f"{name}@{digest}"
+
+
+def artifact_thresholds(path: str | Path) -> np.ndarray:
+    """A saved model's thresholds, read without loading the model (no torch import).
+
+    The arrays file is checked against the manifest's hash, as :func:`load_model` does.
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
+    file = path / ARRAYS
+    if not file.exists():
+        raise ArtifactError(f"{path}: weight file {ARRAYS} is missing")
+    if _sha256(file) != manifest["files"][ARRAYS]:
+        raise ArtifactError(f"{path}: {ARRAYS} does not match its hash in the manifest")
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            return np.asarray(npz["thresholds"], dtype=np.float64)
+    except (KeyError, ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: no readable thresholds in {ARRAYS} ({exc})") from None
+
+
+def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
+    """Why a saved model cannot score ``data`` (other tags, missing features), or None."""
+    columns = manifest.get("columns", {})
+    tags = tuple(columns.get("tag_names", ()))
+    features = columns.get("feature_names", ())
+    if tags != tuple(data.tag_names):
+        return "its tags differ from the data's"
+    missing = sorted(set(features) - set(data.feature_names))
+    if missing:
+        return f"the data lacks {len(missing)} of its feature columns (e.g. {missing[0]})"
+    return None
+
+
+# --- threshold sets: a model saved again with other thresholds ----------------------------
+
+
+def next_free_name(root: str | Path, base: str) -> str:
+    """``base-v2``, ``base-v3``… : the first artifact name not taken under ``root``."""
+    root = Path(root)
+    stem = base
+    for suffix in ("-v",):
+        head, sep, tail = base.rpartition(suffix)
+        if sep and tail.isdigit():
+            stem = head
+    k = 2
+    while (root / f"{stem}-v{k}").exists():
+        k += 1
+    return check_name(f"{stem}-v{k}")
+
+
+def save_threshold_set(
+    model: DecisionModel,
+    thresholds: np.ndarray,
+    root: str | Path,
+    name: str,
+    *,
+    parent: str,
+    parent_manifest: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    data_fingerprint: str | None = None,
+    data_folder: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Save ``model`` with ``thresholds`` as a new artifact ``root/name`` (never overwriting).
+
+    ``metrics`` should be those of the new thresholds (the parent's no longer apply).
+    """
+    check_name(name)
+    path = Path(root) / name
+    if path.exists():
+        raise ArtifactError(f"artifact {name} already exists; choose another name")
+    parent_manifest = parent_manifest or {}
+    return save_model(
+        model.with_thresholds(thresholds),
+        path,
+        metrics=dict(metrics or {}),
+        data_fingerprint=data_fingerprint or parent_manifest.get("data_fingerprint"),
+        extra={
+            "data_folder": data_folder or parent_manifest.get("data_folder", ""),
+            # the same splits as the parent: re-derived from the same spec
+            **{k: parent_manifest[k] for k in SPLIT_KEYS if k in parent_manifest},
+            "thresholds_from": parent,
+            **dict(extra or {}),
+        },
+    )

@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "--model", default="baseline", help="'baseline', 'global-threshold' or an artifact folder"
     )
     e.add_argument(
-        "--seed", type=_count, default=0, help="seed of the holdout split if no test files"
+        "--seed",
+        type=_count,
+        help="seed of the holdout split if no test files (baselines; a model uses its own)",
     )
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--top", type=_count, default=10, help="tags shown per table (text report)")

@@ -11,13 +11,12 @@ import pandas as pd
 
 from .artifacts import list_artifacts, load_model, read_manifest
 from .cli import print_json
-from .data import load_folder, load_xy
+from .data import SplitSpec, load_folder, load_xy
 from .errors import DataError, MewoError
 from .evaluation import Comparison, evaluate_model
 from .models.base import ProgressEvent
 from .reports import comparison_text, dataset_summary, evaluation_text
 from .training import (
-    HOLDOUT_FRACTION,
     accepted_params,
     fit_baseline,
     model_params,
@@ -69,8 +68,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if not args.data:
             raise MewoError("--data is required to evaluate a baseline")
         bundle = load_folder(args.data)
-        _, test = bundle.holdout(HOLDOUT_FRACTION, args.seed)
-        model = fit_baseline(bundle, args.seed, args.model)
+        spec = SplitSpec(seed=args.seed or 0)
+        test = spec.split(bundle).test
+        model = fit_baseline(bundle, spec, args.model)
         result = evaluate_model(model, test)
         if args.json:
             print_json(
@@ -111,12 +111,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-    seed = int(manifest.get("seed", args.seed))
-    _, test = bundle.holdout(HOLDOUT_FRACTION, seed)
+    spec = SplitSpec.from_manifest(manifest)
+    if args.seed is not None and args.seed != spec.seed:
+        raise MewoError(
+            f"{args.model} was trained with split seed {spec.seed}; --seed {args.seed} would "
+            "score it on tracks it may have been trained on (leave --seed out)"
+        )
+    test = spec.split(bundle).test
     model = load_model(args.model)
     comparison = Comparison(
         model=evaluate_model(model, test),
-        baseline=evaluate_model(fit_baseline(bundle, seed), test),
+        baseline=evaluate_model(fit_baseline(bundle, spec), test),
     )
     if args.json:
         print_json(
@@ -176,7 +181,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     bars = _Bars(args.quiet)
     try:
         result = train_and_save(
-            bundle, args.model, params, args.out, seed=args.seed, force=args.force, progress=bars
+            bundle,
+            args.model,
+            params,
+            args.out,
+            spec=SplitSpec(seed=args.seed),
+            force=args.force,
+            progress=bars,
         )
     finally:
         bars.close()

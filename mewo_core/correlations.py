@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .taxonomy import CLASSES
+from .data.taxonomy import CLASSES
 
 MAX_ROWS = 50_000  # rows used for a correlation matrix (an evenly spaced subsample beyond)
 

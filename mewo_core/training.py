@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import check_name, save_model
-from .data import DataBundle, Dataset, split_dataset
+from .data import DataBundle, SplitSpec, ids_digest
 from .errors import ArtifactError, TrainingError
 from .evaluation import evaluate_model
 from .models import DecisionModel, create_model, model_class
 from .models.base import ProgressCallback
-
-VALIDATION_FRACTION = 0.2
-HOLDOUT_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -53,17 +50,11 @@ def model_params(model_type: str, **candidates: Any) -> dict[str, Any]:
     return given
 
 
-def split_for_training(bundle: DataBundle, seed: int = 0) -> tuple[Dataset, Dataset, Dataset]:
-    """(fit, validation, test): validation is a grouped split of train; test stays untouched."""
-    train, test = bundle.holdout(HOLDOUT_FRACTION, seed)
-    fit, validation = split_dataset(train, VALIDATION_FRACTION, seed)
-    return fit, validation, test
-
-
-def fit_baseline(bundle: DataBundle, seed: int = 0, name: str = "baseline") -> DecisionModel:
+def fit_baseline(
+    bundle: DataBundle, spec: SplitSpec | None = None, name: str = "baseline"
+) -> DecisionModel:
     """A threshold baseline (the challenge benchmark by default) fitted on the whole train part."""
-    train, _ = bundle.holdout(HOLDOUT_FRACTION, seed)
-    return create_model(name).fit(train)
+    return create_model(name).fit((spec or SplitSpec()).split(bundle).train)
 
 
 def train_and_save(
@@ -72,7 +63,7 @@ def train_and_save(
     params: dict[str, Any],
     out: str | Path | None,
     *,
-    seed: int = 0,
+    spec: SplitSpec | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> TrainResult:
@@ -88,18 +79,18 @@ def train_and_save(
             raise ArtifactError(
                 f"artifact {out} already exists; choose another name or use --force"
             )
-    fit, validation, test = split_for_training(bundle, seed)
+    spec = (spec or SplitSpec()).resolved(bundle.train)
+    parts = spec.split(bundle)
     model = create_model(model_type, **params)
     if model.uses_validation:
-        model.fit(fit, validation, progress=progress)
-        metrics = {"validation": evaluate_model(model, validation).overall}
-        sizes = {"fit": fit.n_tracks, "validation": validation.n_tracks}
+        model.fit(parts.fit, parts.validation, progress=progress)
+        metrics = {"validation": evaluate_model(model, parts.validation).overall}
+        sizes = {"fit": parts.fit.n_tracks, "validation": parts.validation.n_tracks}
     else:  # threshold baselines tune on the whole train split, as the challenge benchmark does
-        train = bundle.holdout(HOLDOUT_FRACTION, seed)[0]
-        model.fit(train, None, progress=progress)
-        metrics, sizes = {}, {"fit": train.n_tracks}
-    metrics["test"] = evaluate_model(model, test).overall
-    metrics["split"] = {**sizes, "test": test.n_tracks}
+        model.fit(parts.train, None, progress=progress)
+        metrics, sizes = {}, {"fit": parts.train.n_tracks}
+    metrics["test"] = evaluate_model(model, parts.test).overall
+    metrics["split"] = {**sizes, "test": parts.test.n_tracks}
     path = None
     if out is not None:
         path = save_model(
@@ -108,6 +99,14 @@ def train_and_save(
             force=force,
             metrics=metrics,
             data_fingerprint=bundle.train.fingerprint,
-            extra={"data_folder": bundle.folder, "seed": seed},
+            extra={
+                "data_folder": bundle.folder,
+                "seed": spec.seed,
+                "split_spec": spec.to_dict(),
+                "split_ids": {
+                    "validation": ids_digest(parts.validation),
+                    "test": ids_digest(parts.test),
+                },
+            },
         )
     return TrainResult(model, path, metrics)

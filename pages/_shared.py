@@ -1,14 +1,14 @@
-"""The dashboard's shared sidebar state and cached loaders (the Streamlit side).
+"""The app's state: the sidebar's choices and the cached sessions (the Streamlit side).
 
-Pages call :func:`context` for the active dataset, split, model and baseline. Every cached
-function takes explicit string keys (dataset key, model id, split, seed); large objects are
-passed as ``_``-prefixed arguments, which Streamlit does not hash.
+Pages call :func:`context` for the active dataset, split, model and baseline. Everything is
+computed by a UI-free :class:`mewo_core.session.Session`; this module only caches sessions with
+``st.cache_resource`` keyed by their ids (data key, model id), passing the objects themselves as
+``_``-prefixed arguments, which Streamlit does not hash.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mewo_core import demo, training, workspace
-from mewo_core.artifacts import list_artifacts, load_model
-from mewo_core.data import DataBundle, Dataset, load_folder
+from mewo_core import demo
+from mewo_core.artifacts import list_artifacts, model_fits_data, model_id
+from mewo_core.data import DataBundle, Dataset, SplitSpec, load_folder
 from mewo_core.errors import MewoError
-from mewo_core.evaluation import Comparison, evaluate_decisions
+from mewo_core.evaluation import Comparison
+from mewo_core.locations import artifacts_root
 from mewo_core.models import DecisionModel
+from mewo_core.session import SPLITS, Session
 from mewo_core.threshold_explorer import ThresholdExplorer
 
 DEMO_LABEL = "Demo catalogue"
@@ -44,52 +46,12 @@ def _folder_bundle(folder: str, stamp: str) -> DataBundle:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _splits(data_key: str, seed: int, _bundle: DataBundle) -> dict[str, Dataset]:
-    return workspace.evaluation_splits(_bundle, seed)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _tuning_data(data_key: str, seed: int, baseline: bool, _bundle: DataBundle) -> Dataset:
-    return workspace.tuning_data(_bundle, seed, baseline=baseline)
-
-
-@st.cache_resource(show_spinner="Fitting the per-tag-threshold baseline…", max_entries=4)
-def _baseline(data_key: str, seed: int, _bundle: DataBundle) -> DecisionModel:
-    return training.fit_baseline(_bundle, seed)
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _model(model_id: str, path: str) -> DecisionModel:
-    return load_model(path)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _artifact_thresholds(model_id: str, path: str) -> np.ndarray:
-    return workspace.artifact_thresholds(path)
-
-
-@st.cache_resource(show_spinner="Scoring the tracks (once; kept on disk)…", max_entries=8)
-def _scores(data_key: str, model_id: str, split: str, seed: int, _load: Callable[[], Any],
-            _data: Dataset) -> np.ndarray:
-    if model_id == "baseline":  # the tagger's own scores: nothing to compute
-        return _load().predict_proba(_data)
-    return workspace.cached_scores(_load, model_id, _data, demo.cache_root() / "scores")
-
-
-@st.cache_resource(show_spinner="Indexing scores for live thresholds…", max_entries=6)
-def _explorer(data_key: str, model_id: str, split: str, seed: int, _scores: np.ndarray,
-              _data: Dataset) -> ThresholdExplorer:
-    return ThresholdExplorer(
-        _scores, _data.require_labels(), _data.tag_names, _data.tag_classes, _data.tag_categories
-    )
-
-
-@st.cache_resource(show_spinner="Evaluating…", max_entries=6)
-def _comparison(data_key: str, model_id: str, split: str, seed: int, _ctx: Context) -> Comparison:
-    data = _ctx.data
-    model = evaluate_decisions(data, _ctx.model_scores() >= _ctx.thresholds("model"))
-    base = evaluate_decisions(data, _ctx.baseline_scores() >= _ctx.thresholds("baseline"))
-    return Comparison(model=model, baseline=base)
+def _session(data_key: str, model_id: str, _bundle: DataBundle, _manifest: dict[str, Any] | None,
+             _model_name: str, _model_path: str) -> Session:
+    """One session per (data, model), shared by every browser session: it computes each value
+    once (splits, baseline, scores, explorers, comparison)."""
+    return Session(_bundle, data_key, model_path=_model_path or None, manifest=_manifest,
+                   model_name=_model_name, cache_dir=demo.cache_root() / "scores")
 
 
 # --- context ------------------------------------------------------------------------------------
@@ -97,88 +59,81 @@ def _comparison(data_key: str, model_id: str, split: str, seed: int, _ctx: Conte
 
 @dataclass
 class Context:
-    """What the pages show: a dataset's split, the active model and the baseline.
+    """What one page run shows: a :class:`~mewo_core.session.Session` and the split chosen."""
 
-    The model and the baseline are only loaded / fitted when a page needs them; a saved model's
-    scores come from the disk cache when there, so most pages never load (or import) torch.
-    """
-
-    data_key: str
-    data_label: str
-    bundle: DataBundle
+    session: Session
     split: str
-    seed: int
+    data_label: str
     model_label: str
-    model_id: str
-    manifest: dict[str, Any] | None
-    model_path: str = ""
+
+    # identity and parts, as the pages name them
+    @property
+    def data_key(self) -> str:
+        return self.session.data_key
 
     @property
-    def baseline(self) -> DecisionModel:
-        return _baseline(self.data_key, self.seed, self.bundle)
+    def model_id(self) -> str:
+        return self.session.model_id
 
     @property
-    def model(self) -> DecisionModel:
-        """The active model (the baseline when none is chosen), loaded on first use."""
-        if self.manifest is None:
-            return self.baseline
-        return _model(self.model_id, self.model_path)
+    def key_id(self) -> str:
+        """Identity of the session's computations (data, model, split spec): for caches."""
+        return self.session.key
 
-    def thresholds(self, which: str) -> np.ndarray:
-        """The tuned thresholds of ``"model"`` or ``"baseline"``."""
-        if which == "baseline" or self.manifest is None:
-            return np.asarray(self.baseline.thresholds_, dtype=np.float64)
-        return _artifact_thresholds(self.model_id, self.model_path)
+    @property
+    def bundle(self) -> DataBundle:
+        return self.session.bundle
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        return self.session.manifest
+
+    @property
+    def spec(self) -> SplitSpec:
+        return self.session.spec
 
     @property
     def is_baseline(self) -> bool:
-        return self.manifest is None
+        return self.session.is_baseline
 
     @property
-    def splits(self) -> dict[str, Dataset]:
-        return _splits(self.data_key, self.seed, self.bundle)
+    def baseline(self) -> DecisionModel:
+        with st.spinner("Fitting the per-tag-threshold baseline…"):
+            return self.session.baseline
+
+    @property
+    def model(self) -> DecisionModel:
+        with st.spinner("Loading the model…"):
+            return self.session.model
 
     @property
     def data(self) -> Dataset:
-        return self.splits[self.split]
+        return self.session.data(self.split)
 
     def split_data(self, split: str) -> Dataset:
-        return self.splits[split]
+        return self.session.data(split)
+
+    def thresholds(self, which: str) -> np.ndarray:
+        return self.session.thresholds(which)
 
     def model_scores(self, split: str | None = None) -> np.ndarray:
-        split = split or self.split
-        return _scores(
-            self.data_key, self.model_id, split, self.seed, lambda: self.model,
-            self.split_data(split),
-        )
+        with st.spinner("Scoring the tracks (once; kept on disk)…"):
+            return self.session.scores("model", split or self.split)
 
     def baseline_scores(self, split: str | None = None) -> np.ndarray:
-        split = split or self.split
-        return _scores(
-            self.data_key, "baseline", split, self.seed, lambda: self.baseline,
-            self.split_data(split),
-        )
+        return self.session.scores("baseline", split or self.split)
 
     def tuning(self, which: str) -> tuple[Dataset, np.ndarray]:
         """The data ``"model"`` or ``"baseline"`` tunes thresholds on, with its scores there."""
-        baseline = which == "baseline" or self.is_baseline
-        data = _tuning_data(self.data_key, self.seed, baseline, self.bundle)
-        model_id = "baseline" if baseline else self.model_id
-        load = (lambda: self.baseline) if baseline else (lambda: self.model)
-        return data, _scores(self.data_key, model_id, "tuning", self.seed, load, data)
+        return self.session.tuning_data(which), self.session.scores(which, "tuning")
 
     def explorer(self, which: str) -> ThresholdExplorer:
-        """The threshold explorer of ``"model"`` or ``"baseline"`` on the shown split."""
-        if which == "model":
-            return _explorer(
-                self.data_key, self.model_id, self.split, self.seed, self.model_scores(), self.data
-            )
-        return _explorer(
-            self.data_key, "baseline", self.split, self.seed, self.baseline_scores(), self.data
-        )
+        with st.spinner("Indexing scores for live thresholds…"):
+            return self.session.explorer(which, self.split)
 
     def comparison(self) -> Comparison:
-        return _comparison(self.data_key, self.model_id, self.split, self.seed, self)
+        with st.spinner("Evaluating…"):
+            return self.session.comparison(self.split)
 
     def key(self, *parts: str) -> str:
         """A widget key scoped to this dataset and model."""
@@ -201,7 +156,7 @@ def add_source(label: str, spec: dict[str, Any]) -> None:
 
 def model_choices() -> tuple[list[str], dict[str, Any]]:
     """The model labels (baseline first) and the usable artifacts by name."""
-    infos = {i.name: i for i in list_artifacts(workspace.artifacts_root()) if i.error is None}
+    infos = {i.name: i for i in list_artifacts(artifacts_root()) if i.error is None}
     return [BASELINE, *infos], infos
 
 
@@ -216,13 +171,13 @@ def sidebar() -> None:
         if st.session_state.get("model") not in names:
             st.session_state["model"] = DEMO_MODEL if DEMO_MODEL in names else BASELINE
         st.selectbox("Model", names, key="model", help="Artifacts under " + str(
-            workspace.artifacts_root()))
+            artifacts_root()))
         if "split" not in st.session_state:
             st.session_state["split"] = "validation"  # tune on validation, check on test
-        st.radio("Split to show", list(workspace.SPLITS), key="split", horizontal=True)
+        st.radio("Split to show", list(SPLITS), key="split", horizontal=True)
         if len(names) == 1:
             st.caption(
-                f"No trained model under {workspace.artifacts_root()} yet: the baseline is shown. "
+                f"No trained model under {artifacts_root()} yet: the baseline is shown. "
                 "Train one on the Models page."
             )
 
@@ -266,32 +221,27 @@ def context() -> Context:
     """The active dataset, split and model; user errors stop the page with a message."""
     try:
         label = st.session_state.get("dataset", DEMO_LABEL)
-        data_key, bundle = _bundle(label if label in sources() else DEMO_LABEL)
+        label = label if label in sources() else DEMO_LABEL
+        data_key, bundle = _bundle(label)
         _, infos = model_choices()
         choice = st.session_state.get("model", BASELINE)
-        ctx = Context(
-            data_key=data_key,
-            data_label=label,
-            bundle=bundle,
-            split=st.session_state.get("split", "test"),
-            seed=0,
-            model_label=BASELINE,
-            model_id="baseline",
-            manifest=None,
-        )
+        manifest, name, path = None, "baseline", ""
         if choice in infos:
-            manifest = infos[choice].manifest or {}
-            problem = workspace.model_fits_data(manifest, bundle.train)
+            candidate = infos[choice].manifest or {}
+            problem = model_fits_data(candidate, bundle.train)
             if problem:
                 st.warning(f"Model {choice} cannot be used on this data ({problem}); showing "
                            "the baseline instead.")
             else:
-                ctx.seed = workspace.manifest_seed(manifest)
-                ctx.model_label = choice
-                ctx.model_id = workspace.model_id(choice, manifest)
-                ctx.manifest = manifest
-                ctx.model_path = str(infos[choice].path)
-        return ctx
+                manifest, name, path = candidate, choice, str(infos[choice].path)
+        mid = "baseline" if manifest is None else model_id(name, manifest)
+        session = _session(data_key, mid, bundle, manifest, name, path)
+        return Context(
+            session=session,
+            split=st.session_state.get("split", "validation"),
+            data_label=label,
+            model_label=BASELINE if manifest is None else name,
+        )
     except MewoError as exc:
         st.error(str(exc))
         st.stop()

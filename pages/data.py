@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mewo_core import plots, workspace
+from mewo_core import plots
+from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key
 from mewo_core.errors import MewoError
+from mewo_core.locations import check_data_folder
 from mewo_core.reports import dataset_summary
 from pages import _shared
 
@@ -19,7 +21,7 @@ st.title("Data")
 
 def _load_folder() -> None:
     try:
-        folder = workspace.check_data_folder(st.session_state.get("folder_path", ""))
+        folder = check_data_folder(st.session_state.get("folder_path", ""))
         _shared.folder_bundle(folder)  # load (and validate) now, so errors show here
         _shared.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
         st.session_state["data_message"] = ("success", f"Loaded {folder}")
@@ -29,13 +31,13 @@ def _load_folder() -> None:
 
 def _load_uploads() -> None:
     files = {}
-    for role in workspace.UPLOAD_ROLES:
+    for role in UPLOAD_ROLES:
         upload = st.session_state.get(f"upload_{role}")
         if upload is not None:
             files[role] = (upload.name, upload.getvalue())
     try:
-        bundle = workspace.bundle_from_uploads(files)
-        key = workspace.upload_key(files)
+        bundle = bundle_from_uploads(files)
+        key = upload_key(files)
         label = f"Upload {files['x'][0]} ({key[:6]})"
         _shared.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
         st.session_state["data_message"] = ("success", f"Loaded {label}")

@@ -12,16 +12,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mewo_core import workspace
-from mewo_core.artifacts import check_name, list_artifacts
+from mewo_core.artifacts import check_name, list_artifacts, next_free_name
+from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
+from mewo_core.locations import artifacts_root
 from mewo_core.models import MODEL_TYPES
 from mewo_core.models.base import ProgressEvent
 from mewo_core.training import accepted_params, train_and_save
 from pages import _shared
 
 st.title("Models")
-root = workspace.artifacts_root()
+root = artifacts_root()
 message = st.session_state.pop("models_message", None)
 if message:
     st.success(message)
@@ -101,7 +102,7 @@ with st.form("train_form"):
     metric = c3.selectbox("Target metric (if the model takes one)",
                           ["weighted", "micro", "macro", "samples"])
     seed = c4.number_input("Seed", 0, 10_000, 0)
-    name = st.text_input("Artifact name", value=workspace.next_free_name(root, "my-model"))
+    name = st.text_input("Artifact name", value=next_free_name(root, "my-model"))
     submitted = st.form_submit_button("Train and save")
 
 if submitted:
@@ -131,7 +132,7 @@ if submitted:
 
         with st.spinner(f"Training {model_type} on {ctx.data_label}…"):
             result = train_and_save(
-                ctx.bundle, model_type, params, out, seed=int(seed),
+                ctx.bundle, model_type, params, out, spec=SplitSpec(seed=int(seed)),
                 progress=progress,
             )
         test = result.metrics.get("test", {})

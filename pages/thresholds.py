@@ -13,8 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots, workspace
+from mewo_core.artifacts import next_free_name, save_threshold_set
+from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import evaluate_decisions
+from mewo_core.locations import artifacts_root
 from mewo_core.threshold_explorer import Adjustments, ExplorerResult, compose_thresholds
 from pages import _shared
 
@@ -34,17 +37,16 @@ METHODS = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _tuned_result(data_key: str, model_id: str, split: str, seed: int, which: str, base: str,
+def _tuned_result(session_key: str, split: str, which: str, base: str,
                   _explorer: Any, _thresholds: np.ndarray) -> ExplorerResult:
     return _explorer.evaluate(_thresholds)
 
 
 @st.cache_resource(show_spinner="Fitting robust thresholds (grouped, can take a while)…",
                    max_entries=8)
-def _robust(data_key: str, model_id: str, seed: int, which: str, method: str, metric: str,
-            _ctx: Any) -> pd.DataFrame:
+def _robust(session_key: str, which: str, method: str, metric: str, _ctx: Any) -> pd.DataFrame:
     data, scores = _ctx.tuning(which)
-    return workspace.robust_threshold_effect(scores, data, method, metric, seed)
+    return workspace.robust_threshold_effect(scores, data, method, metric, _ctx.spec.seed)
 
 
 st.title("Thresholds")
@@ -71,8 +73,7 @@ if method is None:
     tuned = ctx.thresholds(which)
     base_name = "tuned"
 else:
-    effect = _robust(ctx.data_key, ctx.model_id if which == "model" else "baseline", ctx.seed,
-                     which, method, metric, ctx)
+    effect = _robust(ctx.key_id, which, method, metric, ctx)
     tuned = effect["robust"].to_numpy(dtype=np.float64)
     base_name = f"{method}-{metric}"
 prefix = ctx.key("thr", which)
@@ -150,8 +151,7 @@ with controls:
 thresholds = compose_thresholds(tuned, data.tag_names, data.tag_classes, data.tag_categories,
                                 adjust)
 result = explorer.evaluate(thresholds)
-tuned_result = _tuned_result(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, which, base_name,
-                             explorer, tuned)
+tuned_result = _tuned_result(ctx.key_id, ctx.split, which, base_name, explorer, tuned)
 
 with view:
     st.caption(
@@ -193,11 +193,11 @@ if effect is not None:
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
 
 st.subheader("Save or download")
-root = workspace.artifacts_root()
+root = artifacts_root()
 base = ctx.model_label if which == "model" else "baseline-thresholds"
 save_col, download_col = st.columns(2)
 with save_col:
-    name = st.text_input("New artifact name", value=workspace.next_free_name(root, base),
+    name = st.text_input("New artifact name", value=next_free_name(root, base),
                          key=prefix + ":name")
     if st.button("Save threshold set as a new artifact", key=prefix + ":save"):
         try:
@@ -207,10 +207,10 @@ with save_col:
                        "split": {"test": test.n_tracks},
                        "tuned_while_viewing": ctx.split}
             model = ctx.baseline if which == "baseline" else ctx.model
-            path = workspace.save_threshold_set(
+            path = save_threshold_set(
                 model, thresholds, root, name.strip(), parent=base, parent_manifest=ctx.manifest,
                 metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,
-                data_folder=ctx.bundle.folder, seed=ctx.seed,
+                data_folder=ctx.bundle.folder,
             )
             st.success(f"Saved {path} (test weighted F1 {metrics['test']['weighted']:.4f}); "
                        "choose it in the sidebar's Model list.")
@@ -221,7 +221,7 @@ with download_col:
     def _decisions_csv() -> bytes:
         test = ctx.split_data("test")
         scores = ctx.model_scores("test") if which == "model" else ctx.baseline_scores("test")
-        return workspace.decisions_csv(test, scores >= thresholds)
+        return decisions_csv(test, scores >= thresholds)
 
     st.download_button(
         "Download test decisions (CSV)", data=_decisions_csv, file_name="y_test_decisions.csv",

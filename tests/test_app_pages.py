@@ -1,6 +1,6 @@
 """The dashboard's pages under Streamlit's AppTest, on a small demo catalogue.
 
-The demo catalogue (3,000 tracks, all 248 columns) is generated once per session into a
+The demo catalogue (3,000 tracks, all 289 columns) is generated once per session into a
 temporary cache; models are saved to a temporary artifacts folder, never the repository's.
 """
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mewo_core import correlations, demo, workspace
-from mewo_core.data import Dataset, load_folder
+from mewo_core import artifacts, correlations, demo, locations
+from mewo_core.data import Dataset, load_folder, uploads
+from mewo_core.data.taxonomy import Taxonomy
 from mewo_core.errors import ArtifactError, DataError
 from mewo_core.evaluation import evaluate_decisions
 from mewo_core.models import create_model
-from mewo_core.taxonomy import Taxonomy
 from mewo_core.threshold_explorer import Adjustments, ThresholdExplorer, compose_thresholds
 
 
@@ -108,7 +108,7 @@ def test_demo_cache_is_atomic_and_fast_copy_matches(tmp_path, monkeypatch) -> No
     assert fast.test.fingerprint == slow.test.fingerprint
     assert fast.train.taxonomy == slow.train.taxonomy
     pd.testing.assert_frame_equal(fast.train.groups, slow.train.groups)
-    assert len(fast.train.feature_names) == 248
+    assert len(fast.train.feature_names) == 289
     assert demo.ensure_demo_data(400, 3) == folder  # reused, not rebuilt
 
 
@@ -119,33 +119,33 @@ def test_uploads_and_folders(tmp_path, monkeypatch) -> None:
     y = b"ChallengeID,genres-a,moods-b\n" + b"".join(
         f"{i},{int(i > 12)},{int(i < 4)}\n".encode() for i in range(20)
     )
-    bundle = workspace.bundle_from_uploads({"x": ("x.csv", x), "y": ("y.csv", y)})
+    bundle = uploads.bundle_from_uploads({"x": ("x.csv", x), "y": ("y.csv", y)})
     assert bundle.train.n_tracks == 20 and bundle.test is None
     with pytest.raises(DataError, match="upload the y file"):
-        workspace.bundle_from_uploads({"x": ("x.csv", x)})
+        uploads.bundle_from_uploads({"x": ("x.csv", x)})
     with pytest.raises(DataError, match="semicolon"):
-        workspace.bundle_from_uploads({"x": ("x.csv", x.replace(b",", b";")), "y": ("y", y)})
-    assert workspace.upload_key({"x": ("x.csv", x)}) != workspace.upload_key({"x": ("y.csv", x)})
+        uploads.bundle_from_uploads({"x": ("x.csv", x.replace(b",", b";")), "y": ("y", y)})
+    assert uploads.upload_key({"x": ("x.csv", x)}) != uploads.upload_key({"x": ("y.csv", x)})
     monkeypatch.setenv("MEWO_DATA_ROOTS", str(tmp_path))
-    assert workspace.check_data_folder(tmp_path) == tmp_path.resolve()
+    assert locations.check_data_folder(tmp_path) == tmp_path.resolve()
     with pytest.raises(DataError, match="outside"):
-        workspace.check_data_folder("/")
+        locations.check_data_folder("/")
 
 
 def test_saving_a_threshold_set_never_overwrites(tmp_path) -> None:
     data = _dataset()
     model = create_model("baseline").fit(data)
     new = model.thresholds_ + 0.05
-    path = workspace.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
+    path = artifacts.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
     from mewo_core.artifacts import load_model
 
     np.testing.assert_allclose(load_model(path).thresholds_, new)
     with pytest.raises(ArtifactError, match="already exists"):
-        workspace.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
+        artifacts.save_threshold_set(model, new, tmp_path, "base-v2", parent="baseline")
     with pytest.raises(ArtifactError, match="invalid"):
-        workspace.save_threshold_set(model, new, tmp_path, "../x", parent="baseline")
-    assert workspace.next_free_name(tmp_path, "base") == "base-v3"
-    assert workspace.next_free_name(tmp_path, "base-v2") == "base-v3"
+        artifacts.save_threshold_set(model, new, tmp_path, "../x", parent="baseline")
+    assert artifacts.next_free_name(tmp_path, "base") == "base-v3"
+    assert artifacts.next_free_name(tmp_path, "base-v2") == "base-v3"
 
 
 def test_cli_correlations(tmp_path, monkeypatch, capsys) -> None:
@@ -198,7 +198,7 @@ def test_typed_data_folders_cannot_escape_the_roots(tmp_path, monkeypatch) -> No
     (root / "data").mkdir(parents=True)
     (root / "out").symlink_to(tmp_path)
     monkeypatch.setenv("MEWO_DATA_ROOTS", str(root))
-    assert workspace.check_data_folder(root / "data") == (root / "data").resolve()
+    assert locations.check_data_folder(root / "data") == (root / "data").resolve()
     for escape in (root / "..", root / "data" / ".." / "..", root / "out", "/etc", "~"):
         with pytest.raises(DataError, match="outside the folders the app may read"):
-            workspace.check_data_folder(escape)
+            locations.check_data_folder(escape)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from mewo_core.data import group_kfold, load_folder, load_xy, split_dataset
+from mewo_core.data.taxonomy import Taxonomy, infer_class
 from mewo_core.errors import DataError
-from mewo_core.taxonomy import Taxonomy, infer_class
 
 
 def test_rows_matched_by_id_not_position(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mewo_core.data import load_xy
+from mewo_core.data.tables import read_table
 from mewo_core.errors import DataError
-from mewo_core.tables import read_table
 
 CELLS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from mewo_core.artifacts import load_model, save_model
-from mewo_core.data import Dataset, load_folder, split_dataset
+from mewo_core.data import Dataset, group_halves, load_folder, split_dataset
 from mewo_core.errors import ArtifactError, DataError, TrainingError
 from mewo_core.models import create_model
-from mewo_core.models.blending import choose_blend, group_halves
+from mewo_core.models.blending import choose_blend
 from mewo_core.models.reservoir_transformer import ReservoirTransformer
 from mewo_core.models.reservoirs import (
     fit_reservoir,
@@ -109,7 +109,7 @@ def test_shapes_and_progress(demo) -> None:
     fit, validation, test, _ = demo
     events = []
     model = ReservoirTransformer(seed=0, **FAST).fit(fit, validation, progress=events.append)
-    proba = model.predict_proba(test)
+    proba = model.decision_scores(test)
     assert proba.shape == (test.n_tracks, test.n_tags)
     assert model.predict(test).dtype == np.uint8
     assert model.thresholds_.shape == (test.n_tags,)
@@ -121,7 +121,7 @@ def test_shapes_and_progress(demo) -> None:
 def test_same_seed_same_predictions(demo, fitted) -> None:
     fit, validation, test, _ = demo
     again = ReservoirTransformer(variant="tokens", seed=3, **FAST).fit(fit, validation)
-    np.testing.assert_array_equal(again.predict_proba(test), fitted.predict_proba(test))
+    np.testing.assert_array_equal(again.decision_scores(test), fitted.decision_scores(test))
     np.testing.assert_array_equal(again.thresholds_, fitted.thresholds_)
 
 
@@ -168,7 +168,7 @@ def test_save_load_gives_identical_predictions(tmp_path: Path, demo, fitted) -> 
     test = demo[2]
     path = save_model(fitted, tmp_path / "rt")
     loaded = load_model(path)
-    np.testing.assert_array_equal(loaded.predict_proba(test), fitted.predict_proba(test))
+    np.testing.assert_array_equal(loaded.decision_scores(test), fitted.decision_scores(test))
     np.testing.assert_array_equal(loaded.predict(test), fitted.predict(test))
     assert loaded.get_config() == fitted.get_config()
     save_model(loaded, tmp_path / "again")  # a loaded model saves again

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataBundle, Dataset, load_folder
+from ..data.taxonomy import Taxonomy
 from ..errors import DataError, MewoError
 from ..models.base import ProgressEvent
-from ..taxonomy import Taxonomy
 
 DEFAULT_TRACKS = 110_000
 MIN_TRACKS = 100

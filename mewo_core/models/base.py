@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from ..data import Dataset, align_columns
+from ..data.taxonomy import Taxonomy
 from ..errors import ArtifactError, DataError, preview
-from ..taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ ProgressCallback = Callable[[ProgressEvent], None]
 class DecisionModel(ABC):
     """Base of all decision models.
 
-    ``fit(train, validation=None)`` learns; ``predict_proba(data)`` gives one score per
+    ``fit(train, validation=None)`` learns; ``decision_scores(data)`` gives one score per
     (track, tag), higher meaning more likely; ``predict(data)`` compares them with the learned
     per-tag ``thresholds_`` (decision ``score >= threshold``). ``__init__`` only stores parameters.
     Learned attributes end in ``_``: ``feature_names_``, ``tag_names_``, ``taxonomy_``,
@@ -60,15 +60,17 @@ class DecisionModel(ABC):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         """Scores (tracks x tags) for features already in ``feature_names_`` order."""
 
-    def predict_proba(self, data: Dataset) -> np.ndarray:
-        """Per (track, tag) scores that ``thresholds_`` apply to."""
+    def decision_scores(self, data: Dataset) -> np.ndarray:
+        """Per (track, tag) the score that ``thresholds_`` apply to: the tagger's raw score
+        (-inf where a tag has no score column) for threshold models; for the network, its
+        probability on tags that keep the learned correction and the raw score elsewhere."""
         self._check_fitted()
         data = self.align(data)
         return self._scores(data.X)
 
     def predict(self, data: Dataset) -> np.ndarray:
-        """Decisions (uint8, tracks x tags): ``predict_proba(data) >= thresholds_``."""
-        return (self.predict_proba(data) >= self.thresholds_).astype(np.uint8)
+        """Decisions (uint8, tracks x tags): ``decision_scores(data) >= thresholds_``."""
+        return (self.decision_scores(data) >= self.thresholds_).astype(np.uint8)
 
     def with_thresholds(self, thresholds: np.ndarray) -> Self:
         """A copy of this fitted model with other per-tag thresholds."""

@@ -27,14 +27,6 @@ def best_threshold_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
     return tag_f1(*tag_counts_at(scores, labels, thresholds)), thresholds
 
 
-def group_halves(groups: np.ndarray, seed: int) -> np.ndarray:
-    """Boolean mask of half A: a seeded half of the distinct groups, whole."""
-    uniq = np.unique(groups)
-    rng = np.random.default_rng([seed, 2])
-    chosen = rng.permutation(uniq)[: max(1, uniq.size // 2)]
-    return np.isin(groups, chosen)
-
-
 @dataclass(frozen=True)
 class BlendChoice:
     """Per tag: the weight kept, and the cross-fitted validation F1 of fallback and choice."""

@@ -22,7 +22,7 @@ tokens straight from the six score groups, all features and the category scores)
 ``tokens-no-all``, ``tokens-no-category``. The default is ``transformer-only``: in the ablation
 (``benchmarks/ablation.py``) the reservoirs added nothing over it, at twice the training time.
 
-``predict_proba`` returns, per tag, the blended probability for kept tags and the raw score for
+``decision_scores`` returns, per tag, the blended probability for kept tags and the raw score for
 fallback tags; ``thresholds_`` apply to those.
 """
 
@@ -34,10 +34,10 @@ from typing import Any, Self
 
 import numpy as np
 
-from ..data import Dataset, group_labels, split_dataset
+from ..data import Dataset, SplitSpec, group_halves, group_labels, split_dataset
 from ..errors import ArtifactError, TrainingError
 from .base import DecisionModel, ProgressCallback, ProgressEvent
-from .blending import choose_blend, group_halves
+from .blending import choose_blend
 from .input_transform import LogitStandardizer
 from .reservoirs import PARTITIONS, FittedReservoir, fit_reservoir, partition_features
 from .token_layout import (
@@ -150,7 +150,7 @@ class ReservoirTransformer(DecisionModel):
         spec = self._check_settings()
         train.require_labels()
         if validation is None:
-            train, validation = split_dataset(train, 0.2, self.seed)
+            train, validation = split_dataset(train, SplitSpec().validation, self.seed)
         self._check_splits(train, validation)
         self._remember_columns(train)
         self.tag_score_index_ = train.tag_feature_index.copy()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError, preview
+from ..errors import DataError, preview
 
 CLASSES = ("genres", "instruments", "moods")
 OTHER = "other"

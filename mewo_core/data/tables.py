@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import DataError, preview
+from ..errors import DataError, preview
 
 ID_COLUMN = "ChallengeID"
 _SNIFF_BYTES = 65536

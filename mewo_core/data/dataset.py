@@ -1,0 +1,173 @@
+"""Datasets in the challenge's shape: x (scores) and y (labels) matched by ``ChallengeID``.
+
+Tags are the columns of y; x columns absent from y are extra input features (category scores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, preview
+from .tables import ID_COLUMN
+from .taxonomy import Taxonomy
+
+
+def columns_or_neg_inf(X: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``X[:, index]``, with -inf in the columns whose index is -1 (no such column)."""
+    out = X[:, np.maximum(index, 0)]
+    if (index < 0).any():
+        out[:, index < 0] = -np.inf
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Scores ``X`` (float32, tracks x features) and labels ``Y`` (uint8, tracks x tags).
+
+    ``Y`` is ``None`` for unlabelled data (prediction only). ``groups`` holds one column per
+    grouping (album_id, artist_id…) aligned with the rows, or is ``None``.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray | None
+    ids: np.ndarray
+    feature_names: tuple[str, ...]
+    tag_names: tuple[str, ...]
+    taxonomy: Taxonomy
+    groups: pd.DataFrame | None = None
+    name: str = "dataset"
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def n_tracks(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_tags(self) -> int:
+        return len(self.tag_names)
+
+    @cached_property
+    def tag_feature_index(self) -> np.ndarray:
+        """Position in ``X`` of each tag's own score column, -1 when x has none."""
+        pos = {f: i for i, f in enumerate(self.feature_names)}
+        return np.array([pos.get(t, -1) for t in self.tag_names], dtype=np.int64)
+
+    @cached_property
+    def extra_feature_index(self) -> np.ndarray:
+        """Positions in ``X`` of the features that are not tag scores (category scores)."""
+        tags = set(self.tag_names)
+        return np.array(
+            [i for i, f in enumerate(self.feature_names) if f not in tags], dtype=np.int64
+        )
+
+    def tag_scores(self) -> np.ndarray:
+        """Scores aligned with the tags (tracks x tags); a tag without a score column gets -inf."""
+        return columns_or_neg_inf(self.X, self.tag_feature_index)
+
+    @property
+    def tag_classes(self) -> tuple[str, ...]:
+        return self.taxonomy.subset(self.tag_names).classes
+
+    @property
+    def tag_categories(self) -> tuple[str, ...]:
+        return self.taxonomy.subset(self.tag_names).categories
+
+    def require_labels(self) -> np.ndarray:
+        if self.Y is None:
+            raise DataError("this data has no labels (y file)", file=self.name)
+        return self.Y
+
+    def subset(self, rows: np.ndarray, name: str | None = None) -> Dataset:
+        """The rows ``rows`` (indices or a boolean mask) as a new dataset."""
+        rows = np.asarray(rows)
+        groups = None if self.groups is None else self.groups.iloc[rows].reset_index(drop=True)
+        return replace(
+            self,
+            X=self.X[rows],
+            Y=None if self.Y is None else self.Y[rows],
+            ids=self.ids[rows],
+            groups=groups,
+            name=name or self.name,
+        )
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of ids, names, scores and labels: the identity of this data."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.feature_names).encode())
+        h.update(b"\x1e")
+        h.update("\x1f".join(self.tag_names).encode())
+        h.update(np.ascontiguousarray(self.ids).tobytes())
+        h.update(np.ascontiguousarray(self.X).tobytes())
+        if self.Y is not None:
+            h.update(np.ascontiguousarray(self.Y).tobytes())
+        return h.hexdigest()[:16]
+
+    def labels_frame(self, decisions: np.ndarray | None = None) -> pd.DataFrame:
+        """``ChallengeID`` + one 0/1 column per tag (the challenge's y shape)."""
+        values = self.require_labels() if decisions is None else decisions
+        frame = pd.DataFrame(np.asarray(values, dtype=np.uint8), columns=list(self.tag_names))
+        frame.insert(0, ID_COLUMN, self.ids)
+        return frame
+
+
+
+@dataclass(frozen=True, eq=False)
+class DataBundle:
+    """The train data and, when given, the test data of one folder."""
+
+    train: Dataset
+    test: Dataset | None
+    folder: str = ""
+
+
+    def holdout(self, fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
+        """(train, test): the given test files, or a seeded grouped split of train."""
+        from .splits import holdout_split
+
+        if self.test is not None:
+            return self.train, self.test
+        return holdout_split(self.train, fraction, seed)
+
+
+def check_same_columns(reference: Dataset, other: Dataset) -> None:
+    """Refuse data whose features or tags differ from the reference's, naming the differences."""
+    for kind, ref, got in (
+        ("feature", reference.feature_names, other.feature_names),
+        ("tag", reference.tag_names, other.tag_names),
+    ):
+        if ref == got:
+            continue
+        missing = [c for c in ref if c not in set(got)]
+        extra = [c for c in got if c not in set(ref)]
+        parts = []
+        if missing:
+            parts.append(f"missing {kind}s: {preview(missing)}")
+        if extra:
+            parts.append(f"extra {kind}s: {preview(extra)}")
+        if not parts:
+            parts.append(f"{kind} columns are in another order")
+        raise DataError(
+            f"{kind} columns differ from {reference.name}: " + "; ".join(parts), file=other.name
+        )
+
+
+def align_columns(reference_features: tuple[str, ...], data: Dataset) -> Dataset:
+    """``data`` with its features reordered like ``reference_features`` (missing ones refused)."""
+    if data.feature_names == reference_features:
+        return data
+    pos = {f: i for i, f in enumerate(data.feature_names)}
+    missing = [f for f in reference_features if f not in pos]
+    if missing:
+        raise DataError(
+            f"missing feature columns: {preview(missing)}",
+            file=data.name,
+        )
+    idx = [pos[f] for f in reference_features]
+    return replace(data, X=data.X[:, idx], feature_names=tuple(reference_features))
+

@@ -1,0 +1,45 @@
+"""Datasets from uploaded files, read in memory (never written to disk)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from ..errors import DataError
+from .dataset import DataBundle
+from .io import load_xy
+
+UPLOAD_ROLES = ("x", "y", "taxonomy", "groups")
+
+
+def upload_key(files: Mapping[str, tuple[str, bytes]]) -> str:
+    """A short content hash of uploaded files (role -> (file name, bytes))."""
+    h = hashlib.sha256()
+    for role in UPLOAD_ROLES:
+        if role in files:
+            name, content = files[role]
+            h.update(f"{role}\x1f{name}\x1f{len(content)}\x1e".encode())
+            h.update(content)
+    return h.hexdigest()[:16]
+
+
+def bundle_from_uploads(files: Mapping[str, tuple[str, bytes]]) -> DataBundle:
+    """A bundle from uploaded files read in memory: role (x, y, taxonomy, groups) -> (name,
+    bytes); x and y are required. The test split is then a grouped holdout of these tracks."""
+    unknown = sorted(set(files) - set(UPLOAD_ROLES))
+    if unknown:
+        raise DataError(f"unknown upload role(s): {', '.join(unknown)}")
+    for role in ("x", "y"):
+        if role not in files:
+            raise DataError(f"upload the {role} file (ChallengeID then one column per tag)")
+    data = load_xy(
+        files["x"][1],
+        files["y"][1],
+        taxonomy=files["taxonomy"][1] if "taxonomy" in files else None,
+        groups=files["groups"][1] if "groups" in files else None,
+        names={role: name for role, (name, _) in files.items()},
+        dataset_name="train",
+    )
+    if data.n_tracks < 10:
+        raise DataError(f"only {data.n_tracks} tracks: at least 10 are needed", file="upload")
+    return DataBundle(train=data, test=None, folder="")

@@ -1,0 +1,204 @@
+"""What the app (or a script) works on: one dataset with one model, and all that follows from them.
+
+A :class:`Session` holds a data bundle and a model (an artifact, or the per-tag-threshold
+baseline) and computes on demand, once, what the pages show: the model's splits re-derived from
+its manifest's split spec, the baseline, each side's scores on each split (a saved model's scores
+are also kept on disk by model and data fingerprint, so a new process shows them without loading
+or importing torch), the tuning data, the threshold explorers and the model-vs-baseline
+comparison. It has no Streamlit import; the app's state module caches sessions by :attr:`key`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .artifacts import artifact_thresholds, load_model, model_id
+from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
+from .errors import DataError
+from .evaluation import Comparison, evaluate_decisions
+from .models import DecisionModel, create_model
+from .threshold_explorer import ThresholdExplorer
+
+SPLITS = ("validation", "test")
+BASELINE = "baseline"
+T = TypeVar("T")
+
+
+class Session:
+    """One dataset (``bundle``, identified by ``data_key``) with one model, computed lazily.
+
+    ``which`` arguments name a side: ``"model"`` or ``"baseline"``; with no artifact the model
+    side is the baseline. Thread-safe: one computation per value, shared by every caller.
+    """
+
+    def __init__(
+        self,
+        bundle: DataBundle,
+        data_key: str,
+        *,
+        model_path: str | Path | None = None,
+        manifest: Mapping[str, Any] | None = None,
+        model_name: str = BASELINE,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.data_key = data_key
+        self.model_path = str(model_path) if model_path else ""
+        self.manifest = dict(manifest) if manifest is not None else None
+        self.model_name = model_name if manifest is not None else BASELINE
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._values: dict[tuple, Any] = {}
+        self._lock = threading.RLock()
+
+    # --- identity ---------------------------------------------------------------------------
+    @property
+    def is_baseline(self) -> bool:
+        return self.manifest is None
+
+    @property
+    def spec(self) -> SplitSpec:
+        """The split spec the model was trained with (the default one for the baseline)."""
+        return SplitSpec.from_manifest(self.manifest)
+
+    @property
+    def model_id(self) -> str:
+        return BASELINE if self.manifest is None else model_id(self.model_name, self.manifest)
+
+    @property
+    def key(self) -> str:
+        """Identity of everything this session computes: data, model and split spec."""
+        return f"{self.data_key}|{self.model_id}|{sorted(self.spec.to_dict().items())}"
+
+    def _memo(self, key: tuple, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
+
+    # --- data -------------------------------------------------------------------------------
+    @property
+    def splits(self) -> Splits:
+        return self._memo(("splits",), self._derive_splits)
+
+    def _derive_splits(self) -> Splits:
+        parts = self.spec.split(self.bundle)
+        recorded = (self.manifest or {}).get("split_ids")
+        same_data = (self.manifest or {}).get("data_fingerprint") == self.bundle.train.fingerprint
+        if recorded and same_data:
+            for name in ("validation", "test"):
+                if name in recorded and recorded[name] != ids_digest(getattr(parts, name)):
+                    raise DataError(
+                        f"the {name} split re-derived from the model's split spec is not the one "
+                        "it was trained with (another version of the split method?)"
+                    )
+        return parts
+
+    def data(self, split: str) -> Dataset:
+        """The ``"validation"`` or ``"test"`` part."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}")
+        return getattr(self.splits, split)
+
+    def tuning_data(self, which: str) -> Dataset:
+        """Where ``which`` tunes its thresholds: all of train for the baseline (as the challenge
+        benchmark), the validation split for a learned model (as in training)."""
+        return self.splits.train if self._is_baseline_side(which) else self.splits.validation
+
+    # --- models -----------------------------------------------------------------------------
+    @property
+    def baseline(self) -> DecisionModel:
+        return self._memo(("baseline",), lambda: create_model(BASELINE).fit(self.splits.train))
+
+    @property
+    def model(self) -> DecisionModel:
+        """The active model (the baseline when none is chosen), loaded on first use."""
+        if self.manifest is None:
+            return self.baseline
+        return self._memo(("model",), lambda: load_model(self.model_path))
+
+    def _is_baseline_side(self, which: str) -> bool:
+        if which not in ("model", BASELINE):
+            raise ValueError("which must be 'model' or 'baseline'")
+        return which == BASELINE or self.is_baseline
+
+    def thresholds(self, which: str) -> np.ndarray:
+        """The tuned thresholds of ``which`` (a saved model's, read without loading it)."""
+        if self._is_baseline_side(which):
+            return np.asarray(self.baseline.thresholds_, dtype=np.float64)
+        return self._memo(("thresholds",), lambda: artifact_thresholds(self.model_path))
+
+    # --- scores and what follows ------------------------------------------------------------
+    def scores(self, which: str, split: str) -> np.ndarray:
+        """``which``'s decision scores on ``split`` (``"validation"``, ``"test"``, ``"tuning"``)."""
+        data = self.tuning_data(which) if split == "tuning" else self.data(split)
+        if self._is_baseline_side(which):
+            return self._memo(
+                ("scores", BASELINE, split), lambda: self.baseline.decision_scores(data)
+            )
+        return self._memo(("scores", "model", split), lambda: self._disk_scores(data))
+
+    def _disk_scores(self, data: Dataset) -> np.ndarray:
+        if self.cache_dir is None:
+            return np.asarray(self.model.decision_scores(data))
+        return cached_scores(lambda: self.model, self.model_id, data, self.cache_dir)
+
+    def decisions(self, which: str, split: str) -> np.ndarray:
+        return self.scores(which, split) >= self.thresholds(which)
+
+    def explorer(self, which: str, split: str) -> ThresholdExplorer:
+        """Live-threshold explorer of ``which`` on ``split``."""
+        side = BASELINE if self._is_baseline_side(which) else "model"
+
+        def build() -> ThresholdExplorer:
+            data = self.data(split)
+            return ThresholdExplorer(
+                self.scores(side, split), data.require_labels(), data.tag_names,
+                data.tag_classes, data.tag_categories,
+            )  # fmt: skip
+
+        return self._memo(("explorer", side, split), build)
+
+    def comparison(self, split: str) -> Comparison:
+        """Model vs baseline on ``split``, each with its tuned thresholds."""
+
+        def build() -> Comparison:
+            data = self.data(split)
+            return Comparison(
+                model=evaluate_decisions(data, self.decisions("model", split)),
+                baseline=evaluate_decisions(data, self.decisions(BASELINE, split)),
+            )
+
+        return self._memo(("comparison", split), build)
+
+
+def cached_scores(
+    load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path
+) -> np.ndarray:
+    """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model and data
+    fingerprint, so a new process shows a model's scores without loading (or importing) it."""
+    digest = hashlib.sha256(model_key.encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"scores-{digest}-{data.fingerprint}.npy"
+    if path.exists():
+        try:
+            scores = np.load(path, allow_pickle=False)
+            if scores.shape == (data.n_tracks, data.n_tags):
+                return scores
+        except (OSError, ValueError):
+            pass
+    scores = np.asarray(load().decision_scores(data))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, scores)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return scores

@@ -1,0 +1,120 @@
+"""One owner for splits (SplitSpec) and for what the app works on (Session)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import write_tiny_folder
+
+from mewo_core.artifacts import read_manifest, save_threshold_set
+from mewo_core.data import (
+    SplitSpec,
+    fold_of_groups,
+    group_halves,
+    group_labels,
+    ids_digest,
+    load_folder,
+)
+from mewo_core.errors import DataError
+from mewo_core.evaluation import evaluate_model
+from mewo_core.session import Session
+from mewo_core.training import train_and_save
+
+
+@pytest.fixture
+def holdout_bundle(tmp_path):
+    """A folder without test files: test is a grouped holdout of train (by artist)."""
+    return load_folder(write_tiny_folder(tmp_path / "d", n=180, with_test=False))
+
+
+def test_every_split_keeps_whole_groups(holdout_bundle) -> None:
+    parts = SplitSpec(seed=3).split(holdout_bundle)
+    artist = {p: set(group_labels(getattr(parts, p), "artist_id")) for p in
+              ("fit", "validation", "test")}  # fmt: skip
+    assert not artist["fit"] & artist["validation"]
+    assert not (artist["fit"] | artist["validation"]) & artist["test"]
+    assert parts.train.n_tracks == parts.fit.n_tracks + parts.validation.n_tracks
+    labels = group_labels(holdout_bundle.train, "artist_id")
+    folds = fold_of_groups(labels, 4, seed=1)
+    halves = group_halves(labels, seed=1)
+    for g in np.unique(labels):
+        assert np.unique(folds[labels == g]).size == 1
+        assert np.unique(halves[labels == g]).size == 1
+    assert sorted(np.unique(folds)) == [0, 1, 2, 3]
+
+
+def test_each_purpose_draws_its_own_order(holdout_bundle) -> None:
+    parts = SplitSpec(seed=0).split(holdout_bundle)
+    again = SplitSpec(seed=0).split(holdout_bundle)
+    other = SplitSpec(seed=1).split(holdout_bundle)
+    assert ids_digest(parts.validation) == ids_digest(again.validation)
+    assert ids_digest(parts.validation) != ids_digest(other.validation)
+    # validation is drawn from another stream than the holdout: not the same groups again
+    assert ids_digest(parts.validation) != ids_digest(parts.test)
+
+
+def test_a_models_splits_are_rederived_exactly_from_its_manifest(holdout_bundle, tmp_path) -> None:
+    result = train_and_save(
+        holdout_bundle, "global-threshold", {}, tmp_path / "m", spec=SplitSpec(seed=7)
+    )
+    manifest = read_manifest(result.path)
+    assert manifest["split_spec"] == {
+        "holdout": 0.2, "validation": 0.2, "seed": 7, "group_column": "artist_id",
+        "method": "grouped-permutation-v1",
+    }  # fmt: skip
+    session = Session(holdout_bundle, "tiny", model_path=result.path, manifest=manifest,
+                      model_name="m")  # fmt: skip
+    assert session.spec == SplitSpec(seed=7, group_column="artist_id")
+    assert ids_digest(session.data("test")) == manifest["split_ids"]["test"]
+    assert ids_digest(session.data("validation")) == manifest["split_ids"]["validation"]
+    got = evaluate_model(session.model, session.data("test")).overall
+    assert got == pytest.approx(manifest["metrics"]["test"], abs=1e-12)
+
+
+def test_a_split_that_does_not_rederive_is_refused(holdout_bundle, tmp_path) -> None:
+    result = train_and_save(holdout_bundle, "global-threshold", {}, tmp_path / "m")
+    manifest = read_manifest(result.path)
+    manifest["split_ids"]["validation"] = "0" * 16
+    session = Session(holdout_bundle, "tiny", model_path=result.path, manifest=manifest,
+                      model_name="m")  # fmt: skip
+    with pytest.raises(DataError, match="re-derived"):
+        session.data("validation")
+
+
+def test_malformed_split_spec_is_a_clear_error() -> None:
+    with pytest.raises(DataError, match="split spec"):
+        SplitSpec.from_manifest({"split_spec": {"seed": "x"}})
+    with pytest.raises(DataError, match="not known"):
+        SplitSpec(method="other-v9").split(None)  # type: ignore[arg-type]
+    assert SplitSpec.from_manifest({"seed": 4}) == SplitSpec(seed=4)  # older manifests
+
+
+def test_a_threshold_set_keeps_its_parents_splits(holdout_bundle, tmp_path) -> None:
+    result = train_and_save(
+        holdout_bundle, "baseline", {}, tmp_path / "parent", spec=SplitSpec(seed=2)
+    )
+    parent = read_manifest(result.path)
+    path = save_threshold_set(result.model, result.model.thresholds_ + 0.01, tmp_path, "child",
+                              parent="parent", parent_manifest=parent)  # fmt: skip
+    child = json.loads((path / "manifest.json").read_text())
+    assert child["split_spec"] == parent["split_spec"]
+    assert child["split_ids"] == parent["split_ids"]
+
+
+def test_session_computes_each_value_once_and_compares(holdout_bundle) -> None:
+    session = Session(holdout_bundle, "tiny")
+    assert session.is_baseline and session.model is session.baseline
+    scores = session.scores("model", "test")
+    assert session.scores("model", "test") is scores
+    cmp = session.comparison("test")
+    assert cmp.model.overall == cmp.baseline.overall  # the baseline against itself
+    explorer = session.explorer("baseline", "validation")
+    result = explorer.evaluate(session.thresholds("baseline"))
+    direct = evaluate_model(session.baseline, session.data("validation")).overall
+    for average in ("micro", "macro", "weighted", "samples"):
+        assert result.overall[average] == pytest.approx(direct[average], abs=1e-12)
+    assert session.tuning_data("baseline").n_tracks == session.splits.train.n_tracks
+    with pytest.raises(ValueError):
+        session.data("train")
