@@ -26,7 +26,7 @@ from .robust_thresholds import (
     shared_thresholds,
     shrink,
 )
-from .thresholds import f1_optimal_thresholds
+from .scoring.thresholds import f1_optimal_thresholds
 
 #: Multiples of the empirical-Bayes strength tried by cross-validation (bigger = stronger pull).
 STRENGTH_MULTIPLIERS = (9.0, 3.0, 1.0, 1 / 3, 1 / 9)

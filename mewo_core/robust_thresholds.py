@@ -6,7 +6,8 @@ tag whose best F1 is small is F1-optimal with many false positives. The estimato
 fitted on training data only:
 
 ``benchmark``
-    exact per-tag F1-optimal thresholds (:func:`mewo_core.thresholds.f1_optimal_thresholds`).
+    exact per-tag F1-optimal thresholds
+    (:func:`mewo_core.scoring.thresholds.f1_optimal_thresholds`).
 ``global``
     one threshold for every tag, tuned for the target metric.
 ``category``
@@ -60,7 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics import tag_f1
-from .thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
+from .scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
 METRICS = ("weighted", "micro", "macro", "samples")
 ESTIMATORS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
@@ -248,7 +249,7 @@ def shared_thresholds(
 ) -> np.ndarray:
     """One threshold per category (or one for all tags when ``categories`` is None), per tag.
 
-    Micro and weighted: exact (:mod:`mewo_core.thresholds`). Macro and samples: the best of
+    Micro and weighted: exact (:mod:`mewo_core.scoring.thresholds`). Macro and samples: the best of
     quantile candidates (samples uses micro F1 within each category, see the module docstring).
     Tags with no positive get ``+inf``.
     """

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import safe_ratio, tag_f1
-from .thresholds import f1_curve, thresholds_for_dtype
+from .scoring.thresholds import f1_curve, thresholds_for_dtype
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ class ThresholdExplorer:
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
         """Precision, recall and F1 against the threshold for one tag (exact, via
-        :func:`mewo_core.thresholds.f1_curve`), evenly subsampled to at most ``max_points``."""
+        :func:`mewo_core.scoring.thresholds.f1_curve`), evenly subsampled to ``max_points``."""
         column = self._scores[:, tag]
         finite = np.isfinite(column)
         if not finite.any():

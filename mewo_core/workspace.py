@@ -197,7 +197,7 @@ def robust_threshold_effect(
     """
     from .data import group_labels
     from .robust_selection import fit_thresholds
-    from .thresholds import f1_optimal_thresholds
+    from .scoring.thresholds import f1_optimal_thresholds
 
     labels = data.require_labels()
     has = np.isfinite(scores).all(axis=0)

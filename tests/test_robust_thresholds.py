@@ -18,7 +18,7 @@ from mewo_core.robust_thresholds import (
     shared_thresholds,
     shrink,
 )
-from mewo_core.thresholds import f1_optimal_thresholds
+from mewo_core.scoring.thresholds import f1_optimal_thresholds
 
 METHODS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..metrics import tag_f1
-from ..thresholds import f1_optimal_thresholds, tag_counts_at
+from ..scoring.thresholds import f1_optimal_thresholds, tag_counts_at
 
 
 def best_threshold_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
