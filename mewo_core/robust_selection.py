@@ -17,7 +17,6 @@ from .robust_thresholds import (
     ESTIMATORS,
     METRICS,
     DecisionCounts,
-    ScoreSpace,
     aggregate_resamples,
     check_metric,
     eb_tau2,
@@ -26,6 +25,7 @@ from .robust_thresholds import (
     shared_thresholds,
     shrink,
 )
+from .scoring.space import ScoreSpace
 from .scoring.thresholds import f1_optimal_thresholds
 
 #: Multiples of the empirical-Bayes strength tried by cross-validation (bigger = stronger pull).

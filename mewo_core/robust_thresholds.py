@@ -61,52 +61,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics import tag_f1
+from .scoring.space import ScoreSpace
 from .scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
 METRICS = ("weighted", "micro", "macro", "samples")
 ESTIMATORS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
-EPS = 1e-6
 
 
 def check_metric(metric: str) -> str:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     return metric
-
-
-# --- the transformed space ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoreSpace:
-    """Logit of clipped scores for probabilities, identity otherwise (see the module docstring)."""
-
-    kind: str = "logit"
-    eps: float = EPS
-
-    @classmethod
-    def for_scores(cls, scores: np.ndarray) -> ScoreSpace:
-        finite = scores[np.isfinite(scores)]
-        if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
-            return cls("logit")
-        return cls("identity")
-
-    def forward(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if self.kind == "identity":
-            return values.copy()
-        with np.errstate(invalid="ignore"):
-            p = np.clip(values, self.eps, 1.0 - self.eps)
-            out = np.log(p) - np.log1p(-p)
-        return np.where(np.isinf(values), values, out)  # +-inf stay "never" / "always"
-
-    def inverse(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if self.kind == "identity":
-            return values.copy()
-        with np.errstate(over="ignore"):
-            out = 1.0 / (1.0 + np.exp(-values))
-        return np.where(np.isinf(values), values, out)
 
 
 # --- metrics from decisions ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 from mewo_core.robust_selection import Context, fit_robust, fit_thresholds
 from mewo_core.robust_thresholds import (
     METRICS,
-    ScoreSpace,
     aggregate_resamples,
     f1_of_thresholds,
     micro_optimal_thresholds,
@@ -18,6 +17,7 @@ from mewo_core.robust_thresholds import (
     shared_thresholds,
     shrink,
 )
+from mewo_core.scoring.space import ScoreSpace
 from mewo_core.scoring.thresholds import f1_optimal_thresholds
 
 METHODS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..data import Dataset, group_labels, split_dataset
 from ..errors import ArtifactError, TrainingError
+from ..scoring.space import sigmoid
 from .base import DecisionModel, ProgressCallback, ProgressEvent
 from .blending import choose_blend, group_halves
 from .input_transform import LogitStandardizer
@@ -292,7 +293,7 @@ class ReservoirTransformer(DecisionModel):
         )
         kept = self.blend_weights_ > 0
         if kept.any():
-            blended = _sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
+            blended = sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
             thresholds[kept] = self._thresholds(blended, Yv[:, kept], _group_ids(validation), kept)
         self.thresholds_ = thresholds
 
@@ -328,7 +329,7 @@ class ReservoirTransformer(DecisionModel):
             own, corr = self._parts(self._inputs(Z), self._own(Z))
             raw = Xb[:, np.maximum(idx, 0)].astype(np.float64)
             raw[:, idx < 0] = -np.inf
-            blended = _sigmoid(own + self.blend_weights_ * corr)
+            blended = sigmoid(own + self.blend_weights_ * corr)
             out[start : start + 16384] = np.where(kept, blended, raw)
         return out
 
@@ -410,10 +411,6 @@ _CONFIG_KEYS = tuple(inspect.signature(ReservoirTransformer.__init__).parameters
 def _group_ids(data: Dataset, prefix: str = "") -> np.ndarray:
     """Group label per row as strings (prefixed so two splits' groups never merge)."""
     return np.array([f"{prefix}{g}" for g in group_labels(data)])
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -60, 60)))
 
 
 def _emit(progress: ProgressCallback | None, stage: str, step: int, total: int, msg: str) -> None:
