@@ -15,8 +15,6 @@ import numpy as np
 from .data import fold_of_groups
 from .robust_thresholds import (
     ESTIMATORS,
-    METRICS,
-    DecisionCounts,
     aggregate_resamples,
     check_metric,
     eb_tau2,
@@ -25,6 +23,8 @@ from .robust_thresholds import (
     shared_thresholds,
     shrink,
 )
+from .scoring.counts import DecisionCounts, counts_at
+from .scoring.metrics import f1_averages, f1_score
 from .scoring.space import ScoreSpace
 from .scoring.thresholds import f1_optimal_thresholds
 
@@ -210,14 +210,14 @@ def cross_validate(
         )
         s_te, y_te = scores[te], labels[te]
         for name, cand in ctx.candidates(methods).items():
-            counts = DecisionCounts.of(s_te, y_te, cand.thresholds)
+            counts = counts_at(s_te, y_te, cand.thresholds)
             pooled[name] = counts if name not in pooled else pooled[name] + counts
-            per_fold.setdefault(name, []).append(counts.f1(metric))
+            per_fold.setdefault(name, []).append(f1_score(counts, metric))
             complexity.setdefault(name, []).append(cand.complexity)
     names = [n for n in pooled if len(per_fold[n]) == n_folds]
     return CVResult(
         metric,
-        {n: {m: pooled[n].f1(m) for m in METRICS} for n in names},
+        {n: f1_averages(pooled[n]) for n in names},
         {n: np.asarray(per_fold[n]) for n in names},
         {n: float(np.mean(complexity[n])) for n in names},
     )

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import tag_f1
+from .scoring.metrics import safe_ratio, tag_f1
 from .scoring.space import ScoreSpace
 from .scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
@@ -72,67 +72,6 @@ def check_metric(metric: str) -> str:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     return metric
-
-
-# --- metrics from decisions ---------------------------------------------------------------------
-
-
-def f1_from_counts(
-    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, metric: str, row_f1: np.ndarray | None = None
-) -> float:
-    """``metric`` F1 from per-tag counts (``samples`` needs the per-row F1s ``row_f1``)."""
-    if metric == "samples":
-        return float(np.mean(row_f1)) if row_f1 is not None and row_f1.size else 0.0
-    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
-    if metric == "micro":
-        den = 2 * tp.sum() + fp.sum() + fn.sum()
-        return float(2 * tp.sum() / den) if den > 0 else 0.0
-    f1 = tag_f1(tp, fp, fn)
-    if metric == "macro":
-        return float(f1.mean()) if f1.size else 0.0
-    support = tp + fn
-    return float((f1 * support).sum() / support.sum()) if support.sum() > 0 else 0.0
-
-
-@dataclass
-class DecisionCounts:
-    """Per-tag tp / fp / fn and per-row F1 of some decisions (summable over held-out folds)."""
-
-    tp: np.ndarray
-    fp: np.ndarray
-    fn: np.ndarray
-    row_f1: np.ndarray
-
-    @classmethod
-    def of(cls, scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> DecisionCounts:
-        pred = scores >= thresholds
-        true = labels.astype(bool, copy=False)
-        hit = pred & true
-        tp = hit.sum(axis=0)
-        n_pred, n_true = pred.sum(axis=0), true.sum(axis=0)
-        row_tp = hit.sum(axis=1).astype(np.float64)
-        row_den = pred.sum(axis=1) + true.sum(axis=1)
-        row_f1 = np.divide(2 * row_tp, row_den, out=np.zeros_like(row_tp), where=row_den > 0)
-        return cls(tp, n_pred - tp, n_true - tp, row_f1)
-
-    def __add__(self, other: DecisionCounts) -> DecisionCounts:
-        return DecisionCounts(
-            self.tp + other.tp,
-            self.fp + other.fp,
-            self.fn + other.fn,
-            np.concatenate([self.row_f1, other.row_f1]),
-        )
-
-    def f1(self, metric: str) -> float:
-        return f1_from_counts(self.tp, self.fp, self.fn, metric, self.row_f1)
-
-
-def f1_of_thresholds(
-    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray
-) -> dict[str, float]:
-    """Weighted, micro, macro and samples F1 of ``scores >= thresholds`` against ``labels``."""
-    counts = DecisionCounts.of(scores, labels, np.asarray(thresholds))
-    return {m: counts.f1(m) for m in METRICS}
 
 
 # --- global and per-category thresholds ---------------------------------------------------------
@@ -186,19 +125,15 @@ def _samples_curve(scores: np.ndarray, labels: np.ndarray, cands: np.ndarray) ->
         allc = np.bincount(flat.ravel(), minlength=rows * (m + 1)).reshape(rows, m + 1)
         tp = np.cumsum(pos[:, ::-1], axis=1)[:, ::-1][:, 1:]
         pred = np.cumsum(allc[:, ::-1], axis=1)[:, ::-1][:, 1:]
-        den = pred + y.sum(axis=1)[:, None]
-        total += np.divide(2.0 * tp, den, out=np.zeros(tp.shape), where=den > 0).sum(axis=0)
+        total += tag_f1(tp, pred - tp, y.sum(axis=1)[:, None] - tp).sum(axis=0)
     return total / max(scores.shape[0], 1)
 
 
 def _curve_f1(tp: np.ndarray, pred: np.ndarray, n_pos: np.ndarray, metric: str) -> np.ndarray:
     """Metric (weighted / micro / macro) at each candidate, from per-tag curves of some tags."""
-    tp, pred = tp.astype(np.float64), pred.astype(np.float64)
     if metric in ("micro", "samples"):
-        den = pred.sum(axis=0) + n_pos.sum()
-        return np.divide(2 * tp.sum(axis=0), den, out=np.zeros(den.shape), where=den > 0)
-    den = pred + n_pos[:, None]
-    f1 = np.divide(2 * tp, den, out=np.zeros(tp.shape), where=den > 0)
+        return safe_ratio(2 * tp.sum(axis=0), pred.sum(axis=0) + n_pos.sum())
+    f1 = tag_f1(tp, pred - tp, n_pos[:, None] - tp)
     if metric == "macro":
         return f1.mean(axis=0)
     w = n_pos.astype(np.float64)
