@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mewo_core.data import Dataset, group_kfold, group_labels, load_folder  # noqa: E402
-from mewo_core.robust_selection import fit_robust  # noqa: E402
+from mewo_core.robust.selection import fit_robust  # noqa: E402
 from mewo_core.scoring.counts import DecisionCounts, counts_at  # noqa: E402
 from mewo_core.scoring.metrics import AVERAGES, f1_score  # noqa: E402
 
@@ -44,7 +44,7 @@ def _fit(train: Dataset, metric: str, method: str, seed: int) -> tuple[np.ndarra
     )
     t = np.full(train.n_tags, np.inf)
     t[has] = fit.thresholds
-    return t, fit.chosen
+    return t, fit.chosen.name
 
 
 def cross_validated(data: Dataset, metric: str, method: str, seed: int, column: str):

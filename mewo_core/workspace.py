@@ -196,7 +196,7 @@ def robust_threshold_effect(
     Tags without finite scores keep ``inf`` (never predicted).
     """
     from .data import group_labels
-    from .robust_selection import fit_thresholds
+    from .robust.selection import fit_thresholds
     from .scoring.thresholds import f1_optimal_thresholds
 
     labels = data.require_labels()

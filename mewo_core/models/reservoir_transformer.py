@@ -13,7 +13,7 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
 4. Per tag, on validation, the correction is kept with a weight in {0.25, .., 1} only where a
    cross-fitted comparison says it beats the tag's own score (``blending.py``); elsewhere the tag
    falls back to the benchmark decision: its raw score with a threshold fitted on all training
-   rows. Thresholds come from the core's robust estimator (``robust_selection.fit_thresholds``,
+   rows. Thresholds come from the core's robust estimator (``robust.selection.fit_thresholds``,
    ``threshold_method="auto"``; ``"benchmark"`` gives the exact per-tag F1 optimum): fallback
    tags on fit + validation, kept tags on validation. Test data is never used.
 
@@ -192,14 +192,15 @@ class ReservoirTransformer(DecisionModel):
 
     def _check_settings(self) -> VariantSpec:
         """The variant's spec; unknown option values are a :class:`TrainingError`."""
-        from ..robust_thresholds import ESTIMATORS, METRICS
+        from ..robust.selection import ESTIMATORS
+        from ..scoring.metrics import AVERAGES
         from .torch_training import LOSSES
 
         for name, value, known in (
             ("partition", self.partition, PARTITIONS),
             ("token_source", self.token_source, SOURCES),
             ("loss", self.loss, LOSSES),
-            ("metric", self.metric, METRICS),
+            ("metric", self.metric, AVERAGES),
             ("threshold_method", self.threshold_method, ESTIMATORS),
         ):
             if value not in known:
@@ -301,7 +302,7 @@ class ReservoirTransformer(DecisionModel):
         self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray
     ) -> np.ndarray:
         """Per-tag thresholds by the core's robust estimator ``threshold_method``."""
-        from ..robust_selection import fit_thresholds
+        from ..robust.selection import fit_thresholds
 
         categories = [
             c

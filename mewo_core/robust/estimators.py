@@ -1,9 +1,9 @@
-"""Robust per-tag thresholds: estimators that judge well on held-out data, not only in-sample.
+"""The robust per-tag threshold estimators, each fitted on training data only.
 
 The challenge benchmark picks, per tag, the threshold that maximises that tag's F1 on the
 training data. That argmax is noisy (above all for rare tags) and, for rare tags, sits low: a
-tag whose best F1 is small is F1-optimal with many false positives. The estimators here, all
-fitted on training data only:
+tag whose best F1 is small is F1-optimal with many false positives. The estimators here aim
+to judge well on held-out data, not only in-sample:
 
 ``benchmark``
     exact per-tag F1-optimal thresholds
@@ -28,28 +28,13 @@ fitted on training data only:
     and ``tau2`` the spread of the true tag thresholds around the prior, estimated by moments
     (``mean((z_tag - z_prior)^2) - mean(var_tag)``). Noisy thresholds (rare tags, flat F1 curves)
     move most. The strength ``1 / tau2`` is this estimate, or a multiple of it chosen by
-    grouped cross-validation.
-``auto``
-    a grouped cross-validated choice among all of the above (shrinkage at 1/9 to 9 times the
-    empirical-Bayes strength) for the target metric. It keeps a principled default unless
-    another candidate beats it by more than two standard errors of the per-fold difference:
-    on small data the cross-validated differences are mostly noise, on large data they decide.
+    grouped cross-validation (:mod:`.selection`).
 
-Which estimator serves which metric, and why: weighted and macro F1 are sums of per-tag F1s,
-so per-tag optima serve them; their noise is what costs held-out F1. The default for weighted
-F1 is empirical-Bayes shrinkage of the bootstrap thresholds toward the shared (category, else
-global) threshold tuned for it: less noise, and fewer false positives on rare tags, which
-weigh little in weighted F1. Macro F1 weighs rare tags like frequent ones, and their optima
-sit below the shared threshold, so its default is the bootstrap (noise removed, no pull).
-Micro and samples F1 count every false positive alike, so they gain from fewer false positives
-on weak tags: the default is the shared threshold tuned for micro F1 (or samples F1); when the
-tags' scores are not on one scale (one threshold cannot fit all), cross-validation moves to
-``micro-tag`` or to shrinkage toward it.
-
-The transformed space: when all finite scores lie in [0, 1] (probabilities), the logit of the
-scores clipped to [1e-6, 1 - 1e-6]; otherwise the scores themselves (identity). The choice is
-made on the training scores. Thresholds are always returned in score space; ``+inf`` means
-"never predict this tag" (no positive in the training data).
+The transformed space (:class:`~mewo_core.scoring.space.ScoreSpace`): when all finite scores
+lie in [0, 1] (probabilities), the logit of the scores clipped to [1e-6, 1 - 1e-6]; otherwise
+the scores themselves (identity). The choice is made on the training scores. Thresholds are
+always returned in score space; ``+inf`` means "never predict this tag" (no positive in the
+training data).
 """
 
 from __future__ import annotations
@@ -60,17 +45,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scoring.metrics import safe_ratio, tag_f1
-from .scoring.space import ScoreSpace
-from .scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
-
-METRICS = ("weighted", "micro", "macro", "samples")
-ESTIMATORS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
+from ..scoring.metrics import AVERAGES, safe_ratio, tag_f1
+from ..scoring.space import ScoreSpace
+from ..scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
 
 def check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    """``metric`` if it is one of the F1 averages, else a ValueError."""
+    if metric not in AVERAGES:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(AVERAGES)}")
     return metric
 
 
@@ -80,7 +63,7 @@ N_CANDIDATES = 256
 _ROW_CHUNK = 8192
 
 
-def _candidates(scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _quantile_grid(scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Candidate thresholds: quantiles of the positives' scores and of the upper half of all."""
     flat = scores.ravel()
     if flat.size > 2_000_000:
@@ -165,7 +148,7 @@ def shared_thresholds(
         else:
             out = np.full(scores.shape[1], global_threshold(scores, labels, exact))
         return np.where(n_pos > 0, out, np.inf)
-    cands = _candidates(scores, labels, np.random.default_rng(seed))
+    cands = _quantile_grid(scores, labels, np.random.default_rng(seed))
     out = np.full(scores.shape[1], np.inf)
     if metric == "samples":
         out[n_pos > 0] = cands[int(np.argmax(_samples_curve(scores, labels, cands)))]
@@ -341,12 +324,3 @@ def micro_optimal_thresholds(
         if not changed:
             break
     return np.array([curves[j][0][state[j]] for j in range(n_tags)], dtype=np.float64)
-
-
-def __getattr__(name: str) -> object:
-    """``fit_thresholds`` / ``fit_robust`` live in :mod:`.robust_selection`; importable here too."""
-    if name in ("fit_thresholds", "fit_robust"):
-        from . import robust_selection
-
-        return getattr(robust_selection, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
