@@ -116,22 +116,12 @@ def aggregate_table(table: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFram
     appearance in ``table``.
     """
     by = [by] if isinstance(by, str) else list(by)
-    t = table[[*by, "tp", "fp", "fn", "support", "f1"]].assign(
-        _wf1=lambda d: d["f1"] * d["support"]
-    )
-    out = (
-        t.groupby(by, sort=False, dropna=False)
-        .agg(
-            n_tags=("f1", "size"),
-            support=("support", "sum"),
-            tp=("tp", "sum"),
-            fp=("fp", "sum"),
-            fn=("fn", "sum"),
-            macro_f1=("f1", "mean"),
-            _wf1=("_wf1", "sum"),
-        )
-        .reset_index()
-    )
+    t = table[[*by, "tp", "fp", "fn", "support", "f1"]].assign(_wf1=table["f1"] * table["support"])
+    groups = t.groupby(by, sort=False, dropna=False)  # one pass per statistic: fast for a page
+    out = groups[["support", "tp", "fp", "fn", "_wf1"]].sum()
+    out.insert(0, "n_tags", groups.size())
+    out["macro_f1"] = groups["f1"].mean()
+    out = out.reset_index()
     tp, fp, fn = (out[c].to_numpy(dtype=np.int64) for c in ("tp", "fp", "fn"))
     out["precision"] = safe_ratio(tp, tp + fp)
     out["recall"] = safe_ratio(tp, tp + fn)
