@@ -1,9 +1,10 @@
-"""F1 averages + per-tag table: ``mewo_core.metrics`` vs scikit-learn, side by side.
+"""F1 averages + per-tag table: ``mewo_core.scoring.metrics`` vs scikit-learn, side by side.
 
-Ours: ``f1_scores`` (weighted, micro, macro, samples) + ``per_tag_table``. Peer: scikit-learn's
-``f1_score`` for the four averages + ``precision_recall_fscore_support(average=None)``. Both run
-on the same seeded bool decisions (long-tail tag rates 0.1%-30%, predictions correlated with
-the labels); the script checks the values agree to 1e-9 and prints the timings and their
+Ours: ``count_decisions`` + ``f1_averages`` (weighted, micro, macro, samples) +
+``per_tag_table``. Peer: scikit-learn's ``f1_score`` for the four averages +
+``precision_recall_fscore_support(average=None)``. Both run on the same seeded bool
+decisions (long-tail tag rates 0.1%-30%, predictions correlated with the labels); the script
+checks the values agree to 1e-9 and prints the timings and their
 ratio. Exit status 1 if they disagree.
 
     .venv/bin/python benchmarks/bench_metrics.py [--quick] [--repeat N]
@@ -23,7 +24,8 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import timed  # noqa: E402
 
-from mewo_core.metrics import AVERAGES, f1_scores, per_tag_table  # noqa: E402
+from mewo_core.scoring.counts import count_decisions  # noqa: E402
+from mewo_core.scoring.metrics import AVERAGES, f1_averages, per_tag_table  # noqa: E402
 
 
 def make_decisions(n: int, t: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +39,8 @@ def make_decisions(n: int, t: int, seed: int = 0) -> tuple[np.ndarray, np.ndarra
 
 
 def ours(y_true: np.ndarray, y_pred: np.ndarray, names: list[str]):
-    return f1_scores(y_true, y_pred), per_tag_table(y_true, y_pred, names)
+    counts = count_decisions(y_true, y_pred)
+    return f1_averages(counts), per_tag_table(counts, names)
 
 
 def peer(y_true: np.ndarray, y_pred: np.ndarray):

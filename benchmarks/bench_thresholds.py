@@ -1,4 +1,4 @@
-"""Per-tag F1-optimal thresholds: ``mewo_core.thresholds`` vs a scikit-learn loop, side by side.
+"""Per-tag F1-optimal thresholds: ``mewo_core.scoring.thresholds`` vs a scikit-learn loop.
 
 The peer runs ``sklearn.metrics.precision_recall_curve`` per tag and keeps the threshold of
 the best F1. Both run on the same seeded matrix (float32 scores, long-tail positive rates
@@ -21,7 +21,7 @@ from sklearn.metrics import precision_recall_curve
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import timed  # noqa: E402
 
-from mewo_core.thresholds import (  # noqa: E402
+from mewo_core.scoring.thresholds import (  # noqa: E402
     f1_optimal_thresholds,
     global_threshold,
     tag_counts_at,

@@ -54,7 +54,7 @@ def _own_f1_optimal_thresholds(scores: np.ndarray, labels: np.ndarray) -> np.nda
 
 
 try:  # the product's exact helper, when present
-    from mewo_core.thresholds import f1_optimal_thresholds
+    from mewo_core.scoring.thresholds import f1_optimal_thresholds
 except ImportError:
     f1_optimal_thresholds = _own_f1_optimal_thresholds
 

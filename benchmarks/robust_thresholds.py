@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mewo_core.data import Dataset, group_kfold, group_labels, load_folder  # noqa: E402
-from mewo_core.robust_selection import fit_robust  # noqa: E402
-from mewo_core.robust_thresholds import METRICS, DecisionCounts  # noqa: E402
+from mewo_core.robust.selection import fit_robust  # noqa: E402
+from mewo_core.scoring.counts import DecisionCounts, counts_at  # noqa: E402
+from mewo_core.scoring.metrics import AVERAGES, f1_score  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "mediaeval2019-vggish"
 METHODS = ("benchmark", "global", "category", "micro-tag", "bootstrap", "shrinkage", "auto")
@@ -43,7 +44,7 @@ def _fit(train: Dataset, metric: str, method: str, seed: int) -> tuple[np.ndarra
     )
     t = np.full(train.n_tags, np.inf)
     t[has] = fit.thresholds
-    return t, fit.chosen
+    return t, fit.chosen.name
 
 
 def cross_validated(data: Dataset, metric: str, method: str, seed: int, column: str):
@@ -53,7 +54,7 @@ def cross_validated(data: Dataset, metric: str, method: str, seed: int, column: 
         mask = np.ones(data.n_tracks, dtype=bool)
         mask[held] = False
         t, name = _fit(data.subset(np.flatnonzero(mask)), metric, method, seed)
-        counts = DecisionCounts.of(data.tag_scores()[held], data.Y[held], t)
+        counts = counts_at(data.tag_scores()[held], data.Y[held], t)
         pooled = counts if pooled is None else pooled + counts
         chosen.append(name)
     return pooled, chosen
@@ -61,11 +62,11 @@ def cross_validated(data: Dataset, metric: str, method: str, seed: int, column: 
 
 def held_out(train: Dataset, test: Dataset, metric: str, method: str, seed: int):
     t, name = _fit(train, metric, method, seed)
-    return DecisionCounts.of(test.tag_scores(), test.Y, t), [name]
+    return counts_at(test.tag_scores(), test.Y, t), [name]
 
 
 def table(title: str, rows: dict[str, tuple[DecisionCounts, list[str], float]]) -> str:
-    bench = {m: rows["benchmark"][0].f1(m) for m in METRICS}
+    bench = {m: f1_score(rows["benchmark"][0], m) for m in AVERAGES}
     lines = [
         f"**{title}**",
         "",
@@ -74,8 +75,8 @@ def table(title: str, rows: dict[str, tuple[DecisionCounts, list[str], float]]) 
     ]
     for name, (counts, chosen, secs) in rows.items():
         cells = []
-        for m in METRICS:
-            v = counts.f1(m)
+        for m in AVERAGES:
+            v = f1_score(counts, m)
             cells.append(f"{v:.4f}" if name == "benchmark" else f"{v:.4f} ({v - bench[m]:+.4f})")
         picks = ", ".join(sorted(set(chosen))) if name == "auto" else ""
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {secs:.1f} | {picks} |")
@@ -85,16 +86,16 @@ def table(title: str, rows: dict[str, tuple[DecisionCounts, list[str], float]]) 
 def targets(rows: dict[str, tuple[DecisionCounts, list[str], float]], metric: str) -> str:
     auto, bench = rows["auto"][0], rows["benchmark"][0]
     if metric == "weighted":
-        dw = auto.f1("weighted") - bench.f1("weighted")
-        dm = auto.f1("micro") - bench.f1("micro")
+        dw = f1_score(auto, "weighted") - f1_score(bench, "weighted")
+        dm = f1_score(auto, "micro") - f1_score(bench, "micro")
         return (
             f"targets (auto): weighted F1 >= benchmark: {'met' if dw >= 0 else 'MISSED'} "
             f"({dw:+.4f}); micro F1 >= benchmark + 0.03: {'met' if dm >= 0.03 else 'MISSED'} "
             f"({dm:+.4f}{'' if dm >= 0.03 else f', short by {0.03 - dm:.4f}'})"
         )
     if metric == "micro":
-        best = max(rows, key=lambda n: rows[n][0].f1("micro"))
-        gap = rows[best][0].f1("micro") - auto.f1("micro")
+        best = max(rows, key=lambda n: f1_score(rows[n][0], "micro"))
+        gap = f1_score(rows[best][0], "micro") - f1_score(auto, "micro")
         ok = gap <= 0
         return (
             f"target (auto): best micro F1 of all estimators: {'met' if ok else 'MISSED'}"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from mewo_core.data import Dataset, group_kfold, load_folder, split_dataset  # noqa: E402
 from mewo_core.models import create_model  # noqa: E402
-from mewo_core.thresholds import f1_optimal_thresholds  # noqa: E402
+from mewo_core.scoring.thresholds import f1_optimal_thresholds  # noqa: E402
 
 MEDIAEVAL = ROOT.parent / "shared" / "data" / "mediaeval2019-vggish"
 

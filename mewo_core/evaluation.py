@@ -8,10 +8,15 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
-from .metrics import aggregate_table, classification_summary, f1_scores, per_tag_table
 from .models.base import DecisionModel
-
-AVERAGES = ("weighted", "micro", "macro", "samples")
+from .scoring.counts import count_decisions
+from .scoring.metrics import (
+    AVERAGES,
+    aggregate_table,
+    classification_summary,
+    f1_averages,
+    per_tag_table,
+)
 
 
 @dataclass(frozen=True)
@@ -36,27 +41,17 @@ class Evaluation:
 
 def evaluate_decisions(data: Dataset, decisions: np.ndarray) -> Evaluation:
     """Evaluate ``decisions`` (tracks x tags, 0/1) against ``data``'s labels."""
-    y_true = data.require_labels()
-    y_pred = np.asarray(decisions).astype(bool, copy=False)
-    overall = {k: float(v) for k, v in f1_scores(y_true, y_pred).items() if k in AVERAGES}
-    table = per_tag_table(y_true, y_pred, list(data.tag_names))
+    counts = count_decisions(data.require_labels(), np.asarray(decisions).astype(bool, copy=False))
+    table = per_tag_table(counts, list(data.tag_names))
     table.insert(1, "class", list(data.tag_classes))
     table.insert(2, "category", list(data.tag_categories))
     return Evaluation(
-        overall=overall,
-        summary=classification_summary(y_true, y_pred),
+        overall=f1_averages(counts),
+        summary=classification_summary(counts),
         per_tag=table,
-        per_class=aggregate_table(table, table.set_index("tag")["class"], name="class"),
-        per_category=_per_category(table),
+        per_class=aggregate_table(table, "class"),
+        per_category=aggregate_table(table, ["class", "category"]),
     )
-
-
-def _per_category(table: pd.DataFrame) -> pd.DataFrame:
-    """Per-category figures with each category's class in front."""
-    out = aggregate_table(table, table.set_index("tag")["category"], name="category")
-    class_of = table.drop_duplicates("category").set_index("category")["class"]
-    out.insert(0, "class", out["category"].map(class_of))
-    return out
 
 
 def evaluate_model(model: DecisionModel, data: Dataset) -> Evaluation:

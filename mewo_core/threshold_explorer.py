@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .metrics import safe_ratio, tag_f1
-from .thresholds import f1_curve, thresholds_for_dtype
+from .scoring.counts import DecisionCounts
+from .scoring.metrics import AVERAGES, aggregate_table, f1_averages, per_tag_table
+from .scoring.thresholds import f1_curve, thresholds_for_dtype
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ class ExplorerResult:
 
     overall: dict[str, float]
     per_tag: pd.DataFrame  # tag, class, category, threshold, tp, fp, fn, support, predicted, f1…
-    per_class: pd.DataFrame  # class, support, precision, recall, f1 (micro within the class)
-    per_category: pd.DataFrame  # class, category, …
+    per_class: pd.DataFrame  # :func:`~.scoring.metrics.aggregate_table` by class
+    per_category: pd.DataFrame  # the same by (class, category)
 
 
 class ThresholdExplorer:
@@ -111,39 +112,32 @@ class ThresholdExplorer:
         self._true_per_track = labels.sum(axis=1, dtype=np.int64)
         rows, cols = np.nonzero(labels)  # the positives, for samples F1 without a full pass
         self._pos_rows, self._pos_cols, self._pos_scores = rows, cols, scores[rows, cols]
-        self._class_keys, self._class_code = _codes([(c,) for c in self.classes])
-        self._cat_keys, self._cat_code = _codes(
-            list(zip(self.classes, self.categories, strict=True))
-        )
         self.score_ranges = np.array([_finite_range(row) for row in self.sorted_scores])
 
     # --- counts ---------------------------------------------------------------------------------
-    def counts(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(tp, fp, fn) per tag for decisions ``score >= thresholds``."""
+    def counts(self, thresholds: np.ndarray, rows: bool = False) -> DecisionCounts:
+        """Counts of the decisions ``score >= thresholds``: per tag by binary search, and per
+        track (for samples F1) with one vectorised pass when ``rows``."""
         thresholds = np.asarray(thresholds, dtype=np.float64)
         if thresholds.shape != (self.n_tags,):
             raise ValueError(f"expected {self.n_tags} thresholds")
-        thresholds = self._as_score_dtype(thresholds)
+        t = self._as_score_dtype(thresholds)
         rank = np.fromiter(
             (
-                np.searchsorted(row, t, side="left")
-                for row, t in zip(self.sorted_scores, thresholds, strict=True)
+                np.searchsorted(row, v, side="left")
+                for row, v in zip(self.sorted_scores, t, strict=True)
             ),
             dtype=np.int64,
             count=self.n_tags,
         )
         tp = self.positives_at_or_above[np.arange(self.n_tags), rank].astype(np.int64)
-        predicted = self.n_tracks - rank
-        return tp, predicted - tp, self.support - tp
-
-    def samples_f1(self, thresholds: np.ndarray) -> float:
-        """Mean over tracks of each track's F1 (a track with no true and no predicted tag: 0)."""
-        t = self._as_score_dtype(thresholds)
-        predicted = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
+        pred = self.n_tracks - rank
+        if not rows:
+            return DecisionCounts(tp, pred, self.support)
+        row_pred = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
         hits = self._pos_scores >= t[self._pos_cols]
-        inter = np.bincount(self._pos_rows[hits], minlength=self.n_tracks)
-        den = predicted + self._true_per_track
-        return float(safe_ratio(2 * inter, den).mean()) if self.n_tracks else 0.0
+        row_tp = np.bincount(self._pos_rows[hits], minlength=self.n_tracks).astype(np.int64)
+        return DecisionCounts(tp, pred, self.support, row_tp, row_pred, self._true_per_track)
 
     def decisions(self, thresholds: np.ndarray) -> np.ndarray:
         """The 0/1 decisions (tracks x tags) at ``thresholds``."""
@@ -156,59 +150,27 @@ class ThresholdExplorer:
     # --- metrics --------------------------------------------------------------------------------
     def overall(self, thresholds: np.ndarray, samples: bool = True) -> dict[str, float]:
         """Weighted, micro, macro (and samples) F1 at ``thresholds``."""
-        tp, fp, fn = self.counts(thresholds)
-        f1 = tag_f1(tp, fp, fn)
-        total = self.support.sum()
-        out = {
-            "weighted": float((f1 * self.support).sum() / total) if total else 0.0,
-            "micro": float(tag_f1(tp.sum(), fp.sum(), fn.sum())),
-            "macro": float(f1.mean()) if f1.size else 0.0,
-        }
-        if samples:
-            out["samples"] = self.samples_f1(thresholds)
-        return out
+        return f1_averages(self.counts(thresholds, rows=samples), _averages(samples))
 
     def evaluate(self, thresholds: np.ndarray, samples: bool = True) -> ExplorerResult:
-        """Overall, per-tag, per-class and per-category metrics at ``thresholds``."""
+        """Overall, per-tag, per-class and per-(class, category) metrics at ``thresholds``."""
         thresholds = np.asarray(thresholds, dtype=np.float64)
-        tp, fp, fn = self.counts(thresholds)
-        per_tag = pd.DataFrame(
-            {
-                "tag": self.tag_names,
-                "class": self.classes,
-                "category": self.categories,
-                "threshold": thresholds,
-                "support": self.support,
-                "predicted": tp + fp,
-                "tp": tp,
-                "fp": fp,
-                "fn": fn,
-                "precision": safe_ratio(tp, tp + fp),
-                "recall": safe_ratio(tp, tp + fn),
-                "f1": tag_f1(tp, fp, fn),
-            }
-        )
-        f1 = per_tag["f1"].to_numpy()
-        total = self.support.sum()
-        overall = {
-            "weighted": float((f1 * self.support).sum() / total) if total else 0.0,
-            "micro": float(tag_f1(tp.sum(), fp.sum(), fn.sum())),
-            "macro": float(f1.mean()) if f1.size else 0.0,
-        }
-        if samples:
-            overall["samples"] = self.samples_f1(thresholds)
+        counts = self.counts(thresholds, rows=samples)
+        table = per_tag_table(counts, self.tag_names)
+        per_tag = table.assign(
+            **{"class": self.classes, "category": self.categories, "threshold": thresholds},
+            predicted=counts.pred,
+        )[[*_TAG_COLUMNS]]
         return ExplorerResult(
-            overall=overall,
+            overall=f1_averages(counts, _averages(samples)),
             per_tag=per_tag,
-            per_class=self._grouped(per_tag, ["class"], self._class_keys, self._class_code),
-            per_category=self._grouped(
-                per_tag, ["class", "category"], self._cat_keys, self._cat_code
-            ),
+            per_class=aggregate_table(per_tag, "class"),
+            per_category=aggregate_table(per_tag, ["class", "category"]),
         )
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
         """Precision, recall and F1 against the threshold for one tag (exact, via
-        :func:`mewo_core.thresholds.f1_curve`), evenly subsampled to at most ``max_points``."""
+        :func:`mewo_core.scoring.thresholds.f1_curve`), evenly subsampled to ``max_points``."""
         column = self._scores[:, tag]
         finite = np.isfinite(column)
         if not finite.any():
@@ -230,35 +192,25 @@ class ThresholdExplorer:
         lo, hi = self.score_ranges[tag]
         return float(lo), float(hi)
 
-    @staticmethod
-    def _grouped(
-        per_tag: pd.DataFrame, names: list[str], keys: list[tuple[str, ...]], code: np.ndarray
-    ) -> pd.DataFrame:
-        """Per group of tags: counts, micro precision / recall / F1 and weighted F1."""
-        n = len(keys)
 
-        def total(values: np.ndarray) -> np.ndarray:
-            return np.bincount(code, weights=np.asarray(values, dtype=np.float64), minlength=n)
-
-        tp, fp, fn = (total(per_tag[c].to_numpy()) for c in ("tp", "fp", "fn"))
-        support = total(per_tag["support"].to_numpy())
-        weighted = total(per_tag["f1"].to_numpy() * per_tag["support"].to_numpy())
-        out = pd.DataFrame(keys, columns=names)
-        out["n_tags"] = np.bincount(code, minlength=n)
-        out["support"] = support.astype(np.int64)
-        out["tp"], out["fp"], out["fn"] = (a.astype(np.int64) for a in (tp, fp, fn))
-        out["precision"] = safe_ratio(tp, tp + fp)
-        out["recall"] = safe_ratio(tp, tp + fn)
-        out["f1"] = tag_f1(tp, fp, fn)
-        out["weighted_f1"] = safe_ratio(weighted, support)
-        return out
+_TAG_COLUMNS = (
+    "tag",
+    "class",
+    "category",
+    "threshold",
+    "support",
+    "predicted",
+    "tp",
+    "fp",
+    "fn",
+    "precision",
+    "recall",
+    "f1",
+)
 
 
-def _codes(keys: list[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """Distinct keys in first-seen order, and each item's position among them."""
-    order: dict[tuple[str, ...], int] = {}
-    codes = np.array([order.setdefault(k, len(order)) for k in keys], dtype=np.int64)
-    return list(order), codes
+def _averages(samples: bool) -> tuple[str, ...]:
+    return AVERAGES if samples else tuple(a for a in AVERAGES if a != "samples")
 
 
 def _finite_range(sorted_row: np.ndarray) -> tuple[float, float]:

@@ -21,8 +21,8 @@ def robust_threshold_effect(
     Tags without finite scores keep ``inf`` (never predicted).
     """
     from .data import group_labels
-    from .robust_selection import fit_thresholds
-    from .thresholds import f1_optimal_thresholds
+    from .robust.selection import fit_thresholds
+    from .scoring.thresholds import f1_optimal_thresholds
 
     labels = data.require_labels()
     has = np.isfinite(scores).all(axis=0)

@@ -14,7 +14,7 @@ from sklearn.metrics import f1_score
 
 from mewo_core.cli import main
 from mewo_core.data import load_folder
-from mewo_core.thresholds import f1_optimal_thresholds
+from mewo_core.scoring.thresholds import f1_optimal_thresholds
 from tests.conftest import write_tiny_folder
 
 

@@ -15,7 +15,9 @@ from mewo_core.models import create_model
 from mewo_core.threshold_explorer import Adjustments, ThresholdExplorer, compose_thresholds
 
 
-def _dataset(n: int = 300, t: int = 12, seed: int = 0) -> Dataset:
+def _dataset(n: int = 300, t: int = 12, seed: int = 0, shared_categories: bool = False) -> Dataset:
+    """Tags of three classes; categories ``CLASS0`` / ``CLASS1``, or with ``shared_categories``
+    ``c0`` / ``c1`` in every class (one category name in several classes)."""
     rng = np.random.default_rng(seed)
     tags = [f"{c}-t{i}" for i, c in enumerate(["genres", "instruments", "moods"] * (t // 3))]
     Y = (rng.random((n, t)) < np.linspace(0.02, 0.3, t)).astype(np.uint8)
@@ -25,7 +27,9 @@ def _dataset(n: int = 300, t: int = 12, seed: int = 0) -> Dataset:
     tax = Taxonomy(
         tuple(tags),
         tuple(x.split("-")[0] for x in tags),
-        tuple(x.split("-")[0] + str(i % 2) for i, x in enumerate(tags)),
+        tuple(
+            ("c" if shared_categories else x.split("-")[0]) + str(i % 2) for i, x in enumerate(tags)
+        ),
     )
     return Dataset(
         X=X,
@@ -42,9 +46,10 @@ def _explorer(data: Dataset) -> ThresholdExplorer:
     return ThresholdExplorer(data.X, data.Y, data.tag_names, data.tag_classes, data.tag_categories)
 
 
+@pytest.mark.parametrize("shared_categories", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_explorer_matches_the_evaluation(seed: int) -> None:
-    data = _dataset(seed=seed)
+def test_explorer_matches_the_evaluation(seed: int, shared_categories: bool) -> None:
+    data = _dataset(seed=seed, shared_categories=shared_categories)
     ex = _explorer(data)
     rng = np.random.default_rng(seed)
     for thresholds in (
@@ -58,8 +63,29 @@ def test_explorer_matches_the_evaluation(seed: int) -> None:
         for key, value in want.overall.items():
             assert got.overall[key] == pytest.approx(value, abs=1e-12), key
         np.testing.assert_allclose(got.per_tag["f1"], want.per_tag["f1"], atol=1e-12)
-        np.testing.assert_allclose(got.per_category["f1"], want.per_category["f1"], atol=1e-12)
+        for level in ("per_class", "per_category"):
+            mine, theirs = getattr(got, level), getattr(want, level)
+            assert mine.columns.tolist() == theirs.columns.tolist()
+            pd.testing.assert_frame_equal(mine, theirs, check_exact=False, atol=1e-12)
         assert (ex.decisions(thresholds) == (thresholds <= data.X)).all()
+
+
+def test_evaluation_groups_categories_by_class_and_name() -> None:
+    # "c0" and "c1" exist in all three classes: six (class, category) groups, not two
+    from sklearn.metrics import f1_score
+
+    data = _dataset(shared_categories=True)
+    decisions = data.X >= 0.5
+    per_category = evaluate_decisions(data, decisions).per_category
+    keys = list(zip(per_category["class"], per_category["category"], strict=True))
+    assert sorted(keys) == sorted(
+        (c, f"c{k}") for c in ("genres", "instruments", "moods") for k in (0, 1)
+    )
+    classes, categories = np.array(data.tag_classes), np.array(data.tag_categories)
+    for row in per_category.itertuples():
+        cols = (classes == row[1]) & (categories == row.category)
+        want = f1_score(data.Y[:, cols].ravel(), decisions[:, cols].ravel(), zero_division=0)
+        assert row.n_tags == cols.sum() and row.f1 == pytest.approx(want, abs=1e-12)
 
 
 def test_explorer_curve_and_counts() -> None:
@@ -67,8 +93,9 @@ def test_explorer_curve_and_counts() -> None:
     ex = _explorer(data)
     curve = ex.curve(0, max_points=5)
     assert len(curve) <= 6 and curve["f1"].max() == pytest.approx(ex.curve(0)["f1"].max())
-    tp, fp, fn = ex.counts(np.full(data.n_tags, -np.inf))
-    assert (tp + fn == data.Y.sum(axis=0)).all() and (tp + fp == data.n_tracks).all()
+    c = ex.counts(np.full(data.n_tags, -np.inf))
+    assert (c.true == data.Y.sum(axis=0)).all() and (c.pred == data.n_tracks).all()
+    assert not c.has_rows and ex.counts(np.zeros(data.n_tags), rows=True).has_rows
 
 
 def test_compose_thresholds() -> None:

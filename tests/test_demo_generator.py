@@ -165,7 +165,7 @@ def test_calibration_guard() -> None:
     """The fixed world keeps its calibrated difficulty (guards accidental changes to it)."""
     from sklearn.metrics import f1_score
 
-    from mewo_core.thresholds import f1_optimal_thresholds
+    from mewo_core.scoring.thresholds import f1_optimal_thresholds
 
     cat = generate_catalogue(20_000, seed=0)
     tags = _tags(cat)

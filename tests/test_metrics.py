@@ -1,9 +1,9 @@
-"""Metrics against scikit-learn (zero_division=0), including empty rows and columns."""
+"""Decision counts and F1 metrics against scikit-learn (zero_division=0), including empty rows
+and columns."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +15,8 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from mewo_core import metrics
+from mewo_core.scoring import metrics
+from mewo_core.scoring.counts import DecisionCounts, count_decisions, counts_at
 
 TOL = 1e-9
 
@@ -87,7 +88,7 @@ def test_large_counts_do_not_overflow():
     y_pred = rng.random((700, 300)) < 0.8
     y_true[:, 0] = y_pred[:, 0] = True
     y_true[0] = y_pred[0] = True
-    c = metrics.count_decisions(y_true, y_pred)
+    c = count_decisions(y_true, y_pred)
     assert np.array_equal(c.tp, (y_true & y_pred).sum(axis=0))
     assert np.array_equal(c.pred, y_pred.sum(axis=0))
     assert np.array_equal(c.true, y_true.sum(axis=0))
@@ -109,7 +110,7 @@ def test_input_checks():
     with pytest.raises(ValueError):
         metrics.f1_scores(np.array([[0, 2]]), np.array([[0, 1]]))
     with pytest.raises(ValueError):
-        metrics.per_tag_table(np.zeros((3, 2)), np.zeros((3, 2)), ["only one"])
+        metrics.per_tag_table(count_decisions(np.zeros((3, 2)), np.zeros((3, 2))), ["only one"])
 
 
 @settings(max_examples=60, deadline=None)
@@ -117,7 +118,7 @@ def test_input_checks():
 def test_per_tag_table_matches_sklearn(pair):
     y_true, y_pred = pair
     names = [f"tag{j}" for j in range(y_true.shape[1])]
-    table = metrics.per_tag_table(y_true, y_pred, names)
+    table = metrics.per_tag_table(count_decisions(y_true, y_pred), names)
     assert list(table.columns) == [
         "tag", "tp", "fp", "fn", "support", "precision", "recall", "f1"
     ]  # fmt: skip
@@ -137,7 +138,7 @@ def test_per_tag_table_matches_sklearn(pair):
 @given(decisions())
 def test_classification_summary_matches_sklearn(pair):
     y_true, y_pred = pair
-    summary = metrics.classification_summary(y_true, y_pred)
+    summary = metrics.classification_summary(count_decisions(y_true, y_pred))
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
     assert list(summary.index) == ["micro avg", "macro avg", "weighted avg", "samples avg"]
     assert list(summary.columns) == ["precision", "recall", "f1-score", "support"]
@@ -154,8 +155,8 @@ def test_aggregate_table_matches_sklearn_per_group(pair, data):
     t = y_true.shape[1]
     names = [f"tag{j}" for j in range(t)]
     labels = data.draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=t, max_size=t))
-    mapping = dict(zip(names, labels, strict=True))
-    out = metrics.aggregate_table(metrics.per_tag_table(y_true, y_pred, names), mapping)
+    table = metrics.per_tag_table(count_decisions(y_true, y_pred), names).assign(group=labels)
+    out = metrics.aggregate_table(table, "group")
     assert out["group"].tolist() == list(dict.fromkeys(labels))  # first-appearance order
     for _, row in out.iterrows():
         cols = [j for j, g in enumerate(labels) if g == row["group"]]
@@ -169,16 +170,77 @@ def test_aggregate_table_matches_sklearn_per_group(pair, data):
             assert row["macro_f1"] == pytest.approx(sk_f1(yt, yp, "macro"), abs=TOL)
 
 
-def test_aggregate_table_missing_tags_and_series():
+def test_aggregate_table_groups_by_class_and_category_together():
+    # two classes share the category name "other": they are two groups, each with its class
     rng = np.random.default_rng(2)
-    y_true = rng.random((30, 4)) < 0.4
-    y_pred = rng.random((30, 4)) < 0.4
-    table = metrics.per_tag_table(y_true, y_pred, ["a", "b", "c", "d"])
-    groups = pd.Series({"a": "g1", "b": "g1", "c": "g2"})
-    dropped = metrics.aggregate_table(table, groups, name="category")
-    assert dropped["category"].tolist() == ["g1", "g2"]
-    assert dropped["n_tags"].tolist() == [2, 1]
-    pooled = metrics.aggregate_table(table, groups, name="category", missing="other")
-    assert pooled["category"].tolist() == ["g1", "g2", "other"]
-    assert pooled["support"].sum() == y_true.sum()
-    assert pooled.loc[2, "tp"] == (y_true[:, 3] & y_pred[:, 3]).sum()
+    y_true = rng.random((40, 4)) < 0.4
+    y_pred = rng.random((40, 4)) < 0.4
+    table = metrics.per_tag_table(count_decisions(y_true, y_pred), list("abcd")).assign(
+        **{"class": ["moods", "moods", "genres", "genres"], "category": ["other"] * 4}
+    )
+    out = metrics.aggregate_table(table, ["class", "category"])
+    assert out[["class", "category"]].values.tolist() == [["moods", "other"], ["genres", "other"]]
+    for row, cols in zip(out.itertuples(), ([0, 1], [2, 3]), strict=True):
+        yt, yp = y_true[:, cols], y_pred[:, cols]
+        assert row.f1 == pytest.approx(f1_score(yt.ravel(), yp.ravel(), zero_division=0))
+        assert row.macro_f1 == pytest.approx(sk_f1(yt, yp, "macro"), abs=TOL)
+
+
+# --- the counts type: every F1 in the project comes from it --------------------------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(decisions())
+def test_counts_give_sklearn_f1_for_every_average_and_per_tag(pair):
+    y_true, y_pred = pair
+    c = count_decisions(y_true, y_pred)
+    for average in metrics.AVERAGES:
+        assert metrics.f1_score(c, average) == pytest.approx(
+            sk_f1(y_true, y_pred, average), abs=TOL
+        ), average
+    want = f1_score(y_true, y_pred, average=None, zero_division=0)
+    np.testing.assert_allclose(metrics.tag_f1(c.tp, c.fp, c.fn), want, atol=TOL, rtol=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(decisions(), st.integers(1, 11))
+def test_counts_of_row_blocks_add_up_to_the_counts_of_all_rows(pair, cut):
+    y_true, y_pred = pair
+    cut = min(cut, y_true.shape[0])
+    whole = count_decisions(y_true, y_pred)
+    parts = count_decisions(y_true[:cut], y_pred[:cut])
+    if cut < y_true.shape[0]:
+        parts = parts + count_decisions(y_true[cut:], y_pred[cut:])
+    for field in ("tp", "pred", "true", "row_tp", "row_pred", "row_true"):
+        assert np.array_equal(getattr(parts, field), getattr(whole, field)), field
+    assert metrics.f1_averages(parts) == metrics.f1_averages(whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(decisions(), st.data())
+def test_counts_at_thresholds_match_sklearn_with_and_without_rows(pair, data):
+    y_true, _ = pair
+    n, t = y_true.shape
+    scores = np.asarray(data.draw(arrays(np.float32, (n, t), elements=st.floats(0, 1, width=32))))
+    thresholds = np.asarray(data.draw(arrays(np.float64, t, elements=st.floats(0, 1))))
+    y_pred = scores >= thresholds
+    full = counts_at(scores, y_true, thresholds)
+    per_tag = counts_at(scores, y_true, thresholds, rows=False)
+    assert not per_tag.has_rows
+    assert np.array_equal(full.tp, per_tag.tp) and np.array_equal(full.fp, per_tag.fp)
+    for average in metrics.AVERAGES:
+        want = sk_f1(y_true, y_pred, average)
+        assert metrics.f1_score(full, average) == pytest.approx(want, abs=TOL), average
+        if average != "samples":
+            assert metrics.f1_score(per_tag, average) == pytest.approx(want, abs=TOL)
+
+
+def test_counts_without_rows_refuse_the_samples_average_and_mixed_sums():
+    c = DecisionCounts.from_tag_counts(np.array([2, 0]), np.array([1, 0]), np.array([0, 3]))
+    assert c.pred.tolist() == [3, 0] and c.true.tolist() == [2, 3]
+    with pytest.raises(ValueError, match="per-track"):
+        metrics.f1_score(c, "samples")
+    with pytest.raises(ValueError, match="per-track"):
+        c + count_decisions(np.ones((1, 2)), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="unknown average"):
+        metrics.f1_score(c, "binary")

@@ -7,20 +7,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mewo_core.robust_selection import Context, fit_robust, fit_thresholds
-from mewo_core.robust_thresholds import (
-    METRICS,
-    ScoreSpace,
+from mewo_core.robust import selection
+from mewo_core.robust.candidates import Candidate, Context, refit
+from mewo_core.robust.estimators import (
     aggregate_resamples,
-    f1_of_thresholds,
     micro_optimal_thresholds,
     resample_thresholds,
     shared_thresholds,
     shrink,
 )
-from mewo_core.thresholds import f1_optimal_thresholds
+from mewo_core.scoring.counts import counts_at
+from mewo_core.scoring.metrics import AVERAGES, f1_score
+from mewo_core.scoring.space import ScoreSpace
+from mewo_core.scoring.thresholds import f1_optimal_thresholds
+
+fit_robust, fit_thresholds = selection.fit_robust, selection.fit_thresholds
 
 METHODS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
+
+
+def micro_f1(scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> float:
+    return f1_score(counts_at(scores, labels, thresholds), "micro")
 
 
 def make_data(n: int = 600, n_tags: int = 8, seed: int = 0):
@@ -39,7 +46,7 @@ def make_data(n: int = 600, n_tags: int = 8, seed: int = 0):
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("metric", AVERAGES)
 def test_finite_where_positives_and_never_where_none(method: str, metric: str) -> None:
     scores, labels, groups, cats = make_data()
     t = fit_thresholds(scores, labels, groups, metric, method, seed=0, categories=cats)
@@ -103,7 +110,7 @@ def test_bootstrap_resamples_differ_and_aggregate_between_extremes() -> None:
 def test_global_and_category_thresholds_are_shared() -> None:
     scores, labels, _, cats = make_data()
     has_pos = labels.sum(axis=0) > 0
-    for metric in METRICS:
+    for metric in AVERAGES:
         g = shared_thresholds(scores, labels, metric)
         assert np.unique(g[has_pos]).size == 1
         c = shared_thresholds(scores, labels, metric, cats)
@@ -115,25 +122,25 @@ def test_global_and_category_thresholds_are_shared() -> None:
 def test_global_threshold_tuned_for_micro_beats_others_in_sample() -> None:
     scores, labels, _, _ = make_data()
     g = shared_thresholds(scores, labels, "micro")
-    best = f1_of_thresholds(scores, labels, g)["micro"]
+    best = micro_f1(scores, labels, g)
     for q in (0.3, 0.5, 0.7, 0.9):
         other = np.full(labels.shape[1], np.quantile(scores, q))
-        assert f1_of_thresholds(scores, labels, other)["micro"] <= best + 1e-12
+        assert micro_f1(scores, labels, other) <= best + 1e-12
 
 
 def test_micro_tag_raises_in_sample_micro_f1_over_the_benchmark() -> None:
     scores, labels, _, _ = make_data()
     bench = f1_optimal_thresholds(scores, labels)
     micro = micro_optimal_thresholds(scores, labels)
-    f_bench = f1_of_thresholds(scores, labels, bench)["micro"]
-    f_micro = f1_of_thresholds(scores, labels, micro)["micro"]
+    f_bench = micro_f1(scores, labels, bench)
+    f_micro = micro_f1(scores, labels, micro)
     assert f_micro >= f_bench
     # each tag is at a coordinate-wise optimum: no single positive's score does better
     for j in np.flatnonzero(labels.sum(axis=0) > 0):
         for t in np.unique(scores[labels[:, j] == 1, j]):
             other = micro.copy()
             other[j] = t
-            assert f1_of_thresholds(scores, labels, other)["micro"] <= f_micro + 1e-12
+            assert micro_f1(scores, labels, other) <= f_micro + 1e-12
 
 
 @pytest.mark.parametrize("method", ("bootstrap", "shrinkage", "auto"))
@@ -148,7 +155,57 @@ def test_auto_reports_its_choice_and_cv_scores() -> None:
     scores, labels, groups, cats = make_data()
     fit = fit_robust(scores, labels, groups, "weighted", "auto", 0, cats, n_resamples=4)
     assert fit.cv is not None and fit.chosen in fit.cv.scores
-    assert {"benchmark", "global", "category", "bootstrap"} <= set(fit.cv.scores)
+    assert {"benchmark", "global", "category", "bootstrap"} <= {c.name for c in fit.cv.scores}
+    # the chosen candidate is refitted as it is, on all rows
+    again = refit(fit.chosen, scores, labels, groups, "weighted", cats, 4, 0)
+    np.testing.assert_array_equal(fit.thresholds, again)
+
+
+# --- candidates as objects ----------------------------------------------------------------------
+
+
+def test_candidate_names_and_validation() -> None:
+    assert Candidate("bootstrap").name == "bootstrap"
+    assert Candidate.shrinkage("global").name == "shrinkage-global-x1"
+    assert Candidate.shrinkage("category", 1 / 3, "micro-tag").name == (
+        "micro-tag-shrinkage-category-x0.333"
+    )
+    assert Candidate.shrinkage("global", 1 / 3) != Candidate.shrinkage("global", 0.333)
+    for bad in (
+        lambda: Candidate("magic"),
+        lambda: Candidate.shrinkage("nowhere"),
+        lambda: Candidate.shrinkage("global", 0.0),
+        lambda: Candidate.shrinkage("global", 1.0, "benchmark"),
+    ):
+        with pytest.raises(ValueError):
+            bad()
+
+
+def test_cross_validation_compares_every_candidate_once() -> None:
+    scores, labels, groups, cats = make_data()
+    cv = selection.cross_validate(
+        scores, labels, groups, "micro", ["global", "category", "shrinkage", "micro-tag"], cats,
+        n_folds=3, n_resamples=4,
+    )  # fmt: skip
+    names = [c.name for c in cv.scores]
+    assert len(names) == len(set(names)) == 2 + 2 * 2 * 5 + 1  # priors, shrinkage, micro-tag
+    assert all(cv.per_fold[c].shape == (3,) for c in cv.scores)
+
+
+def test_refit_uses_exactly_the_setting_cross_validation_chose(monkeypatch) -> None:
+    scores, labels, groups, cats = make_data()
+    third = Candidate.shrinkage("category", 1 / 3)
+    monkeypatch.setattr(selection.CVResult, "choose", lambda self, default: third)
+    fit = fit_robust(scores, labels, groups, "weighted", "auto", 0, cats, n_resamples=4)
+    assert fit.chosen is third and third in fit.cv.scores
+    ctx = Context.build(scores, labels, groups, "weighted", cats, n_resamples=4, seed=0)
+    np.testing.assert_array_equal(fit.thresholds, ctx.fit(third).thresholds)
+    strength = (1 / 3) / ctx.tau2["bootstrap", "category"]
+    want = shrink(ctx.centers["bootstrap"], ctx.priors["category"], ctx.var, strength, ctx.space)
+    np.testing.assert_array_equal(fit.thresholds, want)
+    # the strength read back from the name ("x0.333") is another setting, with other thresholds
+    rounded = ctx.fit(Candidate.shrinkage("category", 0.333)).thresholds
+    assert (rounded != fit.thresholds).any()
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.metrics import precision_recall_curve
 
-from mewo_core import thresholds as thr
+from mewo_core.scoring import thresholds as thr
 
 SCALES = [1.0, 0.1, 3e-5, 1e-30, 1e30, -1.0, -0.25]
 

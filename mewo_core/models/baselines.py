@@ -7,7 +7,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..data import Dataset, columns_or_neg_inf
-from ..thresholds import f1_optimal_thresholds
+from ..scoring.thresholds import f1_optimal_thresholds
 from .base import DecisionModel, ProgressCallback
 
 

@@ -17,14 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..metrics import tag_f1
-from ..thresholds import f1_optimal_thresholds, tag_counts_at
-
-
-def best_threshold_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(F1, threshold) per tag at the F1-optimal threshold on these rows."""
-    thresholds = np.asarray(f1_optimal_thresholds(scores, labels), dtype=np.float64)
-    return tag_f1(*tag_counts_at(scores, labels, thresholds)), thresholds
+from ..scoring.counts import DecisionCounts, counts_at
+from ..scoring.metrics import tag_f1
+from ..scoring.thresholds import f1_optimal_thresholds
 
 
 @dataclass(frozen=True)
@@ -42,10 +37,13 @@ def _cross_fitted(
     """Pooled out-of-half F1 and each half's F1, thresholds tuned on the other half."""
     counts = []
     for tune, score in ((half, ~half), (~half, half)):
-        thr = np.asarray(f1_optimal_thresholds(scores[tune], labels[tune]), dtype=np.float64)
-        counts.append(tag_counts_at(scores[score], labels[score], thr))
-    pooled = tag_f1(*(a + b for a, b in zip(*counts, strict=True)))
-    return pooled, tag_f1(*counts[0]), tag_f1(*counts[1])
+        thr = f1_optimal_thresholds(scores[tune], labels[tune])
+        counts.append(counts_at(scores[score], labels[score], thr, rows=False))
+    return tuple(_per_tag(c) for c in (counts[0] + counts[1], *counts))
+
+
+def _per_tag(c: DecisionCounts) -> np.ndarray:
+    return tag_f1(c.tp, c.fp, c.fn)
 
 
 def choose_blend(

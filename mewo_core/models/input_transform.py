@@ -1,6 +1,8 @@
 """Input preparation: per column, clipped logit (probability-like scores) or the raw score,
 then a standardisation fitted on train.
 
+The logit is :func:`mewo_core.scoring.space.logit` at the model's own ``eps`` (a saved setting).
+
 Scores in [0, 1] are squashed near 0 for rare tags; their logit spreads them out, and clipping
 at ``eps`` keeps exact 0s and 1s finite. Columns whose training values leave [0, 1] (scores are
 not normalised) are kept as they are, so no value above 1 is collapsed by the clip. Which
@@ -14,11 +16,7 @@ from typing import Self
 
 import numpy as np
 
-
-def clipped_logit(X: np.ndarray, eps: float) -> np.ndarray:
-    """``log(p / (1 - p))`` of ``X`` clipped to ``[eps, 1 - eps]`` (float32)."""
-    p = np.clip(np.asarray(X, dtype=np.float32), eps, 1.0 - eps)
-    return np.log(p) - np.log1p(-p)
+from ..scoring.space import logit
 
 
 class LogitStandardizer:
@@ -39,7 +37,7 @@ class LogitStandardizer:
     def _lift(self, X: np.ndarray) -> np.ndarray:
         z = np.array(X, dtype=np.float32)
         if self.logit_.any():
-            z[:, self.logit_] = clipped_logit(z[:, self.logit_], self.eps)
+            z[:, self.logit_] = logit(z[:, self.logit_], self.eps)
         return z
 
     def transform(self, X: np.ndarray) -> np.ndarray:

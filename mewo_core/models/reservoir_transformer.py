@@ -13,7 +13,7 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
 4. Per tag, on validation, the correction is kept with a weight in {0.25, .., 1} only where a
    cross-fitted comparison says it beats the tag's own score (``blending.py``); elsewhere the tag
    falls back to the benchmark decision: its raw score with a threshold fitted on all training
-   rows. Thresholds come from the core's robust estimator (``robust_selection.fit_thresholds``,
+   rows. Thresholds come from the core's robust estimator (``robust.selection.fit_thresholds``,
    ``threshold_method="auto"``; ``"benchmark"`` gives the exact per-tag F1 optimum): fallback
    tags on fit + validation, kept tags on validation. Test data is never used.
 
@@ -36,6 +36,7 @@ import numpy as np
 
 from ..data import Dataset, SplitSpec, group_halves, group_labels, split_dataset
 from ..errors import ArtifactError, TrainingError
+from ..scoring.space import sigmoid
 from .base import DecisionModel, ProgressCallback, ProgressEvent
 from .blending import choose_blend
 from .input_transform import LogitStandardizer
@@ -191,14 +192,15 @@ class ReservoirTransformer(DecisionModel):
 
     def _check_settings(self) -> VariantSpec:
         """The variant's spec; unknown option values are a :class:`TrainingError`."""
-        from ..robust_thresholds import ESTIMATORS, METRICS
+        from ..robust.selection import ESTIMATORS
+        from ..scoring.metrics import AVERAGES
         from .torch_training import LOSSES
 
         for name, value, known in (
             ("partition", self.partition, PARTITIONS),
             ("token_source", self.token_source, SOURCES),
             ("loss", self.loss, LOSSES),
-            ("metric", self.metric, METRICS),
+            ("metric", self.metric, AVERAGES),
             ("threshold_method", self.threshold_method, ESTIMATORS),
         ):
             if value not in known:
@@ -292,7 +294,7 @@ class ReservoirTransformer(DecisionModel):
         )
         kept = self.blend_weights_ > 0
         if kept.any():
-            blended = _sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
+            blended = sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
             thresholds[kept] = self._thresholds(blended, Yv[:, kept], _group_ids(validation), kept)
         self.thresholds_ = thresholds
 
@@ -300,7 +302,7 @@ class ReservoirTransformer(DecisionModel):
         self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray
     ) -> np.ndarray:
         """Per-tag thresholds by the core's robust estimator ``threshold_method``."""
-        from ..robust_selection import fit_thresholds
+        from ..robust.selection import fit_thresholds
 
         categories = [
             c
@@ -328,7 +330,7 @@ class ReservoirTransformer(DecisionModel):
             own, corr = self._parts(self._inputs(Z), self._own(Z))
             raw = Xb[:, np.maximum(idx, 0)].astype(np.float64)
             raw[:, idx < 0] = -np.inf
-            blended = _sigmoid(own + self.blend_weights_ * corr)
+            blended = sigmoid(own + self.blend_weights_ * corr)
             out[start : start + 16384] = np.where(kept, blended, raw)
         return out
 
@@ -410,10 +412,6 @@ _CONFIG_KEYS = tuple(inspect.signature(ReservoirTransformer.__init__).parameters
 def _group_ids(data: Dataset, prefix: str = "") -> np.ndarray:
     """Group label per row as strings (prefixed so two splits' groups never merge)."""
     return np.array([f"{prefix}{g}" for g in group_labels(data)])
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -60, 60)))
 
 
 def _emit(progress: ProgressCallback | None, stage: str, step: int, total: int, msg: str) -> None:

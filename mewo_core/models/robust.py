@@ -1,7 +1,7 @@
 """``robust-thresholds``: the tagger's own scores with robustly fitted per-tag thresholds.
 
 Like the benchmark, scores are the tagger's tag scores and only thresholds are learned, but
-they come from :func:`mewo_core.robust_selection.fit_robust` (bootstrap, shrinkage, global or
+they come from :func:`mewo_core.robust.selection.fit_robust` (bootstrap, shrinkage, global or
 per-category thresholds, chosen by grouped cross-validation for the target ``metric``).
 The model tunes on the whole train split (``uses_validation = False``) and does its own
 grouped cross-validation there, by the coarsest group column of ``groups.csv`` (artist over
@@ -16,16 +16,17 @@ import numpy as np
 
 from ..data import Dataset, group_labels
 from ..errors import TrainingError
-from ..robust_selection import N_FOLDS, N_RESAMPLES, fit_robust
-from ..robust_thresholds import ESTIMATORS, METRICS
+from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust
+from ..scoring.metrics import AVERAGES
 from .base import ProgressCallback, ProgressEvent
 from .baselines import _ThresholdModel
 
 
 class RobustThresholds(_ThresholdModel):
-    """Per-tag thresholds fitted for ``metric`` by ``method`` (see :mod:`..robust_thresholds`).
+    """Per-tag thresholds fitted for ``metric`` by ``method`` (see :mod:`mewo_core.robust`).
 
-    Learned: ``thresholds_`` and ``chosen_`` (the estimator ``auto`` picked, or ``method``).
+    Learned: ``thresholds_`` and ``chosen_`` (the name of the candidate ``auto`` picked, or of
+    ``method``'s).
     """
 
     model_type = "robust-thresholds"
@@ -59,8 +60,8 @@ class RobustThresholds(_ThresholdModel):
         validation: Dataset | None = None,
         progress: ProgressCallback | None = None,
     ) -> Self:
-        if self.metric not in METRICS:
-            raise TrainingError(f"metric must be one of {', '.join(METRICS)}, got {self.metric!r}")
+        if self.metric not in AVERAGES:
+            raise TrainingError(f"metric must be one of {', '.join(AVERAGES)}, got {self.metric!r}")
         if self.method not in ESTIMATORS:
             raise TrainingError(
                 f"method must be one of {', '.join(ESTIMATORS)}, got {self.method!r}"
@@ -85,9 +86,9 @@ class RobustThresholds(_ThresholdModel):
         )
         self.thresholds_ = np.full(train.n_tags, np.inf)
         self.thresholds_[has_score] = result.thresholds
-        self.chosen_ = result.chosen
+        self.chosen_ = result.chosen.name
         if progress:
-            progress(ProgressEvent("thresholds", 1, 1, f"chose {result.chosen}"))
+            progress(ProgressEvent("thresholds", 1, 1, f"chose {self.chosen_}"))
         return self
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:

@@ -14,8 +14,10 @@ import torch
 from torch import nn
 
 from ..errors import TrainingError
+from ..scoring.counts import counts_at
+from ..scoring.metrics import f1_score
+from ..scoring.thresholds import f1_optimal_thresholds
 from .base import ProgressCallback, ProgressEvent
-from .blending import best_threshold_f1
 
 LOSSES = ("bce", "focal")
 
@@ -138,9 +140,8 @@ def train_transformer(
 
 def _val_f1(logits: np.ndarray, y: np.ndarray) -> float:
     """Weighted F1 with each tag at its F1-optimal threshold on these rows."""
-    f1, _ = best_threshold_f1(logits, y)
-    support = y.sum(axis=0).astype(np.float64)
-    return float((f1 * support).sum() / max(support.sum(), 1.0))
+    counts = counts_at(logits, y, f1_optimal_thresholds(logits, y), rows=False)
+    return f1_score(counts, "weighted")
 
 
 def _emit(

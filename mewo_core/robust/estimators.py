@@ -1,12 +1,13 @@
-"""Robust per-tag thresholds: estimators that judge well on held-out data, not only in-sample.
+"""The robust per-tag threshold estimators, each fitted on training data only.
 
 The challenge benchmark picks, per tag, the threshold that maximises that tag's F1 on the
 training data. That argmax is noisy (above all for rare tags) and, for rare tags, sits low: a
-tag whose best F1 is small is F1-optimal with many false positives. The estimators here, all
-fitted on training data only:
+tag whose best F1 is small is F1-optimal with many false positives. The estimators here aim
+to judge well on held-out data, not only in-sample:
 
 ``benchmark``
-    exact per-tag F1-optimal thresholds (:func:`mewo_core.thresholds.f1_optimal_thresholds`).
+    exact per-tag F1-optimal thresholds
+    (:func:`mewo_core.scoring.thresholds.f1_optimal_thresholds`).
 ``global``
     one threshold for every tag, tuned for the target metric.
 ``category``
@@ -27,28 +28,13 @@ fitted on training data only:
     and ``tau2`` the spread of the true tag thresholds around the prior, estimated by moments
     (``mean((z_tag - z_prior)^2) - mean(var_tag)``). Noisy thresholds (rare tags, flat F1 curves)
     move most. The strength ``1 / tau2`` is this estimate, or a multiple of it chosen by
-    grouped cross-validation.
-``auto``
-    a grouped cross-validated choice among all of the above (shrinkage at 1/9 to 9 times the
-    empirical-Bayes strength) for the target metric. It keeps a principled default unless
-    another candidate beats it by more than two standard errors of the per-fold difference:
-    on small data the cross-validated differences are mostly noise, on large data they decide.
+    grouped cross-validation (:mod:`.selection`).
 
-Which estimator serves which metric, and why: weighted and macro F1 are sums of per-tag F1s,
-so per-tag optima serve them; their noise is what costs held-out F1. The default for weighted
-F1 is empirical-Bayes shrinkage of the bootstrap thresholds toward the shared (category, else
-global) threshold tuned for it: less noise, and fewer false positives on rare tags, which
-weigh little in weighted F1. Macro F1 weighs rare tags like frequent ones, and their optima
-sit below the shared threshold, so its default is the bootstrap (noise removed, no pull).
-Micro and samples F1 count every false positive alike, so they gain from fewer false positives
-on weak tags: the default is the shared threshold tuned for micro F1 (or samples F1); when the
-tags' scores are not on one scale (one threshold cannot fit all), cross-validation moves to
-``micro-tag`` or to shrinkage toward it.
-
-The transformed space: when all finite scores lie in [0, 1] (probabilities), the logit of the
-scores clipped to [1e-6, 1 - 1e-6]; otherwise the scores themselves (identity). The choice is
-made on the training scores. Thresholds are always returned in score space; ``+inf`` means
-"never predict this tag" (no positive in the training data).
+The transformed space (:class:`~mewo_core.scoring.space.ScoreSpace`): when all finite scores
+lie in [0, 1] (probabilities), the logit of the scores clipped to [1e-6, 1 - 1e-6]; otherwise
+the scores themselves (identity). The choice is made on the training scores. Thresholds are
+always returned in score space; ``+inf`` means "never predict this tag" (no positive in the
+training data).
 """
 
 from __future__ import annotations
@@ -59,114 +45,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import tag_f1
-from .thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
-
-METRICS = ("weighted", "micro", "macro", "samples")
-ESTIMATORS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
-EPS = 1e-6
+from ..scoring.metrics import AVERAGES, safe_ratio, tag_f1
+from ..scoring.space import ScoreSpace
+from ..scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
 
 def check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    """``metric`` if it is one of the F1 averages, else a ValueError."""
+    if metric not in AVERAGES:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(AVERAGES)}")
     return metric
-
-
-# --- the transformed space ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoreSpace:
-    """Logit of clipped scores for probabilities, identity otherwise (see the module docstring)."""
-
-    kind: str = "logit"
-    eps: float = EPS
-
-    @classmethod
-    def for_scores(cls, scores: np.ndarray) -> ScoreSpace:
-        finite = scores[np.isfinite(scores)]
-        if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
-            return cls("logit")
-        return cls("identity")
-
-    def forward(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if self.kind == "identity":
-            return values.copy()
-        with np.errstate(invalid="ignore"):
-            p = np.clip(values, self.eps, 1.0 - self.eps)
-            out = np.log(p) - np.log1p(-p)
-        return np.where(np.isinf(values), values, out)  # +-inf stay "never" / "always"
-
-    def inverse(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if self.kind == "identity":
-            return values.copy()
-        with np.errstate(over="ignore"):
-            out = 1.0 / (1.0 + np.exp(-values))
-        return np.where(np.isinf(values), values, out)
-
-
-# --- metrics from decisions ---------------------------------------------------------------------
-
-
-def f1_from_counts(
-    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, metric: str, row_f1: np.ndarray | None = None
-) -> float:
-    """``metric`` F1 from per-tag counts (``samples`` needs the per-row F1s ``row_f1``)."""
-    if metric == "samples":
-        return float(np.mean(row_f1)) if row_f1 is not None and row_f1.size else 0.0
-    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
-    if metric == "micro":
-        den = 2 * tp.sum() + fp.sum() + fn.sum()
-        return float(2 * tp.sum() / den) if den > 0 else 0.0
-    f1 = tag_f1(tp, fp, fn)
-    if metric == "macro":
-        return float(f1.mean()) if f1.size else 0.0
-    support = tp + fn
-    return float((f1 * support).sum() / support.sum()) if support.sum() > 0 else 0.0
-
-
-@dataclass
-class DecisionCounts:
-    """Per-tag tp / fp / fn and per-row F1 of some decisions (summable over held-out folds)."""
-
-    tp: np.ndarray
-    fp: np.ndarray
-    fn: np.ndarray
-    row_f1: np.ndarray
-
-    @classmethod
-    def of(cls, scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> DecisionCounts:
-        pred = scores >= thresholds
-        true = labels.astype(bool, copy=False)
-        hit = pred & true
-        tp = hit.sum(axis=0)
-        n_pred, n_true = pred.sum(axis=0), true.sum(axis=0)
-        row_tp = hit.sum(axis=1).astype(np.float64)
-        row_den = pred.sum(axis=1) + true.sum(axis=1)
-        row_f1 = np.divide(2 * row_tp, row_den, out=np.zeros_like(row_tp), where=row_den > 0)
-        return cls(tp, n_pred - tp, n_true - tp, row_f1)
-
-    def __add__(self, other: DecisionCounts) -> DecisionCounts:
-        return DecisionCounts(
-            self.tp + other.tp,
-            self.fp + other.fp,
-            self.fn + other.fn,
-            np.concatenate([self.row_f1, other.row_f1]),
-        )
-
-    def f1(self, metric: str) -> float:
-        return f1_from_counts(self.tp, self.fp, self.fn, metric, self.row_f1)
-
-
-def f1_of_thresholds(
-    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray
-) -> dict[str, float]:
-    """Weighted, micro, macro and samples F1 of ``scores >= thresholds`` against ``labels``."""
-    counts = DecisionCounts.of(scores, labels, np.asarray(thresholds))
-    return {m: counts.f1(m) for m in METRICS}
 
 
 # --- global and per-category thresholds ---------------------------------------------------------
@@ -175,7 +63,7 @@ N_CANDIDATES = 256
 _ROW_CHUNK = 8192
 
 
-def _candidates(scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _quantile_grid(scores: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Candidate thresholds: quantiles of the positives' scores and of the upper half of all."""
     flat = scores.ravel()
     if flat.size > 2_000_000:
@@ -220,19 +108,15 @@ def _samples_curve(scores: np.ndarray, labels: np.ndarray, cands: np.ndarray) ->
         allc = np.bincount(flat.ravel(), minlength=rows * (m + 1)).reshape(rows, m + 1)
         tp = np.cumsum(pos[:, ::-1], axis=1)[:, ::-1][:, 1:]
         pred = np.cumsum(allc[:, ::-1], axis=1)[:, ::-1][:, 1:]
-        den = pred + y.sum(axis=1)[:, None]
-        total += np.divide(2.0 * tp, den, out=np.zeros(tp.shape), where=den > 0).sum(axis=0)
+        total += tag_f1(tp, pred - tp, y.sum(axis=1)[:, None] - tp).sum(axis=0)
     return total / max(scores.shape[0], 1)
 
 
 def _curve_f1(tp: np.ndarray, pred: np.ndarray, n_pos: np.ndarray, metric: str) -> np.ndarray:
     """Metric (weighted / micro / macro) at each candidate, from per-tag curves of some tags."""
-    tp, pred = tp.astype(np.float64), pred.astype(np.float64)
     if metric in ("micro", "samples"):
-        den = pred.sum(axis=0) + n_pos.sum()
-        return np.divide(2 * tp.sum(axis=0), den, out=np.zeros(den.shape), where=den > 0)
-    den = pred + n_pos[:, None]
-    f1 = np.divide(2 * tp, den, out=np.zeros(tp.shape), where=den > 0)
+        return safe_ratio(2 * tp.sum(axis=0), pred.sum(axis=0) + n_pos.sum())
+    f1 = tag_f1(tp, pred - tp, n_pos[:, None] - tp)
     if metric == "macro":
         return f1.mean(axis=0)
     w = n_pos.astype(np.float64)
@@ -248,7 +132,7 @@ def shared_thresholds(
 ) -> np.ndarray:
     """One threshold per category (or one for all tags when ``categories`` is None), per tag.
 
-    Micro and weighted: exact (:mod:`mewo_core.thresholds`). Macro and samples: the best of
+    Micro and weighted: exact (:mod:`mewo_core.scoring.thresholds`). Macro and samples: the best of
     quantile candidates (samples uses micro F1 within each category, see the module docstring).
     Tags with no positive get ``+inf``.
     """
@@ -264,7 +148,7 @@ def shared_thresholds(
         else:
             out = np.full(scores.shape[1], global_threshold(scores, labels, exact))
         return np.where(n_pos > 0, out, np.inf)
-    cands = _candidates(scores, labels, np.random.default_rng(seed))
+    cands = _quantile_grid(scores, labels, np.random.default_rng(seed))
     out = np.full(scores.shape[1], np.inf)
     if metric == "samples":
         out[n_pos > 0] = cands[int(np.argmax(_samples_curve(scores, labels, cands)))]
@@ -440,12 +324,3 @@ def micro_optimal_thresholds(
         if not changed:
             break
     return np.array([curves[j][0][state[j]] for j in range(n_tags)], dtype=np.float64)
-
-
-def __getattr__(name: str) -> object:
-    """``fit_thresholds`` / ``fit_robust`` live in :mod:`.robust_selection`; importable here too."""
-    if name in ("fit_thresholds", "fit_robust"):
-        from . import robust_selection
-
-        return getattr(robust_selection, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
