@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mewo_core import plots, workspace
+from mewo_core import plots
 from mewo_core.artifacts import next_free_name, save_threshold_set
 from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import evaluate_decisions
 from mewo_core.locations import artifacts_root
+from mewo_core.robust.effect import threshold_effect
 from mewo_core.threshold_explorer import Adjustments, ExplorerResult, compose_thresholds
 from pages import _shared
 
@@ -46,7 +47,7 @@ def _tuned_result(session_key: str, split: str, which: str, base: str,
                    max_entries=8)
 def _robust(session_key: str, which: str, method: str, metric: str, _ctx: Any) -> pd.DataFrame:
     data, scores = _ctx.tuning(which)
-    return workspace.robust_threshold_effect(scores, data, method, metric, _ctx.spec.seed)
+    return threshold_effect(scores, data, method, metric, _ctx.spec.seed)
 
 
 st.title("Thresholds")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
+from ..data import Dataset, group_labels
+from ..scoring.thresholds import f1_optimal_thresholds
+from .selection import fit_thresholds
 
 
-def robust_threshold_effect(
+def threshold_effect(
     scores: np.ndarray,
     data: Dataset,
     method: str,
@@ -20,10 +22,6 @@ def robust_threshold_effect(
 
     Tags without finite scores keep ``inf`` (never predicted).
     """
-    from .data import group_labels
-    from .robust.selection import fit_thresholds
-    from .scoring.thresholds import f1_optimal_thresholds
-
     labels = data.require_labels()
     has = np.isfinite(scores).all(axis=0)
     robust = np.full(data.n_tags, np.inf)
