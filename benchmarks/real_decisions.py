@@ -35,11 +35,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mewo_core.adaptation import CalibratedCutoff, PriorShiftAdapter  # noqa: E402
-from mewo_core.binormal import BinormalThresholds, EmpiricalROC  # noqa: E402
 from mewo_core.data import fold_of_groups, group_labels, load_folder  # noqa: E402
-from mewo_core.metrics import AVERAGES, f1_scores  # noqa: E402
-from mewo_core.thresholds import f1_optimal_thresholds, global_threshold  # noqa: E402
+from mewo_core.robust.adaptation import CalibratedCutoff, PriorShiftAdapter  # noqa: E402
+from mewo_core.robust.binormal import BinormalThresholds, EmpiricalROC  # noqa: E402
+from mewo_core.scoring.metrics import AVERAGES, f1_scores  # noqa: E402
+from mewo_core.scoring.thresholds import f1_optimal_thresholds, global_threshold  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 TAGGERS = {
@@ -56,11 +56,8 @@ Fitter = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _robust(metric: str) -> Fitter:
-    """The project's ``robust-thresholds`` (auto) for ``metric``, wherever it lives now."""
-    try:
-        from mewo_core.robust_selection import fit_thresholds
-    except ImportError:  # after the move into the mewo_core.robust package
-        from mewo_core.robust import fit_thresholds  # type: ignore[no-redef]
+    """The project's ``robust-thresholds`` (auto) for ``metric``."""
+    from mewo_core.robust.selection import fit_thresholds
 
     def fit(s: np.ndarray, y: np.ndarray, g: np.ndarray, _: np.ndarray) -> np.ndarray:
         return fit_thresholds(s, y, g, metric, "auto", 0)

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from mewo_core.adaptation import (
+from mewo_core.robust.adaptation import (
     CalibratedCutoff,
     PlattCalibration,
     PriorShiftAdapter,
     em_prevalences,
 )
-from mewo_core.binormal import BinormalThresholds, EmpiricalROC, binormal_f1
-from mewo_core.metrics import f1_scores
-from mewo_core.thresholds import f1_optimal_thresholds
+from mewo_core.robust.binormal import BinormalThresholds, EmpiricalROC, binormal_f1
+from mewo_core.scoring.metrics import f1_scores
+from mewo_core.scoring.thresholds import f1_optimal_thresholds
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "mediaeval2019-vggish"
 

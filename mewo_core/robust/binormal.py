@@ -32,7 +32,7 @@ from typing import Self
 import numpy as np
 from scipy.special import log_ndtr
 
-from .thresholds import f1_curve, f1_optimal_thresholds
+from ..scoring.thresholds import f1_curve, f1_optimal_thresholds
 
 __all__ = ["BinormalThresholds", "EmpiricalROC", "ScoreTransform", "binormal_f1"]
 
