@@ -205,7 +205,7 @@ class CalibratedCutoff:
     """
 
     def fit(self, scores: np.ndarray, labels: np.ndarray) -> Self:
-        from .thresholds import global_threshold
+        from ..scoring.thresholds import global_threshold
 
         self.calibration_ = PlattCalibration().fit(scores, labels)
         self.prevalences_ = self.calibration_.prevalences_
