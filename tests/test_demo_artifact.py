@@ -19,9 +19,9 @@ import pytest
 
 from mewo_core.artifacts import load_model, read_manifest
 from mewo_core.data import load_folder
+from mewo_core.demo.reference import DEFAULT_TRAIN_FINGERPRINT
 
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model"
-DEFAULT_TRAIN_FINGERPRINT = "940f617a60d7db30"  # the default catalogue v2 (110,000 tracks, seed 0)
 METRIC_TOLERANCE = 1e-4  # about 20 flipped decisions out of 5.6 million
 
 
@@ -50,7 +50,8 @@ def test_demo_artifact_reproduces_its_test_metrics(default_demo) -> None:
     manifest = read_manifest(ARTIFACT)
     assert default_demo.train.fingerprint == DEFAULT_TRAIN_FINGERPRINT, (
         "the regenerated default demo catalogue differs from the pinned one: either "
-        "mewo_core/demo/ changed (update the pins and retrain artifacts/demo-model) or this "
+        "mewo_core/demo/ changed (update mewo_core/demo/reference.py and retrain "
+        "artifacts/demo-model) or this "
         "machine draws other bytes (a determinism bug; see tests/test_demo_generator.py)"
     )
     assert manifest["data_fingerprint"] == DEFAULT_TRAIN_FINGERPRINT, (

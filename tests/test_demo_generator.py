@@ -216,29 +216,21 @@ def test_an_interrupted_write_leaves_no_file(tmp_path: Path, monkeypatch) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-# sha256 of the files of ``write_demo_data(folder, n_tracks=20_000, seed=3)`` (CSV).
-PINNED_20000_SEED3 = {
-    "x_train": "f188d6088857f179023bc263b96ed0187d642d87260483d6870a8398a08ec111",
-    "y_train": "bf157d18d8b3d2b2bba623915ee670bec63c77832247e89b1e73582ff3601154",
-    "x_test": "119919becea030c09b742ebd24ed94148bcb24595bf251399faa23e864965dcb",
-    "y_test": "b4a5cd35bdc49350cb1d14f2632b6d7c3547d71d3b6384dde3f563e0165da482",
-    "groups": "f0864c60dc604bdf422b0483cd4778c5b8eaa8f93c3fd830c22bdf5974b12836",
-    "taxonomy": "54ff94cc0d60b018ae4713e5b787382deff82626ab5729b9b5b77e200df68896",
-}
-
-
 def test_pinned_bytes_of_a_small_catalogue(tmp_path: Path) -> None:
     """The same bytes on every machine: any BLAS kernel, CPU, thread count, chunk size."""
     import platform
 
-    from mewo_core.demo import generator_version
+    from mewo_core.demo import generator_version, reference
 
-    got = file_digests(write_demo_data(tmp_path, n_tracks=20_000, seed=3))
-    differ = [name for name in PINNED_20000_SEED3 if got[name] != PINNED_20000_SEED3[name]]
+    got = file_digests(
+        write_demo_data(tmp_path, n_tracks=reference.SMALL_TRACKS, seed=reference.SMALL_SEED)
+    )
+    differ = [name for name in reference.SMALL if got[name] != reference.SMALL[name]]
     assert not differ, (
         f"demo catalogue (20,000 tracks, seed 3): {', '.join(differ)} differ from the pinned "
         f"digests (generator source {generator_version()}, numpy {np.__version__}, "
-        f"{platform.machine()}). If mewo_core/demo/ was changed on purpose, update the pins here "
-        "and in tests/test_demo_artifact.py and retrain artifacts/demo-model; otherwise this "
-        "machine draws other bytes than the reference: a determinism bug to report."
+        f"{platform.machine()}). If mewo_core/demo/ was changed on purpose, update "
+        "mewo_core/demo/reference.py and retrain artifacts/demo-model; otherwise this "
+        "machine draws other bytes than the reference: a determinism bug to report "
+        "(benchmarks/check_same_bytes.py prints what differs)."
     )
