@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
     st.Page("pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
+    st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),
 ]
 
 started, started_cpu = time.perf_counter(), time.thread_time()

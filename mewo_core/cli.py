@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=_count, default=20, help="pairs to list")
     c.add_argument("--json", action="store_true")
 
+    from .explain.command import add_parser as add_explain
+
+    add_explain(sub)
+
     ls = sub.add_parser("list", help="list saved models")
     ls.add_argument("--root", default="artifacts")
     ls.add_argument("--json", action="store_true")

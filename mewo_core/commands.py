@@ -14,6 +14,7 @@ from .cli import print_json
 from .data import SplitSpec, load_folder, load_xy
 from .errors import DataError, MewoError
 from .evaluation import Comparison, evaluate_model
+from .explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from .models.base import ProgressEvent
 from .reports import comparison_text, dataset_summary, evaluation_text
 from .training import (

@@ -10,6 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.explain import plots as explain_plots
+from mewo_core.explain.whatif import apply_edits
 from pages import _shared
 
 OUTCOMES = (
@@ -111,3 +113,75 @@ with st.expander("All tags of this track, grouped by class", expanded=False):
     for cls, part in track.groupby("class", sort=False):
         st.markdown(f"**{cls}**")
         st.dataframe(part.drop(columns="class"), hide_index=True)
+
+# --- Why: the decision path and the attribution of each tag, with what-if -----------------------
+st.subheader("Why")
+explainer = _shared.explainer(ctx)
+raw = ctx.model.align(data).X[row].astype(np.float64)
+edit_key = ctx.key("whatif", str(int(data.ids[row])))
+edits: dict[str, float] = st.session_state.setdefault(edit_key, {})
+x_now = apply_edits(raw, explainer.feature_names, edits)
+candidates = explainer.default_tags(x_now) or list(range(len(data.tag_names)))
+names = [data.tag_names[t] for t in candidates]
+others = [t for t in data.tag_names if t not in set(names)]
+why_tag = st.selectbox("Tag to explain (disagreements with the baseline first, then the model's "
+                       "tags; type to search)", names + others, key=ctx.key("why_tag"))
+(exp,) = explainer.explain(x_now, [data.tag_names.index(why_tag)])
+c = st.columns(4)
+c[0].metric("Model", "yes" if exp.decision else "no",
+            help=f"probability {exp.probability:.4f} vs threshold {exp.threshold:.4f}")
+c[1].metric("Baseline", "yes" if exp.baseline_decision else "no",
+            help=f"raw score vs its threshold {exp.baseline_threshold:.4f}")
+c[2].metric("Probability", f"{exp.probability:.3f}", help="what the threshold applies to")
+c[3].metric("Threshold", f"{exp.threshold:.3f}")
+source = _shared.threshold_sources(ctx).set_index("tag").loc[why_tag]
+st.caption(f"Threshold from {source.estimator}, {source.positives} positives; the benchmark's "
+           f"threshold on the same rows is {source.benchmark_threshold:.4g} (moved by "
+           f"{source.moved_by:+.4g}).")
+if exp.correction is None:
+    st.info(f"{ctx.model_label} is a threshold model: the decision is the raw score "
+            f"{exp.score:.4f} against the threshold {exp.threshold:.4f}.")
+else:
+    used = "used" if exp.uses_correction else "not used (the tag falls back to its raw score)"
+    st.markdown(
+        f"**Path**: own score {exp.score:.3f} → own logit {exp.own_logit:+.2f} → learned "
+        f"correction {exp.correction:+.2f} × blend {exp.blend:g} ({used}) → probability "
+        f"{exp.probability:.3f} vs threshold {exp.threshold:.3f}. Correction = reference "
+        f"{exp.reference_correction:+.2f} + contributions "
+        f"{exp.contributions['contribution'].sum():+.2f}. **Top contributors**: "
+        f"{exp.in_words(3)}.")
+    st.plotly_chart(explain_plots.waterfall(exp))
+    with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=False):
+        feats = list(exp.contributions["feature"].head(5))
+        extra = st.multiselect("More features (type to search)", list(explainer.feature_names),
+                               key=edit_key + ":more")
+        pos = {f: i for i, f in enumerate(explainer.feature_names)}
+        new = {}
+        cols = st.columns(3)
+        for i, f in enumerate(dict.fromkeys(feats + extra)):
+            value = cols[i % 3].number_input(f, value=float(x_now[pos[f]]), format="%.4f",
+                                             key=f"{edit_key}:{f}")
+            if not np.isclose(value, raw[pos[f]]):
+                new[f] = float(value)
+        b1, b2 = st.columns(2)
+        if b1.button("Apply what-if", key=edit_key + ":apply"):
+            st.session_state[edit_key] = {**edits, **new}
+            st.rerun()
+        if b2.button("Reset edits", key=edit_key + ":reset"):
+            st.session_state[edit_key] = {}
+            for f in explainer.feature_names:
+                st.session_state.pop(f"{edit_key}:{f}", None)
+            st.rerun()
+    with st.expander("All contributions of this tag", expanded=False):
+        st.dataframe(exp.contributions, hide_index=True)
+if edits:
+    _, before, _ = explainer.decisions(raw)
+    proba, after, _ = explainer.decisions(x_now)
+    changed = np.flatnonzero(before != after)
+    st.markdown("**What-if edits**: " + ", ".join(f"{f} = {v:g}" for f, v in edits.items()))
+    st.dataframe(pd.DataFrame({
+        "tag": [data.tag_names[t] for t in changed],
+        "before": before[changed], "after": after[changed], "probability": proba[changed],
+    }), hide_index=True)
+    if not changed.size:
+        st.caption("No decision of this track changes with these edits.")

@@ -1,0 +1,167 @@
+"""The CLI's ``explain`` command (``python -m mewo_core explain …``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from ..artifacts import load_model, read_manifest
+from ..cli import print_json
+from ..data import load_folder
+from ..errors import DataError, MewoError
+from ..training import HOLDOUT_FRACTION, fit_baseline, split_for_training
+
+SPLITS = ("validation", "test", "train")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``explain`` subcommand's arguments."""
+    x = sub.add_parser("explain", help="why a model decides each tag of a track; relation map")
+    x.add_argument("--model", required=True, help="artifact folder (or 'baseline')")
+    x.add_argument("--data", help="data folder (default: the one the model was trained on)")
+    x.add_argument("--split", choices=SPLITS, default="validation",
+                   help="where to find the track / compute the relation map (train: all of it)")
+    x.add_argument("--track", type=int, help="ChallengeID of the track to explain")
+    x.add_argument("--tag", action="append", default=[], help="tag to explain (repeatable)")
+    x.add_argument("--top", type=int, help="contributions listed per tag (default: all)")
+    x.add_argument("--set", action="append", default=[], metavar="FEATURE=VALUE",
+                   help="what-if: replace a raw input score (repeatable)")
+    x.add_argument("--relations", action="store_true", help="compute the global relation map")
+    x.add_argument("--max-tracks", type=int, default=None,
+                   help="relation map: tracks sampled from the split (default 300)")
+    x.add_argument("--out", help="relation map: CSV file to write")
+    x.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _load(args: argparse.Namespace):  # noqa: ANN202
+    if args.model == "baseline":
+        if not args.data:
+            raise MewoError("--data is required with --model baseline")
+        bundle = load_folder(args.data)
+        model = fit_baseline(bundle)
+        return model, bundle, 0
+    manifest = read_manifest(args.model)
+    folder = args.data or manifest.get("data_folder")
+    if not folder or not Path(folder).is_dir():
+        raise MewoError("--data is required: the model's data folder is not recorded or not here")
+    bundle = load_folder(folder)
+    model = load_model(args.model)
+    model.check_tags(bundle.train)
+    return model, bundle, int(manifest.get("seed", 0))
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .path import Explainer, reference_track, threshold_sources
+    from .whatif import apply_edits, parse_edits
+
+    if args.top is not None and args.top < 0:
+        raise MewoError("--top must be a non-negative integer")
+    if args.relations:
+        return _relations(args)
+    if args.track is None:
+        raise MewoError("--track ID is required (or --relations)")
+    model, bundle, seed = _load(args)
+    fit, validation, test = split_for_training(bundle, seed)
+    train = bundle.holdout(HOLDOUT_FRACTION, seed)[0]
+    data = {"validation": validation, "test": test, "train": train}[args.split]
+    found = np.flatnonzero(data.ids == args.track)
+    if not found.size:
+        raise MewoError(f"no track {args.track} in the {args.split} split ({data.n_tracks} tracks)")
+    data = model.align(data)
+    x = data.X[int(found[0])].astype(np.float64)
+    edits = parse_edits(args.set, model.feature_names_)
+    explainer = Explainer(model, fit_baseline(bundle, seed), reference_track(model, train))
+    edited = apply_edits(x, model.feature_names_, edits)
+    unknown = [t for t in args.tag if t not in model.tag_names_]
+    if unknown:
+        raise MewoError(f"unknown --tag {unknown[0]!r} (not one of the model's tags)")
+    tags = [model.tag_names_.index(t) for t in args.tag] or None
+    explanations = explainer.explain(edited, tags)
+    pos = {f: i for i, f in enumerate(model.feature_names_)}
+    if args.json:
+        print_json({
+            "track": int(args.track),
+            "model": str(args.model),
+            "edits": [{"feature": f, "original": float(x[pos[f]]), "value": v}
+                      for f, v in edits.items()],
+            "tags": [e.to_json(args.top) for e in explanations],
+        })
+        return 0
+    scores = None
+    if explainer.view is not None and explainer.view.kept.any():
+        scores = model.predict_proba(validation)
+    sources = threshold_sources(model, train, validation, scores).set_index("tag")
+    print(f"track {args.track} ({args.split} split), model {args.model}"
+          + (f", edits: {', '.join(f'{f}={v:g}' for f, v in edits.items())}" if edits else ""))
+    if not explanations:
+        print("  no tag where model and baseline disagree, and no positive decision")
+    for e in explanations:
+        src = sources.loc[e.tag]
+        verdict = "YES" if e.decision else "no"
+        base = "YES" if e.baseline_decision else "no"
+        print(f"\n{e.tag} ({e.category}): {verdict}  [baseline: {base}, threshold "
+              f"{e.baseline_threshold:.4g}]")
+        print(f"  threshold {e.threshold:.4g} from {src.estimator}; {src.positives} positives; "
+              f"benchmark {src.benchmark_threshold:.4g} (moved by {src.moved_by:+.4g})")
+        if e.correction is None:
+            print(f"  score {e.score:.4g} vs threshold {e.threshold:.4g}")
+            continue
+        use = "used" if e.uses_correction else "NOT used: falls back to the raw score"
+        print(f"  path: own score {e.score:.4g} -> own logit {e.own_logit:+.3f} -> correction "
+              f"{e.correction:+.3f} x blend {e.blend:g} ({use}) -> probability "
+              f"{e.probability:.4f} vs threshold {e.threshold:.4g}")
+        print(f"  correction {e.correction:+.3f} = reference {e.reference_correction:+.3f} "
+              f"+ contributions {e.contributions['contribution'].sum():+.3f}")
+        for r in e.contributions.head(args.top or 5).itertuples():
+            print(f"    {r.feature:<40} {r.value:9.4g} (ref {r.reference:9.4g}) "
+                  f"{r.contribution:+.3f}")
+    return 0
+
+
+def _relations(args: argparse.Namespace) -> int:
+    from .adapter import has_correction
+    from .path import reference_track
+    from .relations import MAX_TRACKS, agreement, data_structure, relation_map, top_relations
+
+    if not args.out and not args.json:
+        raise MewoError("--relations needs --out FILE.csv (or --json)")
+    if args.max_tracks is not None and args.max_tracks < 1:
+        raise MewoError("--max-tracks must be at least 1")
+    model, bundle, seed = _load(args)
+    if not has_correction(model):
+        raise MewoError(f"{args.model} is a threshold model: it has no learned relations")
+    fit, validation, test = split_for_training(bundle, seed)
+    train = bundle.holdout(HOLDOUT_FRACTION, seed)[0]
+    data = {"validation": validation, "test": test, "train": train}[args.split]
+    relations = relation_map(
+        model, data, reference_track(model, train), seed=seed,
+        max_tracks=args.max_tracks or MAX_TRACKS,
+    )
+    structure = data_structure(relations, train)
+    agree = agreement(relations, structure)
+    top = top_relations(relations, structure, top=args.top or 20)
+    if args.out:
+        out = Path(args.out)
+        frame = top_relations(relations, structure, top=relations.mean_abs.size)
+        try:
+            frame.to_csv(out, index=False)
+        except OSError as exc:
+            raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
+    if args.json:
+        print_json({
+            "model": str(args.model), "split": args.split, "tracks": relations.n_tracks,
+            "kept_tags": list(relations.tag_names), "agreement": agree,
+            "top": top.to_dict(orient="records"),
+        })
+        return 0
+    print(f"relation map of {args.model} on {relations.n_tracks} tracks of the {args.split} "
+          f"split: {len(relations.tag_names)} of {len(model.tag_names_)} tags keep a correction")
+    for name in ("signed_vs_log_lift", "abs_vs_abs_score_correlation"):
+        print(f"  agreement (Spearman) {name}: {agree[name]:.3f} "
+              f"over {agree[name + '_pairs']} pairs")
+    if args.out:
+        print(f"wrote {args.out}")
+    print(top.to_string(index=False, float_format="{:.4f}".format))
+    return 0

@@ -1,0 +1,266 @@
+"""Local explanations: per tag, the decision path and the attribution of the correction.
+
+A decision of a threshold model is ``score >= threshold``; :func:`threshold_sources` says where
+each threshold came from. A reservoir-transformer's decision for a tag that keeps the learned
+correction (``blend > 0``) is::
+
+    own score -> own logit -> + blend * correction -> probability -> >= threshold
+
+and the correction is attributed to every input feature (:mod:`.attribution`) against the
+**reference track**: per feature, the median raw score of the training rows (the model's
+train part: fit + validation splits). Contributions add up to
+``correction - reference_correction`` (logit units). Tags that fall back to the benchmark
+decide on their raw score; their (unused) correction is still shown, marked as not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data import Dataset
+from ..models.base import DecisionModel
+from .adapter import NetworkView, has_correction, network_view
+from .attribution import N_STEPS, integrated_gradients
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def reference_track(model: DecisionModel, train: Dataset) -> np.ndarray:
+    """The reference input: per feature (in the model's order), the median raw training score."""
+    return np.median(model.align(train).X, axis=0).astype(np.float64)
+
+
+@dataclass
+class TagExplanation:
+    """One tag's decision for one track, its path and its attribution."""
+
+    tag: str
+    cls: str
+    category: str
+    score: float | None
+    probability: float
+    threshold: float
+    decision: bool
+    baseline_threshold: float
+    baseline_decision: bool
+    uses_correction: bool
+    blend: float = 0.0
+    own_logit: float | None = None
+    correction: float | None = None
+    reference_correction: float | None = None
+    contributions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def logit(self) -> float | None:
+        """The model's logit when the correction is used (own + blend * correction)."""
+        if self.own_logit is None or self.correction is None:
+            return None
+        return self.own_logit + self.blend * self.correction
+
+    def to_json(self, top: int | None = None) -> dict:
+        """The CLI's ``--json`` shape (``contributions``: every feature unless ``top``)."""
+        contrib = self.contributions if top is None else self.contributions.head(top)
+        return {
+            "tag": self.tag,
+            "class": self.cls,
+            "category": self.category,
+            "score": None if self.score is None else _finite(self.score),
+            "probability": _finite(self.probability),
+            "threshold": _finite(self.threshold),
+            "decision": bool(self.decision),
+            "baseline_threshold": _finite(self.baseline_threshold),
+            "baseline_decision": bool(self.baseline_decision),
+            "uses_correction": bool(self.uses_correction),
+            "correction": self.correction,
+            "reference_correction": self.reference_correction,
+            "contributions": [
+                {
+                    "feature": r.feature,
+                    "value": float(r.value),
+                    "reference": float(r.reference),
+                    "contribution": float(r.contribution),
+                }
+                for r in contrib.itertuples(index=False)
+            ],
+        }
+
+    def in_words(self, k: int = 3) -> str:
+        """The top contributors as "rock 0.81 → +0.62" (raw score, then logit units)."""
+        rows = self.contributions.head(k)
+        return ", ".join(
+            f"{r.feature} {r.value:.2f} → {r.contribution:+.2f}" for r in rows.itertuples()
+        )
+
+
+class Explainer:
+    """Explains a fitted model's decisions for single tracks (and edited copies of them).
+
+    ``model``: any fitted :class:`DecisionModel`; ``baseline``: the per-tag-threshold baseline
+    on the same data; ``reference``: raw scores of the reference track (model feature order).
+    """
+
+    def __init__(
+        self,
+        model: DecisionModel,
+        baseline: DecisionModel,
+        reference: np.ndarray,
+        n_steps: int = N_STEPS,
+    ) -> None:
+        self.model = model
+        self.baseline = baseline
+        self.reference = np.asarray(reference, dtype=np.float64)
+        self.n_steps = n_steps
+        self.view: NetworkView | None = (
+            network_view(model, torch.float32) if has_correction(model) else None
+        )
+        self._z_ref = None if self.view is None else self.view.transform(self.reference[None])[0]
+        tax = model.taxonomy_.subset(model.tag_names_)
+        self.tag_classes, self.tag_categories = tax.classes, tax.categories
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.model.feature_names_)
+
+    def _row(self, x: np.ndarray) -> Dataset:
+        return Dataset(
+            X=np.asarray(x, dtype=np.float32).reshape(1, -1),
+            Y=None,
+            ids=np.array([0]),
+            feature_names=self.feature_names,
+            tag_names=tuple(self.model.tag_names_),
+            taxonomy=self.model.taxonomy_,
+            name="track",
+        )
+
+    def decisions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(probability, decision, baseline decision) per tag, exactly as ``predict`` does."""
+        row = self._row(x)
+        proba = self.model.predict_proba(row)[0]
+        base = self.baseline.predict_proba(row)[0] >= self.baseline.thresholds_
+        return proba, proba >= self.model.thresholds_, base
+
+    def default_tags(self, x: np.ndarray) -> list[int]:
+        """Tags where the model and the baseline disagree, then the positive decisions."""
+        _, dec, base = self.decisions(x)
+        disagree = np.flatnonzero(dec != base)
+        positive = np.flatnonzero(dec & (dec == base))
+        return [*disagree.tolist(), *positive.tolist()]
+
+    def explain(
+        self, x: np.ndarray, tags: Sequence[int] | None = None
+    ) -> list[TagExplanation]:
+        """Explanations of ``tags`` (default :meth:`default_tags`) for raw scores ``x``."""
+        x = np.asarray(x, dtype=np.float64)
+        proba, dec, base = self.decisions(x)
+        tags = self.default_tags(x) if tags is None else list(tags)
+        idx = np.asarray(self.model.tag_score_index_)
+        out = []
+        attr = None
+        if self.view is not None and tags:
+            z = self.view.transform(x[None])
+            attr = integrated_gradients(self.view, z, self._z_ref, tags, self.n_steps)
+            own = self.view.own_logit(z)[0]
+        for j, t in enumerate(tags):
+            name = self.model.tag_names_[t]
+            exp = TagExplanation(
+                tag=name,
+                cls=self.tag_classes[t],
+                category=self.tag_categories[t],
+                score=float(x[idx[t]]) if idx[t] >= 0 else None,
+                probability=float(proba[t]),
+                threshold=float(self.model.thresholds_[t]),
+                decision=bool(dec[t]),
+                baseline_threshold=float(self.baseline.thresholds_[t]),
+                baseline_decision=bool(base[t]),
+                uses_correction=False,
+            )
+            if attr is not None and self.view is not None:
+                exp.blend = float(self.view.blend[t])
+                exp.uses_correction = exp.blend > 0
+                exp.own_logit = float(own[t])
+                exp.correction = float(attr.correction[0, j])
+                exp.reference_correction = float(attr.reference_correction[j])
+                c = attr.contributions[0, j]
+                order = np.argsort(-np.abs(c), kind="stable")
+                exp.contributions = pd.DataFrame(
+                    {
+                        "feature": [self.feature_names[i] for i in order],
+                        "value": x[order],
+                        "reference": self.reference[order],
+                        "contribution": c[order],
+                    }
+                )
+            out.append(exp)
+        return out
+
+
+def threshold_sources(
+    model: DecisionModel,
+    train: Dataset,
+    validation: Dataset | None = None,
+    validation_scores: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Per tag, where its threshold came from: estimator, positives it was tuned on, the
+    benchmark's threshold on the same rows and how far robust estimation moved it.
+
+    ``train``: the model's train part (fit + validation); ``validation`` and the model's scores
+    there are needed for a reservoir-transformer's tags that keep the correction.
+    """
+    from ..thresholds import f1_optimal_thresholds
+
+    train = model.align(train)
+    scores, labels = train.tag_scores(), train.require_labels()
+    finite = np.isfinite(scores).all(axis=0)
+    bench = np.full(len(model.tag_names_), np.inf)
+    if finite.any():
+        bench[finite] = f1_optimal_thresholds(scores[:, finite], labels[:, finite])
+    positives = labels.sum(axis=0).astype(np.int64)
+    kind = model.model_type
+    if kind == "baseline":
+        estimator = ["benchmark: per-tag F1 optimum on train"] * len(bench)
+    elif kind == "global-threshold":
+        estimator = [f"fixed {getattr(model, 'threshold', 0.5)}"] * len(bench)
+    elif kind == "robust-thresholds":
+        estimator = [f"{model.chosen_ or model.method} for {model.metric} F1 on train"] * len(
+            bench
+        )
+    else:
+        estimator = [
+            f"{getattr(model, 'threshold_method', '?')} on raw scores, train (fallback)"
+        ] * len(bench)
+    if has_correction(model):
+        kept = np.asarray(model.blend_weights_) > 0
+        if kept.any() and validation is not None and validation_scores is not None:
+            yv = validation.require_labels()
+            bench[kept] = f1_optimal_thresholds(validation_scores[:, kept], yv[:, kept])
+            positives[kept] = yv[:, kept].sum(axis=0)
+        for t in np.flatnonzero(kept):
+            estimator[t] = (
+                f"{model.threshold_method} on the blended probability, validation split"
+            )
+        if validation is None:
+            bench[kept] = np.nan
+    thr = np.asarray(model.thresholds_, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        shift = np.where(np.isfinite(thr) & np.isfinite(bench), thr - bench, np.nan)
+    tax = model.taxonomy_.subset(model.tag_names_)
+    return pd.DataFrame(
+        {
+            "tag": model.tag_names_,
+            "class": tax.classes,
+            "category": tax.categories,
+            "threshold": thr,
+            "estimator": estimator,
+            "positives": positives,
+            "benchmark_threshold": bench,
+            "moved_by": shift,
+        }
+    )

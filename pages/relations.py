@@ -1,0 +1,104 @@
+"""Relations: what the model learned between tags, beside the data's own structure.
+
+Computed by :mod:`mewo_core.explain.relations` (CLI: ``python -m mewo_core explain --model M
+--data D --relations --out relations.csv``), cached by model, data and split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mewo_core import demo, plots
+from mewo_core.correlations import taxonomy_order
+from mewo_core.explain.adapter import has_correction
+from mewo_core.explain.relations import (
+    MAX_TRACKS,
+    agreement,
+    cached_relation_map,
+    data_structure,
+    top_relations,
+)
+from pages import _shared
+
+st.title("Relations")
+ctx = _shared.context()
+st.caption("Per tag that keeps the learned correction: the mean Integrated-Gradients "
+           "contribution of each input score to the correction (logit units, against the "
+           "median training track), beside the data's own structure.")
+if ctx.is_baseline or not has_correction(ctx.model):
+    st.info("The active model is a threshold model: it learns no relation between tags. "
+            "Choose a reservoir-transformer in the sidebar.")
+    st.stop()
+
+
+@st.cache_resource(show_spinner="Computing the relation map (once; kept on disk)…",
+                   max_entries=4)
+def _relations(data_key: str, model_id: str, split: str, seed: int, max_tracks: int,
+               _ctx: _shared.Context):
+    explainer = _shared.explainer(_ctx)
+    rel = cached_relation_map(_ctx.model, model_id, _ctx.data, explainer.reference,
+                              demo.cache_root() / "relations", max_tracks=max_tracks, seed=seed)
+    structure = data_structure(rel, _ctx.bundle.holdout()[0])
+    return rel, structure, agreement(rel, structure)
+
+
+max_tracks = st.select_slider("Tracks sampled from the split", [100, MAX_TRACKS, 1000],
+                              value=MAX_TRACKS, key="rel_tracks")
+rel, structure, agree = _relations(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, max_tracks,
+                                   ctx)
+n_tags = len(ctx.model.tag_names_)
+c = st.columns(3)
+c[0].metric("Tags keeping a correction", f"{len(rel.tag_names)} / {n_tags}")
+c[1].metric("Agreement with lift (Spearman)", f"{agree['signed_vs_log_lift']:.3f}",
+            help="rank correlation of the mean signed contribution with log2 co-occurrence "
+                 f"lift over {agree['signed_vs_log_lift_pairs']:,} (tag, tag) pairs")
+c[2].metric("Agreement with score correlation", f"{agree['abs_vs_abs_score_correlation']:.3f}",
+            help="rank correlation of the mean |contribution| with |score correlation| over "
+                 f"{agree['abs_vs_abs_score_correlation_pairs']:,} (tag, feature) pairs")
+if not rel.tag_names:
+    st.warning("No tag keeps the learned correction: every decision is the benchmark's, and "
+               "the model learned no relation that held up on validation.")
+    st.stop()
+st.caption(f"{rel.n_tracks:,} tracks of the {ctx.split} split, {rel.n_steps} quadrature steps. "
+           "Near 0, the model's relations are not the data's.")
+
+classes = list(dict.fromkeys(rel.tag_classes))
+fclasses = list(dict.fromkeys(rel.feature_classes))
+c1, c2, c3 = st.columns(3)
+row_class = c1.selectbox("Rows: tags of class", classes, key="rel_rows")
+col_class = c2.selectbox("Columns: input scores of class", fclasses, key="rel_cols")
+view = c3.radio("Map", ("mean contribution", "mean |contribution|", "decision flips"),
+                key="rel_view")
+r = np.flatnonzero(np.asarray(rel.tag_classes) == row_class)
+r = r[taxonomy_order([rel.tag_names[i] for i in r], [rel.tag_classes[i] for i in r],
+                     [rel.tag_categories[i] for i in r])]
+cidx = np.flatnonzero(np.asarray(rel.feature_classes) == col_class)
+cidx = cidx[taxonomy_order([rel.feature_names[i] for i in cidx],
+                           [rel.feature_classes[i] for i in cidx],
+                           [rel.feature_categories[i] for i in cidx])]
+values = {"mean contribution": rel.mean_contribution, "mean |contribution|": rel.mean_abs,
+          "decision flips": rel.flip_share}[view][np.ix_(r, cidx)]
+rows = [rel.tag_names[i] for i in r]
+cols = [rel.feature_names[i] for i in cidx]
+rcat = [rel.tag_categories[i] for i in r]
+ccat = [rel.feature_categories[i] for i in cidx]
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(plots.heatmap(
+        values, rows, cols, rcat, ccat, f"Model: {view} ({row_class} × {col_class})",
+        zmid=0.0 if view == "mean contribution" else None,
+        colorscale="RdBu_r" if view == "mean contribution" else "Viridis"))
+with right:
+    data_view = st.radio("Data", ("log2 lift (labels)", "score correlation"), horizontal=True,
+                         key="rel_data")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = (np.log2(structure.lift) if data_view.startswith("log2")
+                 else structure.score_correlation)[np.ix_(r, cidx)]
+    st.plotly_chart(plots.heatmap(
+        other, rows, cols, rcat, ccat, f"Data: {data_view} ({row_class} × {col_class})",
+        zmin=-3 if data_view.startswith("log2") else -1,
+        zmax=3 if data_view.startswith("log2") else 1))
+
+st.subheader("Strongest relations")
+st.dataframe(top_relations(rel, structure, 40), hide_index=True, height=420)
