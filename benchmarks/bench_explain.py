@@ -30,12 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._timing import timed  # noqa: E402
 from mewo_core import demo  # noqa: E402
 from mewo_core.artifacts import load_model  # noqa: E402
-from mewo_core.data import load_folder  # noqa: E402
+from mewo_core.data import (
+    SplitSpec,  # noqa: E402
+    load_folder,  # noqa: E402
+)
 from mewo_core.explain.attribution import within_tolerance  # noqa: E402
 from mewo_core.explain.path import Explainer, reference_track  # noqa: E402
 from mewo_core.explain.relations import relation_map  # noqa: E402
 from mewo_core.explain.whatif import what_if  # noqa: E402
-from mewo_core.training import fit_baseline, split_for_training  # noqa: E402
+from mewo_core.training import fit_baseline  # noqa: E402
 
 
 def main() -> None:
@@ -50,7 +53,7 @@ def main() -> None:
     bundle = (load_folder(args.data) if args.data
               else demo.load_demo_bundle(demo.ensure_demo_data()))
     model = load_model(args.model)
-    _, validation, _ = split_for_training(bundle, 0)
+    validation = SplitSpec().split(bundle).validation
     train = bundle.holdout()[0]
     t0 = time.perf_counter()
     explainer = Explainer(model, fit_baseline(bundle), reference_track(model, train))

@@ -177,6 +177,47 @@ class Session:
 
         return self._memo(("comparison", split), build)
 
+    # --- explanations (mewo_core.explain) ---------------------------------------------------
+    def explainer(self) -> Any:
+        """The :class:`~mewo_core.explain.path.Explainer` of the model, against the median
+        training track as reference."""
+        from .explain.path import Explainer, reference_track
+
+        def build() -> Any:
+            reference = reference_track(self.model, self.splits.train)
+            return Explainer(self.model, self.baseline, reference)
+
+        return self._memo(("explainer",), build)
+
+    def threshold_sources(self) -> Any:
+        """Per tag, where the model's threshold came from (estimator, positives, benchmark)."""
+        from .explain.adapter import has_correction
+        from .explain.path import threshold_sources
+
+        def build() -> Any:
+            if has_correction(self.model):
+                validation = self.tuning_data("model")
+                scores = self.scores("model", "tuning")
+                return threshold_sources(self.model, self.splits.train, validation, scores)
+            return threshold_sources(self.model, self.splits.train)
+
+        return self._memo(("threshold_sources",), build)
+
+    def relations(self, split: str, max_tracks: int) -> tuple[Any, Any, dict[str, float]]:
+        """The model's relation map on ``split`` (a seeded sample of ``max_tracks`` tracks, kept
+        on disk), the data's own structure on train, and their agreement."""
+        from .explain.relations import agreement, cached_relation_map, data_structure
+
+        def build() -> tuple[Any, Any, dict[str, float]]:
+            cache = (self.cache_dir or Path(".")) / "relations"
+            rel = cached_relation_map(self.model, self.model_id, self.data(split),
+                                      self.explainer().reference, cache, max_tracks=max_tracks,
+                                      seed=self.spec.seed)
+            structure = data_structure(rel, self.splits.train)
+            return rel, structure, agreement(rel, structure)
+
+        return self._memo(("relations", split, max_tracks), build)
+
 
 def cached_scores(
     load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path

@@ -256,32 +256,13 @@ def show_error(exc: BaseException) -> None:
 # --- explanations (mewo_core.explain) ----------------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Preparing explanations…", max_entries=4)
-def _explainer(data_key: str, model_id: str, seed: int, _ctx: Context) -> Any:
-    from mewo_core.explain.path import Explainer, reference_track
-
-    train = _ctx.bundle.holdout(training.HOLDOUT_FRACTION, seed)[0]
-    return Explainer(_ctx.model, _ctx.baseline, reference_track(_ctx.model, train))
-
-
 def explainer(ctx: Context) -> Any:
-    """The :class:`mewo_core.explain.path.Explainer` of the active model (cached)."""
-    return _explainer(ctx.data_key, ctx.model_id, ctx.seed, ctx)
-
-
-@st.cache_resource(show_spinner="Tracing thresholds…", max_entries=4)
-def _threshold_sources(data_key: str, model_id: str, seed: int, _ctx: Context) -> Any:
-    from mewo_core.explain.adapter import has_correction
-    from mewo_core.explain.path import threshold_sources
-
-    train = _ctx.bundle.holdout(training.HOLDOUT_FRACTION, seed)[0]
-    model = _ctx.model
-    if has_correction(model):
-        validation, scores = _ctx.tuning("model")
-        return threshold_sources(model, train, validation, scores)
-    return threshold_sources(model, train)
+    """The :class:`mewo_core.explain.path.Explainer` of the active model (computed once)."""
+    with st.spinner("Preparing explanations…"):
+        return ctx.session.explainer()
 
 
 def threshold_sources(ctx: Context) -> Any:
-    """Per tag, where the active model's threshold came from (cached)."""
-    return _threshold_sources(ctx.data_key, ctx.model_id, ctx.seed, ctx)
+    """Per tag, where the active model's threshold came from (computed once)."""
+    with st.spinner("Tracing thresholds…"):
+        return ctx.session.threshold_sources()

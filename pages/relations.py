@@ -9,14 +9,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mewo_core import demo, plots
+from mewo_core import plots
 from mewo_core.correlations import taxonomy_order
 from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.relations import (
     MAX_TRACKS,
-    agreement,
-    cached_relation_map,
-    data_structure,
     top_relations,
 )
 from pages import _shared
@@ -32,21 +29,10 @@ if ctx.is_baseline or not has_correction(ctx.model):
     st.stop()
 
 
-@st.cache_resource(show_spinner="Computing the relation map (once; kept on disk)…",
-                   max_entries=4)
-def _relations(data_key: str, model_id: str, split: str, seed: int, max_tracks: int,
-               _ctx: _shared.Context):
-    explainer = _shared.explainer(_ctx)
-    rel = cached_relation_map(_ctx.model, model_id, _ctx.data, explainer.reference,
-                              demo.cache_root() / "relations", max_tracks=max_tracks, seed=seed)
-    structure = data_structure(rel, _ctx.bundle.holdout()[0])
-    return rel, structure, agreement(rel, structure)
-
-
 max_tracks = st.select_slider("Tracks sampled from the split", [100, MAX_TRACKS, 1000],
                               value=MAX_TRACKS, key="rel_tracks")
-rel, structure, agree = _relations(ctx.data_key, ctx.model_id, ctx.split, ctx.seed, max_tracks,
-                                   ctx)
+with st.spinner("Computing the relation map (once; kept on disk)…"):
+    rel, structure, agree = ctx.session.relations(ctx.split, max_tracks)
 n_tags = len(ctx.model.tag_names_)
 c = st.columns(3)
 c[0].metric("Tags keeping a correction", f"{len(rel.tag_names)} / {n_tags}")

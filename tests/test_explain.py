@@ -18,9 +18,9 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from mewo_core.artifacts import load_model
+from mewo_core.artifacts import load_model, model_fits_data
 from mewo_core.cli import main
-from mewo_core.data import load_folder
+from mewo_core.data import SplitSpec, load_folder
 from mewo_core.errors import MewoError
 from mewo_core.explain.adapter import network_view
 from mewo_core.explain.attribution import (
@@ -38,8 +38,7 @@ from mewo_core.explain.relations import (
     top_relations,
 )
 from mewo_core.explain.whatif import apply_edits, parse_edits, what_if
-from mewo_core.training import fit_baseline, split_for_training, train_and_save
-from mewo_core.workspace import model_fits_data
+from mewo_core.training import fit_baseline, train_and_save
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = ROOT / "artifacts" / "demo-model"
@@ -53,7 +52,7 @@ JSON_KEYS = {"tag", "class", "category", "score", "probability", "threshold", "d
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     """(folder, bundle, trained small model path) on a 3,000-track demo catalogue."""
-    from mewo_core.synthetic import write_demo_data
+    from mewo_core.demo import write_demo_data
 
     root = tmp_path_factory.mktemp("explain")
     folder = root / "demo3k"
@@ -86,8 +85,19 @@ def shipped(demo):
 
 
 def _rows(bundle, model, n: int) -> np.ndarray:
-    _, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    _, validation, _ = _parts.fit, _parts.validation, _parts.test
     return model.align(validation).X[:n].astype(np.float64)
+
+
+def _moving_rows(explainer: Explainer, X: np.ndarray, n: int, big: float = 0.1) -> np.ndarray:
+    """The first ``n`` rows of ``X`` where some tag's correction moves by more than ``big``."""
+    view = explainer.view
+    gap = np.abs(view.correction_np(view.transform(X))
+                 - view.correction_np(explainer._z_ref[None]))
+    rows = np.flatnonzero(gap.max(axis=1) > big)[:n]
+    assert rows.size == n, f"only {rows.size} of {len(X)} tracks move a correction by > {big}"
+    return X[rows]
 
 
 def _moving_tags(explainer: Explainer, x: np.ndarray, k: int = 12) -> list[int]:
@@ -104,7 +114,8 @@ def test_adapter_reproduces_the_models_own_correction(demo, variant: str) -> Non
     from mewo_core.models.reservoir_transformer import ReservoirTransformer
 
     _, bundle, _ = demo
-    fit, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    fit, validation, _ = _parts.fit, _parts.validation, _parts.test
     model = ReservoirTransformer(variant=variant, seed=2, **{**FAST, "epochs": 1}).fit(
         fit, validation
     )
@@ -130,7 +141,7 @@ def test_completeness_to_one_percent(demo, fitted) -> None:
     _, bundle, _ = demo
     model, explainer = fitted
     view = explainer.view
-    X = _rows(bundle, model, 4)
+    X = _moving_rows(explainer, _rows(bundle, model, 300), 4)
     for x in X:
         tags = _moving_tags(explainer, x)
         attr = integrated_gradients(view, view.transform(x[None]), explainer._z_ref, tags)
@@ -276,7 +287,8 @@ def test_vectorised_path_integral_equals_captum(demo, small) -> None:
 def test_decisions_equal_predict(demo, small) -> None:
     _, bundle, _ = demo
     model, explainer = small
-    _, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    _, validation, _ = _parts.fit, _parts.validation, _parts.test
     predicted = model.predict(validation.subset(np.arange(20)))
     for i, x in enumerate(_rows(bundle, model, 20)):
         _, dec, _ = explainer.decisions(x)
@@ -354,7 +366,8 @@ def test_bad_edits_are_user_errors(item: str) -> None:
 def test_relation_map_is_consistent_and_cached(demo, small, tmp_path: Path) -> None:
     _, bundle, _ = demo
     model, explainer = small
-    _, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    _, validation, _ = _parts.fit, _parts.validation, _parts.test
     rel = relation_map(model, validation, explainer.reference, max_tracks=12, n_steps=8)
     assert rel.n_tracks == 12
     assert rel.tag_names == model.kept_tags
@@ -403,7 +416,8 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
 def test_cli_explain_json_shape(demo, capsys) -> None:
     folder, bundle, path = demo
     model = load_model(path)
-    _, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    _, validation, _ = _parts.fit, _parts.validation, _parts.test
     track = str(int(validation.ids[2]))
     base = ("explain", "--model", str(path), "--data", str(folder), "--track", track)
     status, out, err = _run(capsys, *base, "--json")
@@ -444,7 +458,8 @@ def test_cli_explain_json_shape(demo, capsys) -> None:
 )
 def test_cli_explain_user_errors(demo, capsys, extra, message: str) -> None:
     folder, bundle, path = demo
-    _, validation, _ = split_for_training(bundle, 0)
+    _parts = SplitSpec().split(bundle)
+    _, validation, _ = _parts.fit, _parts.validation, _parts.test
     args = ["explain", "--model", str(path), "--data", str(folder),
             "--track", str(int(validation.ids[0]))]
     if extra[0] == "--track":

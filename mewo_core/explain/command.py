@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import load_model, read_manifest
+from ..artifacts import read_manifest
 from ..cli import print_json
 from ..data import load_folder
 from ..errors import DataError, MewoError
-from ..training import HOLDOUT_FRACTION, fit_baseline, split_for_training
+from ..session import Session
 
 SPLITS = ("validation", "test", "train")
 
@@ -35,25 +35,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _load(args: argparse.Namespace):  # noqa: ANN202
+def _session(args: argparse.Namespace) -> Session:
+    """The model (or the baseline) on its data folder, with the splits it was trained on."""
     if args.model == "baseline":
         if not args.data:
             raise MewoError("--data is required with --model baseline")
-        bundle = load_folder(args.data)
-        model = fit_baseline(bundle)
-        return model, bundle, 0
+        return Session(load_folder(args.data), str(args.data))
     manifest = read_manifest(args.model)
     folder = args.data or manifest.get("data_folder")
     if not folder or not Path(folder).is_dir():
         raise MewoError("--data is required: the model's data folder is not recorded or not here")
-    bundle = load_folder(folder)
-    model = load_model(args.model)
-    model.check_tags(bundle.train)
-    return model, bundle, int(manifest.get("seed", 0))
+    session = Session(load_folder(folder), str(folder), model_path=args.model, manifest=manifest,
+                      model_name=Path(args.model).name)
+    session.model.check_tags(session.bundle.train)
+    return session
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .path import Explainer, reference_track, threshold_sources
     from .whatif import apply_edits, parse_edits
 
     if args.top is not None and args.top < 0:
@@ -62,17 +60,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return _relations(args)
     if args.track is None:
         raise MewoError("--track ID is required (or --relations)")
-    model, bundle, seed = _load(args)
-    fit, validation, test = split_for_training(bundle, seed)
-    train = bundle.holdout(HOLDOUT_FRACTION, seed)[0]
-    data = {"validation": validation, "test": test, "train": train}[args.split]
+    session = _session(args)
+    model = session.model
+    data = getattr(session.splits, args.split)
     found = np.flatnonzero(data.ids == args.track)
     if not found.size:
         raise MewoError(f"no track {args.track} in the {args.split} split ({data.n_tracks} tracks)")
     data = model.align(data)
     x = data.X[int(found[0])].astype(np.float64)
     edits = parse_edits(args.set, model.feature_names_)
-    explainer = Explainer(model, fit_baseline(bundle, seed), reference_track(model, train))
+    explainer = session.explainer()
     edited = apply_edits(x, model.feature_names_, edits)
     unknown = [t for t in args.tag if t not in model.tag_names_]
     if unknown:
@@ -89,10 +86,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             "tags": [e.to_json(args.top) for e in explanations],
         })
         return 0
-    scores = None
-    if explainer.view is not None and explainer.view.kept.any():
-        scores = model.predict_proba(validation)
-    sources = threshold_sources(model, train, validation, scores).set_index("tag")
+    sources = session.threshold_sources().set_index("tag")
     print(f"track {args.track} ({args.split} split), model {args.model}"
           + (f", edits: {', '.join(f'{f}={v:g}' for f, v in edits.items())}" if edits else ""))
     if not explanations:
@@ -122,24 +116,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _relations(args: argparse.Namespace) -> int:
     from .adapter import has_correction
-    from .path import reference_track
     from .relations import MAX_TRACKS, agreement, data_structure, relation_map, top_relations
 
     if not args.out and not args.json:
         raise MewoError("--relations needs --out FILE.csv (or --json)")
     if args.max_tracks is not None and args.max_tracks < 1:
         raise MewoError("--max-tracks must be at least 1")
-    model, bundle, seed = _load(args)
+    session = _session(args)
+    model = session.model
     if not has_correction(model):
         raise MewoError(f"{args.model} is a threshold model: it has no learned relations")
-    fit, validation, test = split_for_training(bundle, seed)
-    train = bundle.holdout(HOLDOUT_FRACTION, seed)[0]
-    data = {"validation": validation, "test": test, "train": train}[args.split]
     relations = relation_map(
-        model, data, reference_track(model, train), seed=seed,
-        max_tracks=args.max_tracks or MAX_TRACKS,
+        model, getattr(session.splits, args.split), session.explainer().reference,
+        seed=session.spec.seed, max_tracks=args.max_tracks or MAX_TRACKS,
     )
-    structure = data_structure(relations, train)
+    structure = data_structure(relations, session.splits.train)
     agree = agreement(relations, structure)
     top = top_relations(relations, structure, top=args.top or 20)
     if args.out:

@@ -143,8 +143,8 @@ class Explainer:
     def decisions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(probability, decision, baseline decision) per tag, exactly as ``predict`` does."""
         row = self._row(x)
-        proba = self.model.predict_proba(row)[0]
-        base = self.baseline.predict_proba(row)[0] >= self.baseline.thresholds_
+        proba = self.model.decision_scores(row)[0]
+        base = self.baseline.decision_scores(row)[0] >= self.baseline.thresholds_
         return proba, proba >= self.model.thresholds_, base
 
     def default_tags(self, x: np.ndarray) -> list[int]:
@@ -214,7 +214,7 @@ def threshold_sources(
     ``train``: the model's train part (fit + validation); ``validation`` and the model's scores
     there are needed for a reservoir-transformer's tags that keep the correction.
     """
-    from ..thresholds import f1_optimal_thresholds
+    from ..scoring.thresholds import f1_optimal_thresholds
 
     train = model.align(train)
     scores, labels = train.tag_scores(), train.require_labels()

@@ -198,7 +198,8 @@ class CalibratedCutoff:
 
     For calibrated probabilities the micro-F1-optimal rule is one shared cutoff, about half
     the optimal F1 (Lipton, Elkan and Narayanaswamy, 2014); the cutoff is tuned exactly for
-    micro F1 on the calibrated labelled scores (:func:`mewo_core.thresholds.global_threshold`)
+    micro F1 on the calibrated labelled scores
+    (:func:`mewo_core.scoring.thresholds.global_threshold`)
     and mapped back to each tag's score scale. :meth:`thresholds_at` moves every tag's
     log-odds by ``logit(q) - logit(pi)`` first (a prior shift). Learned: ``calibration_``,
     ``cutoff_``, ``prevalences_``, ``thresholds_``.

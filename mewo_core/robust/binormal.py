@@ -82,7 +82,7 @@ class EmpiricalROC:
     so the expected F1 at prevalence ``q`` is ``2 a tp / (a P + a tp + b fp)`` with
     ``a = q / pi``, ``b = (1 - q) / (1 - pi)``. At the labelled prevalences (``prior=None``)
     :meth:`thresholds_at` is the benchmark exactly
-    (:func:`mewo_core.thresholds.f1_optimal_thresholds`); ties go to the highest threshold.
+    (:func:`mewo_core.scoring.thresholds.f1_optimal_thresholds`); ties go to the highest threshold.
     Learned: ``curves_`` (per tag: thresholds descending, tp, fp), ``n_pos_``, ``prevalences_``.
     """
 
