@@ -105,7 +105,7 @@ def test_partition_is_six_disjoint_parts_within_classes(demo) -> None:
 
 
 # --- the model ----------------------------------------------------------------------------------
-def test_shapes_and_progress(demo) -> None:
+def test_shapes_and_progress(demo, fitted) -> None:
     fit, validation, test, _ = demo
     events = []
     model = ReservoirTransformer(seed=0, **FAST).fit(fit, validation, progress=events.append)
@@ -113,9 +113,28 @@ def test_shapes_and_progress(demo) -> None:
     assert proba.shape == (test.n_tracks, test.n_tags)
     assert model.predict(test).dtype == np.uint8
     assert model.thresholds_.shape == (test.n_tags,)
-    assert {e.stage for e in events} == {"reservoirs", "transformer", "thresholds"}
+    # the default variant has no reservoirs, so no "reservoirs 0/0" stage
+    assert {e.stage for e in events} == {"transformer", "thresholds"}
     last = {e.stage: e for e in events}
     assert all(e.step == e.total for e in last.values())
+    events = []
+    ReservoirTransformer(variant="tokens", **FAST).fit(fit, validation, progress=events.append)
+    reservoirs = [e for e in events if e.stage == "reservoirs"]
+    assert reservoirs[-1].step == reservoirs[-1].total == 7  # six parts and all features
+
+
+def test_default_options_are_the_demo_models(demo) -> None:
+    """One spec owns the defaults: the CLI's default model is the saved demo model's config."""
+    import json
+
+    from mewo_core.training import train_params
+
+    manifest = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model" / "manifest.json"
+    config = json.loads(manifest.read_text())["config"]
+    assert ReservoirTransformer().get_config() == config
+    assert create_model("reservoir-transformer", **train_params(
+        "reservoir-transformer", {})).get_config() == config  # fmt: skip
+    assert ReservoirTransformer.from_config(config).get_config() == config
 
 
 def test_same_seed_same_predictions(demo, fitted) -> None:
@@ -139,7 +158,25 @@ def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
     ("option", "value"), [("variant", "nope"), ("partition", "x"), ("loss", "mse")]
 )
 def test_unknown_options_are_refused_clearly(demo, option: str, value: str) -> None:
-    with pytest.raises(TrainingError, match=f"unknown {option} '{value}'"):
+    with pytest.raises(TrainingError, match=f"unknown {option} '{value}'; known: "):
+        ReservoirTransformer(**{**FAST, option: value}).fit(demo[0], demo[1])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("epochs", -1, "epochs must be an integer >= 0, got -1"),
+        ("epochs", 2.5, "epochs must be an integer >= 0, got 2.5"),
+        ("dropout", 1.0, "dropout must be a number >= 0 and < 1, got 1.0"),
+        ("blend_grid", (0.0, 1.0), "blend_grid must be numbers > 0 and <= 1"),
+        ("n_heads", 3, r"d_model \(16\) must be a multiple of n_heads \(3\)"),
+        ("colour", "red", "takes no option colour; it takes: all_units, batch_size"),
+    ],
+)
+def test_bad_option_values_are_refused_before_training(
+    demo, option: str, value: object, message: str
+) -> None:
+    with pytest.raises(TrainingError, match=message):
         ReservoirTransformer(**{**FAST, option: value}).fit(demo[0], demo[1])
 
 
