@@ -33,7 +33,14 @@ from typing import Any, Self
 
 import numpy as np
 
-from ..data import Dataset, SplitSpec, group_halves, group_labels, split_dataset
+from ..data import (
+    Dataset,
+    SplitSpec,
+    columns_or_neg_inf,
+    group_halves,
+    group_labels,
+    split_dataset,
+)
 from ..errors import ArtifactError, TrainingError
 from ..scoring.metrics import AVERAGES
 from ..scoring.space import sigmoid
@@ -204,9 +211,7 @@ class ReservoirTransformer(DecisionModel):
 
     def _own(self, Z: np.ndarray) -> np.ndarray:
         """Each tag's own transformed score (0 for tags without a score column)."""
-        idx = self.tag_score_index_
-        own = Z[:, np.maximum(idx, 0)]
-        own[:, idx < 0] = 0.0
+        own = columns_or_neg_inf(Z, self.tag_score_index_, fill=0.0)
         return np.ascontiguousarray(own, dtype=np.float32)
 
     def _network(self):
@@ -298,13 +303,11 @@ class ReservoirTransformer(DecisionModel):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
         kept = self.blend_weights_ > 0
-        idx = self.tag_score_index_
         for start in range(0, X.shape[0], 16384):
             Xb = X[start : start + 16384]
             Z = self.transform_.transform(Xb)
             own, corr = self._parts(self._inputs(Z), self._own(Z))
-            raw = Xb[:, np.maximum(idx, 0)].astype(np.float64)
-            raw[:, idx < 0] = -np.inf
+            raw = columns_or_neg_inf(Xb, self.tag_score_index_).astype(np.float64)
             blended = sigmoid(own + self.blend_weights_ * corr)
             out[start : start + 16384] = np.where(kept, blended, raw)
         return out
