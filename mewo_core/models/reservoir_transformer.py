@@ -20,7 +20,8 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
 Variants (``token_layout.py``): ``tokens``, ``concat``, ``transformer-only`` (no reservoirs:
 tokens straight from the six score groups, all features and the category scores),
 ``tokens-no-all``, ``tokens-no-category``. The default is ``transformer-only``: in the ablation
-(``benchmarks/ablation.py``) the reservoirs added nothing over it, at twice the training time.
+(``benchmarks/ablation.py``) the reservoirs added nothing over it, at 1.0–1.2× the training and
+1.3–2.2× the prediction cost.
 
 ``decision_scores`` returns, per tag, the blended probability for kept tags and the raw score for
 fallback tags; ``thresholds_`` apply to those.
