@@ -251,12 +251,39 @@ def test_track_inspector_lists_and_by_id(env: Path) -> None:
 
 
 def test_correlation_views(env: Path) -> None:
+    """Each view's pairs table is the core's ranking of the demo's train labels, and the scope
+    filter keeps only the pairs it names."""
+    import numpy as np
+
+    from mewo_core import correlations, demo
+
+    train = demo.load_demo_bundle(demo.ensure_demo_data()).train
+    labels, names = train.require_labels(), train.tag_names
+    args = (names, train.tag_classes, train.tag_categories)
+    expected = {
+        "Labels": correlations.strongest_pairs(
+            correlations.correlation(labels, *args, "label correlation"), top=30
+        ),
+        "Co-occurrence lift": correlations.strongest_pairs(
+            correlations.lift(labels, *args, min_pair=10), top=30, by_abs=False
+        ),
+    }
     at = _page(_app(), "pages/correlations.py")
-    for view in ("Labels", "Co-occurrence lift"):
+    for view, want in expected.items():
         _one(at.radio, "View").set_value(view).run()
         _no_failure(at)
         _one(at.selectbox, "Columns: class").set_value("moods").run()
         _no_failure(at)
+        shown = at.dataframe[0].value
+        assert list(shown["tag_a"]) == list(want["tag_a"])
+        assert list(shown["tag_b"]) == list(want["tag_b"])
+        value = shown[want.columns[-1]].to_numpy()
+        key = value if view != "Labels" else np.abs(value)
+        assert np.all(np.diff(key) <= 0)  # strongest first
+        assert np.all(np.abs(value) <= 1) if view == "Labels" else np.all(value > 1)
+        _one(at.radio, "Pairs").set_value("across classes").run()
+        assert not at.dataframe[0].value["same_class"].any()
+        _one(at.radio, "Pairs").set_value("all").run()
 
 
 def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
