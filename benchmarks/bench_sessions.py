@@ -47,16 +47,19 @@ def memory(pid: int) -> str:
 def prepare(tracks: int, artifacts: Path, model_type: str, epochs: int | None) -> None:
     """The demo catalogue in the cache, and a ``demo-model`` in ``artifacts`` if none there."""
     from mewo_core import demo
-    from mewo_core.training import accepted_params, train_and_save
+    from mewo_core.data import SplitSpec
+    from mewo_core.models import model_class
+    from mewo_core.training import train_and_save
 
     t0 = time.perf_counter()
     folder = demo.ensure_demo_data(tracks, 0)
     print(f"demo catalogue {folder} ready in {time.perf_counter() - t0:.1f} s")
     if not (artifacts / "demo-model").exists():
         t0 = time.perf_counter()
-        params = {"epochs": epochs} if epochs and "epochs" in accepted_params(model_type) else {}
+        takes_epochs = any(p.name == "epochs" for p in model_class(model_type).params)
+        params = {"epochs": epochs} if epochs and takes_epochs else {}
         train_and_save(demo.load_demo_bundle(folder), model_type, params,
-                       artifacts / "demo-model", seed=0)
+                       artifacts / "demo-model", spec=SplitSpec(seed=0))
         print(f"trained a {model_type} demo-model in {time.perf_counter() - t0:.1f} s")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data.taxonomy import CLASSES
+from .subsample import evenly
 
 MAX_ROWS = 50_000  # rows used for a correlation matrix (an evenly spaced subsample beyond)
 
@@ -86,13 +87,6 @@ class Block:
     kind: str
 
 
-def _sample_rows(values: np.ndarray, max_rows: int) -> np.ndarray:
-    if values.shape[0] <= max_rows:
-        return values
-    rows = np.linspace(0, values.shape[0] - 1, max_rows).round().astype(np.int64)
-    return values[rows]
-
-
 def correlation(
     values: np.ndarray,
     names: Sequence[str],
@@ -103,7 +97,8 @@ def correlation(
 ) -> Matrix:
     """Pearson correlation of the columns of ``values``; constant columns get 0 (not NaN)."""
     order = taxonomy_order(names, classes, categories)
-    x = _sample_rows(np.asarray(values), max_rows)[:, order].astype(np.float64)
+    values = np.asarray(values)
+    x = values[evenly(values.shape[0], max_rows)][:, order].astype(np.float64)
     x = np.where(np.isfinite(x), x, 0.0)
     x -= x.mean(axis=0)
     norm = np.sqrt((x * x).sum(axis=0))

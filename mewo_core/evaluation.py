@@ -60,6 +60,17 @@ def evaluate_model(model: DecisionModel, data: Dataset) -> Evaluation:
     return evaluate_decisions(data, model.predict(data))
 
 
+#: F1 differences within this are ties (float noise, not a win or a loss).
+TIE = 1e-12
+
+
+def wins_losses(delta_f1: pd.Series | np.ndarray) -> tuple[int, int, int]:
+    """(better, worse, equal): how many tags the model wins, loses and ties by ``delta_f1``."""
+    delta = np.asarray(delta_f1, dtype=np.float64)
+    wins, losses = int((delta > TIE).sum()), int((delta < -TIE).sum())
+    return wins, losses, delta.size - wins - losses
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A model's evaluation beside the baseline's, with per-level deltas."""

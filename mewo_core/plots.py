@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .subsample import evenly
+
 MAX_POINTS = 10_000
 CLASS_COLORS = {
     "genres": "#4C78A8",
@@ -40,13 +42,6 @@ def _subplots(**kwargs: object) -> go.Figure:
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10))
     return fig
-
-
-def evenly(n: int, limit: int) -> np.ndarray:
-    """At most ``limit`` evenly spaced indices into ``range(n)`` (all of them if ``n <= limit``)."""
-    if n <= limit:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
 
 
 # --- data ---------------------------------------------------------------------------------------

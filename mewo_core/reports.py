@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Dataset
-from .evaluation import Comparison, Evaluation
+from .evaluation import Comparison, Evaluation, wins_losses
 
 
 def dataset_summary(data: Dataset) -> dict[str, object]:
@@ -72,10 +72,8 @@ def comparison_text(comparison: Comparison, title: str, top: int = 10) -> str:
         _fmt_table(tags.iloc[::-1].head(top)[cols]),
     ]
     lines += ["", f"Tags the model loses most (top {top}):", _fmt_table(tags.head(top)[cols])]
-    n = len(tags)
-    wins = int((tags["delta_f1"] > 1e-12).sum())
-    losses = int((tags["delta_f1"] < -1e-12).sum())
-    lines += ["", f"{wins} tags better, {losses} worse, {n - wins - losses} equal."]
+    wins, losses, ties = wins_losses(tags["delta_f1"])
+    lines += ["", f"{wins} tags better, {losses} worse, {ties} equal."]
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from .scoring.counts import DecisionCounts
 from .scoring.metrics import AVERAGES, aggregate_table, f1_averages, per_tag_table
 from .scoring.thresholds import f1_curve, thresholds_for_dtype
+from .subsample import evenly
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class ThresholdExplorer:
         if not finite.any():
             return pd.DataFrame(columns=["threshold", "precision", "recall", "f1"])
         thresholds, precision, recall, f1 = f1_curve(column[finite], self._labels[finite, tag])
-        keep = np.unique(np.linspace(0, thresholds.size - 1, max_points).round().astype(int))
+        keep = evenly(thresholds.size, max_points)
         keep = np.union1d(keep, [int(np.argmax(f1))])  # never drop the best point
         return pd.DataFrame(
             {

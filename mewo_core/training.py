@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,30 +24,26 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
-def accepted_params(model_type: str) -> set[str]:
-    """The constructor parameters of ``model_type``."""
-    init = model_class(model_type).__init__
-    if init is object.__init__:
-        return set()
-    params = inspect.signature(init).parameters.values()
-    return {
-        p.name
-        for p in params
-        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
+def train_params(model_type: str, options: Mapping[str, Any], seed: int = 0) -> dict[str, Any]:
+    """The parameters the CLI's ``train`` and the app's form pass to ``model_type``, checked.
 
-
-def model_params(model_type: str, **candidates: Any) -> dict[str, Any]:
-    """The subset of ``candidates`` (not None) that ``model_type`` accepts; others refused."""
-    accepted = accepted_params(model_type)
-    given = {k: v for k, v in candidates.items() if v is not None}
-    unknown = sorted(set(given) - accepted)
+    ``options`` are the exposed options the user set (``None`` means "the model's default");
+    ``seed`` (also the split seed) goes to models that take one. Other options are refused,
+    naming what the model takes, so the CLI and the app train the same default model.
+    """
+    cls = model_class(model_type)
+    exposed = {p.name: p for p in cls.exposed_params()}
+    given = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(given) - set(exposed))
     if unknown:
+        flags = ", ".join(p.flag for p in exposed.values()) or "none"
         raise TrainingError(
-            f"model '{model_type}' takes no option {', '.join('--' + u for u in unknown)}; "
-            f"it takes: {', '.join(sorted(accepted)) or 'none'}"
+            f"model '{model_type}' takes no option "
+            f"{', '.join('--' + u.replace('_', '-') for u in unknown)}; it takes: {flags}"
         )
-    return given
+    if any(p.name == "seed" for p in cls.params):
+        given["seed"] = seed
+    return cls.check_params(given)
 
 
 def fit_baseline(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.evaluation import wins_losses
 from pages import _shared
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
@@ -72,10 +73,8 @@ st.dataframe(
     height=380,
     column_config={c: st.column_config.NumberColumn(format="%.4f") for c in columns[4:]},
 )
-wins = int((shown["delta_f1"] > 1e-12).sum())
-losses = int((shown["delta_f1"] < -1e-12).sum())
-st.caption(f"{len(shown)} tags shown: {wins} better, {losses} worse, "
-           f"{len(shown) - wins - losses} equal.")
+wins, losses, ties = wins_losses(shown["delta_f1"])
+st.caption(f"{len(shown)} tags shown: {wins} better, {losses} worse, {ties} equal.")
 
 top = st.slider("Tags in the win / loss charts", 5, 30, 12, key="cmp_top")
 ranked = shown.sort_values("delta_f1")

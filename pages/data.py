@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.data import columns_or_neg_inf
 from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key
 from mewo_core.errors import MewoError
 from mewo_core.locations import check_data_folder
@@ -117,8 +118,7 @@ default = list(tags.sort_values("frequency", ascending=False)["tag"].head(3)) if
 chosen = st.multiselect("Tags", list(train.tag_names), default=default, max_selections=6)
 if chosen:
     idx = [train.tag_names.index(t) for t in chosen]
-    cols_x = train.tag_feature_index[idx]
-    scores = np.where(cols_x >= 0, train.X[:, np.maximum(cols_x, 0)], -np.inf)
+    scores = columns_or_neg_inf(train.X, train.tag_feature_index[idx])
     labels = None if train.Y is None else train.Y[:, idx]
     st.plotly_chart(plots.score_histograms(scores, labels, chosen))
     st.caption(

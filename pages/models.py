@@ -6,7 +6,6 @@ CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out ar
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pandas as pd
@@ -16,9 +15,10 @@ from mewo_core.artifacts import check_name, list_artifacts, next_free_name
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
-from mewo_core.models import MODEL_TYPES
+from mewo_core.models import MODEL_TYPES, model_class
 from mewo_core.models.base import ProgressEvent
-from mewo_core.training import accepted_params, train_and_save
+from mewo_core.models.params import Param
+from mewo_core.training import train_and_save, train_params
 from pages import _shared
 
 st.title("Models")
@@ -28,25 +28,22 @@ if message:
     st.success(message)
 
 
-def _available_types() -> list[str]:
-    """Model types whose code is present (others are still being written)."""
-    out = []
-    for name, target in MODEL_TYPES.items():
-        try:
-            found = importlib.util.find_spec(target.split(":")[0]) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            out.append(name)
-    return out
-
-
-def _variants() -> list[str]:
-    try:
-        from mewo_core.models.token_layout import VARIANTS
-    except ImportError:
-        return ["default"]
-    return list(VARIANTS)
+def _widget(param: Param, key: str, where: Any) -> Any:
+    """The form widget of one exposed model option, with the spec's default."""
+    allowed = param.allowed()
+    if allowed is not None:
+        return where.selectbox(
+            param.label, allowed, index=allowed.index(param.default), help=param.help, key=key
+        )
+    if param.kind in (int, float):
+        cast = param.kind
+        low = None if param.low is None else cast(param.low)
+        high = None if param.high is None else cast(param.high)
+        step = 1 if cast is int else None
+        return where.number_input(
+            param.label, low, high, cast(param.default), step=step, help=param.help, key=key
+        )
+    return where.text_input(param.label, value=str(param.default), help=param.help, key=key)
 
 
 def _use(name: str) -> None:
@@ -88,36 +85,21 @@ st.caption(
     "and saves under a new name, never over an existing artifact. Training runs with this page: "
     "leaving the page stops it and saves nothing."
 )
-types = _available_types()
-if not types:
-    st.error("No model type is available.")
-    st.stop()
-default_type = "reservoir-transformer" if "reservoir-transformer" in types else types[0]
+types = list(MODEL_TYPES)
+model_type = st.selectbox("Model type", types, index=types.index("reservoir-transformer"))
+options = model_class(model_type).exposed_params()
 with st.form("train_form"):
-    model_type = st.selectbox("Model type", types, index=types.index(default_type))
-    c1, c2, c3, c4 = st.columns(4)
-    variant = c1.text_input("Variant (if the model has variants)", value="",
-                            help="reservoir-transformer: " + ", ".join(_variants()))
-    epochs = c2.number_input("Epochs (if the model trains by epochs)", 1, 500, 10)
-    metric = c3.selectbox("Target metric (if the model takes one)",
-                          ["weighted", "micro", "macro", "samples"])
-    seed = c4.number_input("Seed", 0, 10_000, 0)
+    columns = st.columns(len(options) + 1)
+    values = {p.name: _widget(p, f"train_{model_type}_{p.name}", c)
+              for p, c in zip(options, columns, strict=False)}  # fmt: skip
+    seed = columns[-1].number_input("Seed", 0, 10_000, 0, help="seed of the splits and the model")
     name = st.text_input("Artifact name", value=next_free_name(root, "my-model"))
     submitted = st.form_submit_button("Train and save")
 
 if submitted:
     try:
         out = root / check_name(name.strip())  # a name, never a path out of the artifacts folder
-        accepted = accepted_params(model_type)
-        params: dict[str, Any] = {}
-        if "variant" in accepted and variant.strip():
-            params["variant"] = variant.strip()
-        if "epochs" in accepted:
-            params["epochs"] = int(epochs)
-        if "metric" in accepted:
-            params["metric"] = metric
-        if "seed" in accepted:
-            params["seed"] = int(seed)
+        params = train_params(model_type, values, seed=int(seed))
         bars: dict[str, Any] = {}
         box = st.container()
 

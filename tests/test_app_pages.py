@@ -6,7 +6,6 @@ temporary cache; models are saved to a temporary artifacts folder, never the rep
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -175,21 +174,29 @@ def test_folder_outside_allowed_roots_is_refused(env: Path, tmp_path: Path) -> N
     assert any("outside" in e.value or "not found" in e.value for e in at.error)
 
 
-def _tiny_model_type() -> str:
-    for name, module in (
-        ("robust-thresholds", "mewo_core.models.robust"),
-        ("reservoir-transformer", "mewo_core.models.reservoir_transformer"),
-    ):
-        if importlib.util.find_spec(module) is not None:
-            return name
-    return "baseline"
+def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
+    """The form offers the exposed options with the spec's defaults: the CLI's default model."""
+    from mewo_core.models import create_model, model_class
+    from mewo_core.training import train_params
+
+    at = _page(_app(), "pages/models.py")
+    assert _one(at.selectbox, "Model type").value == "reservoir-transformer"
+    spec = model_class("reservoir-transformer").exposed_params()
+    shown = {p.name: _one(at.selectbox if p.choices else at.number_input, p.label) for p in spec}
+    assert {n: w.value for n, w in shown.items()} == {p.name: p.default for p in spec}
+    assert list(shown["variant"].options) == list(spec[0].allowed())
+    form = train_params("reservoir-transformer", {n: w.value for n, w in shown.items()})
+    cli = train_params("reservoir-transformer", {})  # the CLI with no option flags
+    config = create_model("reservoir-transformer", **form).get_config()
+    assert config == create_model("reservoir-transformer", **cli).get_config()
+    _one(at.selectbox, "Model type").set_value("baseline").run()
+    assert [n.label for n in at.number_input] == ["Seed"]
 
 
 def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
     at = _page(_app(), "pages/models.py")
-    model_type = _tiny_model_type()
-    _one(at.selectbox, "Model type").set_value(model_type)
-    _one(at.number_input, "Epochs (if the model trains by epochs)").set_value(1)
+    _one(at.selectbox, "Model type").set_value("robust-thresholds").run()
+    assert _one(at.selectbox, "Metric").value == "weighted"
     _one(at.text_input, "Artifact name").set_value("tiny-model")
     _one(at.button, "Train and save").click().run(timeout=600)
     _no_failure(at)
@@ -244,12 +251,39 @@ def test_track_inspector_lists_and_by_id(env: Path) -> None:
 
 
 def test_correlation_views(env: Path) -> None:
+    """Each view's pairs table is the core's ranking of the demo's train labels, and the scope
+    filter keeps only the pairs it names."""
+    import numpy as np
+
+    from mewo_core import correlations, demo
+
+    train = demo.load_demo_bundle(demo.ensure_demo_data()).train
+    labels, names = train.require_labels(), train.tag_names
+    args = (names, train.tag_classes, train.tag_categories)
+    expected = {
+        "Labels": correlations.strongest_pairs(
+            correlations.correlation(labels, *args, "label correlation"), top=30
+        ),
+        "Co-occurrence lift": correlations.strongest_pairs(
+            correlations.lift(labels, *args, min_pair=10), top=30, by_abs=False
+        ),
+    }
     at = _page(_app(), "pages/correlations.py")
-    for view in ("Labels", "Co-occurrence lift"):
+    for view, want in expected.items():
         _one(at.radio, "View").set_value(view).run()
         _no_failure(at)
         _one(at.selectbox, "Columns: class").set_value("moods").run()
         _no_failure(at)
+        shown = at.dataframe[0].value
+        assert list(shown["tag_a"]) == list(want["tag_a"])
+        assert list(shown["tag_b"]) == list(want["tag_b"])
+        value = shown[want.columns[-1]].to_numpy()
+        key = value if view != "Labels" else np.abs(value)
+        assert np.all(np.diff(key) <= 0)  # strongest first
+        assert np.all(np.abs(value) <= 1) if view == "Labels" else np.all(value > 1)
+        _one(at.radio, "Pairs").set_value("across classes").run()
+        assert not at.dataframe[0].value["same_class"].any()
+        _one(at.radio, "Pairs").set_value("all").run()
 
 
 def test_robust_threshold_method_shows_its_effect(env: Path) -> None:

@@ -105,7 +105,7 @@ def test_partition_is_six_disjoint_parts_within_classes(demo) -> None:
 
 
 # --- the model ----------------------------------------------------------------------------------
-def test_shapes_and_progress(demo) -> None:
+def test_shapes_and_progress(demo, fitted) -> None:
     fit, validation, test, _ = demo
     events = []
     model = ReservoirTransformer(seed=0, **FAST).fit(fit, validation, progress=events.append)
@@ -113,9 +113,28 @@ def test_shapes_and_progress(demo) -> None:
     assert proba.shape == (test.n_tracks, test.n_tags)
     assert model.predict(test).dtype == np.uint8
     assert model.thresholds_.shape == (test.n_tags,)
-    assert {e.stage for e in events} == {"reservoirs", "transformer", "thresholds"}
+    # the default variant has no reservoirs, so no "reservoirs 0/0" stage
+    assert {e.stage for e in events} == {"transformer", "thresholds"}
     last = {e.stage: e for e in events}
     assert all(e.step == e.total for e in last.values())
+    events = []
+    ReservoirTransformer(variant="tokens", **FAST).fit(fit, validation, progress=events.append)
+    reservoirs = [e for e in events if e.stage == "reservoirs"]
+    assert reservoirs[-1].step == reservoirs[-1].total == 7  # six parts and all features
+
+
+def test_default_options_are_the_demo_models(demo) -> None:
+    """One spec owns the defaults: the CLI's default model is the saved demo model's config."""
+    import json
+
+    from mewo_core.training import train_params
+
+    manifest = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model" / "manifest.json"
+    config = json.loads(manifest.read_text())["config"]
+    assert ReservoirTransformer().get_config() == config
+    assert create_model("reservoir-transformer", **train_params(
+        "reservoir-transformer", {})).get_config() == config  # fmt: skip
+    assert ReservoirTransformer.from_config(config).get_config() == config
 
 
 def test_same_seed_same_predictions(demo, fitted) -> None:
@@ -139,14 +158,53 @@ def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
     ("option", "value"), [("variant", "nope"), ("partition", "x"), ("loss", "mse")]
 )
 def test_unknown_options_are_refused_clearly(demo, option: str, value: str) -> None:
-    with pytest.raises(TrainingError, match=f"unknown {option} '{value}'"):
+    with pytest.raises(TrainingError, match=f"unknown {option} '{value}'; known: "):
         ReservoirTransformer(**{**FAST, option: value}).fit(demo[0], demo[1])
 
 
-def test_short_training_beats_global_half(demo, fitted) -> None:
-    fit, validation, test, _ = demo
-    half = create_model("global-threshold").fit(fit)
-    assert weighted_f1(test, fitted.predict(test)) > weighted_f1(test, half.predict(test)) + 0.05
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("epochs", -1, "epochs must be an integer >= 0, got -1"),
+        ("epochs", 2.5, "epochs must be an integer >= 0, got 2.5"),
+        ("dropout", 1.0, "dropout must be a number >= 0 and < 1, got 1.0"),
+        ("blend_grid", (0.0, 1.0), "blend_grid must be numbers > 0 and <= 1"),
+        ("n_heads", 3, r"d_model \(16\) must be a multiple of n_heads \(3\)"),
+        ("colour", "red", "takes no option colour; it takes: all_units, batch_size"),
+    ],
+)
+def test_bad_option_values_are_refused_before_training(
+    demo, option: str, value: object, message: str
+) -> None:
+    with pytest.raises(TrainingError, match=message):
+        ReservoirTransformer(**{**FAST, option: value}).fit(demo[0], demo[1])
+
+
+def test_short_training_stays_at_the_per_tag_baseline(demo, fitted) -> None:
+    """On 3,000 tracks the relations barely pay (measured: +0.001 for this model, -0.005 to
+    +0.002 for others); the per-tag fallback must keep the model at the benchmark's level."""
+    test, folder = demo[2], demo[3]
+    baseline = create_model("baseline").fit(load_folder(folder).train)  # fit + validation
+    model_f1, baseline_f1 = weighted_f1(test, fitted.predict(test)), weighted_f1(
+        test, baseline.predict(test)
+    )
+    assert model_f1 > baseline_f1 - 0.005
+
+
+@pytest.mark.slow
+def test_default_model_beats_the_per_tag_baseline(tmp_path: Path) -> None:
+    """Where there are enough tracks to learn the demo's tag relations (20,000: measured +0.017
+    weighted F1 with seed 0, about a minute), the default model beats the benchmark."""
+    from mewo_core.demo import write_demo_data
+
+    write_demo_data(tmp_path, n_tracks=20_000, seed=1)
+    bundle = load_folder(tmp_path)
+    fit, validation = split_dataset(bundle.train, 0.2, 0)
+    model = ReservoirTransformer().fit(fit, validation)
+    baseline = create_model("baseline").fit(bundle.train)
+    test = bundle.test
+    gain = weighted_f1(test, model.predict(test)) - weighted_f1(test, baseline.predict(test))
+    assert gain > 0.01
 
 
 def test_noise_correction_falls_back_to_the_tags_own_score() -> None:

@@ -242,7 +242,7 @@ def test_model_refuses_unknown_metric(tiny_folder: Path) -> None:
     from mewo_core.errors import TrainingError
     from mewo_core.models import create_model
 
-    with pytest.raises(TrainingError, match="metric must be one of"):
+    with pytest.raises(TrainingError, match="unknown metric 'f2'; known: weighted"):
         create_model("robust-thresholds", metric="f2").fit(load_folder(tiny_folder).train)
 
 

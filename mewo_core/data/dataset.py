@@ -17,11 +17,13 @@ from .tables import ID_COLUMN
 from .taxonomy import Taxonomy
 
 
-def columns_or_neg_inf(X: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``X[:, index]``, with -inf in the columns whose index is -1 (no such column)."""
+def columns_or_neg_inf(X: np.ndarray, index: np.ndarray, fill: float = -np.inf) -> np.ndarray:
+    """``X[:, index]`` (tag-aligned scores), with ``fill`` (-inf: never above a threshold) in the
+    columns whose index is -1 (no such column)."""
+    index = np.asarray(index)
     out = X[:, np.maximum(index, 0)]
     if (index < 0).any():
-        out[:, index < 0] = -np.inf
+        out[:, index < 0] = fill
     return out
 
 

@@ -45,6 +45,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..data.tables import ID_COLUMN
 from .thesaurus import (
     CLASSES,
     GENRE_CATEGORY_WEIGHT,
@@ -54,7 +55,6 @@ from .thesaurus import (
     tag_table,
 )
 
-ID_COLUMN = "ChallengeID"
 WORLD_SEED = 20261201  # draws the fixed world: styles, tag frequencies, tagger flaws
 GENERATOR = "mewo-demo-v2"
 

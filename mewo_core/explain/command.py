@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..artifacts import read_manifest
-from ..cli import print_json
+from ..cli.output import print_json
 from ..data import load_folder
 from ..errors import DataError, MewoError
 from ..session import Session

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from ..data import Dataset, align_columns
 from ..data.taxonomy import Taxonomy
-from ..errors import ArtifactError, DataError, preview
+from ..errors import ArtifactError, DataError, TrainingError, preview
+from .params import Param
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,82 @@ class DecisionModel(ABC):
 
     ``fit(train, validation=None)`` learns; ``decision_scores(data)`` gives one score per
     (track, tag), higher meaning more likely; ``predict(data)`` compares them with the learned
-    per-tag ``thresholds_`` (decision ``score >= threshold``). ``__init__`` only stores parameters.
-    Learned attributes end in ``_``: ``feature_names_``, ``tag_names_``, ``taxonomy_``,
-    ``thresholds_``.
+    per-tag ``thresholds_`` (decision ``score >= threshold``).
+
+    Parameters are declared once, in ``params`` (see :mod:`.params`): ``__init__`` only stores
+    them (spec defaults for those not given), ``fit`` validates them, ``get_config`` /
+    ``from_config`` write and read them for the manifest. Learned attributes end in ``_``:
+    ``feature_names_``, ``tag_names_``, ``taxonomy_``, ``thresholds_``.
     """
 
     model_type: ClassVar[str]
+    #: The constructor parameters, in positional order.
+    params: ClassVar[tuple[Param, ...]] = ()
     #: Whether ``fit`` tunes on a validation split (baselines tune on all of train instead).
     uses_validation: ClassVar[bool] = True
     feature_names_: tuple[str, ...]
     tag_names_: tuple[str, ...]
     taxonomy_: Taxonomy
     thresholds_: np.ndarray
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(
+                    p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default
+                )
+                for p in cls.params
+            ]  # fmt: skip
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Store the parameters of ``params`` (positional ones in its order); nothing else."""
+        names = [p.name for p in self.params]
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional values")
+        given = dict(zip(names, args, strict=False))
+        twice = sorted(set(given) & set(kwargs))
+        if twice:
+            raise TypeError(f"{type(self).__name__} got {', '.join(twice)} twice")
+        given.update(kwargs)
+        type(self)._refuse_unknown(given)
+        for p in self.params:
+            setattr(self, p.name, given.get(p.name, p.default))
+
+    # --- parameters -----------------------------------------------------------------------------
+    @classmethod
+    def exposed_params(cls) -> tuple[Param, ...]:
+        """The parameters the CLI's ``train`` and the app's Models form offer."""
+        return tuple(p for p in cls.params if p.exposed)
+
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` validated and normalised (JSON-ready); a bad one is a TrainingError."""
+        cls._refuse_unknown(values)
+        spec = {p.name: p for p in cls.params}
+        checked = {name: spec[name].check(value) for name, value in values.items()}
+        cls._check_combination({**{p.name: p.default for p in cls.params}, **checked})
+        return checked
+
+    @classmethod
+    def _check_combination(cls, values: dict[str, Any]) -> None:
+        """Constraints between parameters (raise TrainingError); none by default."""
+        return None
+
+    @classmethod
+    def _refuse_unknown(cls, values: Mapping[str, Any]) -> None:
+        known = {p.name for p in cls.params}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise TrainingError(
+                f"model '{cls.model_type}' takes no option {', '.join(unknown)}; "
+                f"it takes: {', '.join(sorted(known)) or 'none'}"
+            )
+
+    def _validate_params(self) -> dict[str, Any]:
+        """This model's parameters, checked (called by ``fit``)."""
+        return self.check_params({p.name: getattr(self, p.name) for p in self.params})
 
     # --- learning -------------------------------------------------------------------------------
     @abstractmethod
@@ -119,8 +185,17 @@ class DecisionModel(ABC):
 
     # --- persistence (see artifacts.py) ---------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """The constructor parameters, JSON-serialisable."""
-        return {}
+        """The constructor parameters, JSON-serialisable (the manifest's ``config``)."""
+        return self._validate_params()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """An unfitted model from a manifest's ``config``; unknown settings are refused."""
+        spec = {p.name: p for p in cls.params}
+        unknown = sorted(set(config) - set(spec))
+        if unknown:
+            raise ArtifactError(f"unknown settings in the manifest: {', '.join(unknown)}")
+        return cls(**{k: spec[k].from_config(v) for k, v in config.items()})
 
     @abstractmethod
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:

@@ -9,6 +9,7 @@ import numpy as np
 from ..data import Dataset, columns_or_neg_inf
 from ..scoring.thresholds import f1_optimal_thresholds
 from .base import DecisionModel, ProgressCallback
+from .params import Param
 
 
 class _ThresholdModel(DecisionModel):
@@ -28,7 +29,7 @@ class _ThresholdModel(DecisionModel):
 
     @classmethod
     def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
-        model = cls(**config)
+        model = cls.from_config(config)
         model._restore_columns(columns, arrays["thresholds"])
         model.tag_score_index_ = arrays["tag_score_index"].astype(np.int64)
         return model
@@ -38,12 +39,7 @@ class GlobalThreshold(_ThresholdModel):
     """One fixed threshold for every tag (0.5 by default)."""
 
     model_type = "global-threshold"
-
-    def __init__(self, threshold: float = 0.5) -> None:
-        self.threshold = threshold
-
-    def get_config(self) -> dict[str, Any]:
-        return {"threshold": float(self.threshold)}
+    params = (Param("threshold", float, 0.5, "the threshold applied to every tag's score"),)
 
     def fit(
         self,
@@ -51,6 +47,7 @@ class GlobalThreshold(_ThresholdModel):
         validation: Dataset | None = None,
         progress: ProgressCallback | None = None,
     ) -> Self:
+        self._validate_params()
         self._remember_columns(train)
         self.thresholds_ = np.full(train.n_tags, float(self.threshold))
         self.thresholds_[self.tag_score_index_ < 0] = np.inf

@@ -15,11 +15,11 @@ from typing import Any, Self
 import numpy as np
 
 from ..data import Dataset, group_labels
-from ..errors import TrainingError
 from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust
 from ..scoring.metrics import AVERAGES
 from .base import ProgressCallback, ProgressEvent
 from .baselines import _ThresholdModel
+from .params import Param
 
 
 class RobustThresholds(_ThresholdModel):
@@ -31,28 +31,13 @@ class RobustThresholds(_ThresholdModel):
 
     model_type = "robust-thresholds"
 
-    def __init__(
-        self,
-        metric: str = "weighted",
-        method: str = "auto",
-        seed: int = 0,
-        n_folds: int = N_FOLDS,
-        n_resamples: int = N_RESAMPLES,
-    ) -> None:
-        self.metric = metric
-        self.method = method
-        self.seed = seed
-        self.n_folds = n_folds
-        self.n_resamples = n_resamples
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "method": self.method,
-            "seed": int(self.seed),
-            "n_folds": int(self.n_folds),
-            "n_resamples": int(self.n_resamples),
-        }
+    params = (
+        Param("metric", str, "weighted", "target F1 average", choices=AVERAGES, exposed=True),
+        Param("method", str, "auto", "threshold estimator", choices=ESTIMATORS),
+        Param("seed", int, 0, "seed of the resamples and folds", low=0),
+        Param("n_folds", int, N_FOLDS, "grouped cross-validation folds", low=2),
+        Param("n_resamples", int, N_RESAMPLES, "bootstrap resamples", low=1),
+    )
 
     def fit(
         self,
@@ -60,12 +45,7 @@ class RobustThresholds(_ThresholdModel):
         validation: Dataset | None = None,
         progress: ProgressCallback | None = None,
     ) -> Self:
-        if self.metric not in AVERAGES:
-            raise TrainingError(f"metric must be one of {', '.join(AVERAGES)}, got {self.metric!r}")
-        if self.method not in ESTIMATORS:
-            raise TrainingError(
-                f"method must be one of {', '.join(ESTIMATORS)}, got {self.method!r}"
-            )
+        self._validate_params()
         self._remember_columns(train)
         if progress:
             progress(ProgressEvent("thresholds", 0, 1, f"{self.method} for {self.metric} F1"))

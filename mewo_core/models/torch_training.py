@@ -24,18 +24,19 @@ LOSSES = ("bce", "focal")
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Optimisation settings of stage 2."""
+    """Optimisation settings of stage 2. The model's options (``ReservoirTransformer.params``)
+    own the defaults of the required fields; the last two are fixed constants."""
 
-    epochs: int = 12
-    batch_size: int = 512
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    correction_l2: float = 1e-2
-    loss: str = "bce"
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    correction_l2: float
+    loss: str
+    patience: int
+    seed: int
     focal_gamma: float = 2.0
     pos_weight_power: float = 0.5
-    patience: int = 3
-    seed: int = 0
 
 
 @dataclass

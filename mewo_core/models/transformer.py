@@ -28,12 +28,13 @@ class TagTransformer(nn.Module):
         token_types: list[int],
         n_tags: int,
         *,
-        d_model: int = 64,
-        n_heads: int = 4,
-        n_layers: int = 2,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        dropout: float,
         ff_mult: int = 2,
-        dropout: float = 0.1,
     ) -> None:
+        """Sizes come from the model's options (``ReservoirTransformer.params``)."""
         super().__init__()
         if len(token_sizes) != len(token_types) or not token_sizes:
             raise ValueError("one type per token, and at least one token")

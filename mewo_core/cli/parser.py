@@ -1,19 +1,12 @@
-"""Command line: ``python -m mewo_core COMMAND …`` (demo-data, validate, evaluate, train, …).
-
-A user error prints one line ``error: …`` and exits with status 2; never a traceback.
-"""
+"""The argument parser: one subparser per command; ``train``'s model options come from the
+models' parameter specs (``DecisionModel.params``, the ``exposed`` ones)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Sequence
-from pathlib import Path
 
-from .errors import MewoError
-
-EXIT_USER_ERROR = 2
+from ..models import MODEL_TYPES, model_class
+from ..models.params import Param
 
 
 def _count(text: str) -> int:
@@ -27,7 +20,8 @@ def _count(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's parser: every command and its flags."""
     p = argparse.ArgumentParser(
         prog="python -m mewo_core",
         description="Mewo Tag Lab: turn auto-tagger scores into tag decisions and evaluate them.",
@@ -60,11 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a decision model and save it as an artifact")
     t.add_argument("--data", required=True)
-    t.add_argument("--model", default="reservoir-transformer")
-    t.add_argument("--variant", help="model variant (reservoir-transformer)")
-    t.add_argument("--epochs", type=_count, help="training epochs (reservoir-transformer)")
-    t.add_argument("--metric", help="target metric: weighted, micro, macro or samples")
-    t.add_argument("--seed", type=_count, default=0)
+    t.add_argument("--model", default="reservoir-transformer", help="model type")
+    _add_model_options(t)
+    t.add_argument("--seed", type=_count, default=0, help="seed of the splits and the model")
     t.add_argument("--out", required=True, help="artifact folder, e.g. artifacts/my-model")
     t.add_argument("--force", action="store_true", help="replace an existing artifact")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -81,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=_count, default=20, help="pairs to list")
     c.add_argument("--json", action="store_true")
 
-    from .explain.command import add_parser as add_explain
+    from ..explain.command import add_parser as add_explain
 
     add_explain(sub)
 
@@ -91,31 +83,44 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return the exit status."""
-    args = _parser().parse_args(argv)
-    from . import commands
-
-    try:
-        return getattr(commands, "cmd_" + args.command.replace("-", "_"))(args)
-    except MewoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+def model_options() -> dict[str, list[tuple[str, Param]]]:
+    """Each exposed option's name -> the (model type, parameter) pairs that take it."""
+    options: dict[str, list[tuple[str, Param]]] = {}
+    for model_type in MODEL_TYPES:
+        for param in model_class(model_type).exposed_params():
+            options.setdefault(param.name, []).append((model_type, param))
+    return options
 
 
-def print_json(obj: object) -> None:
-    json.dump(obj, sys.stdout, indent=1, default=_json_default)
-    sys.stdout.write("\n")
+def _add_model_options(t: argparse.ArgumentParser) -> None:
+    """One flag per exposed model option (default None: the model's own default)."""
+    for name, takers in model_options().items():
+        param = takers[0][1]
+        if any(p.kind is not param.kind for _, p in takers):
+            raise TypeError(f"models disagree on the kind of option {name}")
+        uses = "; ".join(f"{t}: {_allowed(p)}, default {p.default}" for t, p in takers)
+        t.add_argument(
+            param.flag,
+            dest=name,
+            type=_converter(param),
+            default=None,
+            help=f"{param.help} ({uses})",
+        )
 
 
-def _json_default(obj: object) -> object:
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    raise TypeError(type(obj).__name__)
+def _allowed(param: Param) -> str:
+    allowed = param.allowed()
+    return ", ".join(allowed) if allowed is not None else param.describe()
+
+
+def _converter(param: Param):  # noqa: ANN202
+    """argparse ``type`` for ``param``: its kind, bounds checked (choices are the model's)."""
+
+    def convert(text: str) -> object:
+        try:
+            return param.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = param.kind.__name__
+    return convert

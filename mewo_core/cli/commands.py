@@ -9,26 +9,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artifacts import list_artifacts, load_model, read_manifest
-from .cli import print_json
-from .data import SplitSpec, load_folder, load_xy
-from .errors import DataError, MewoError
-from .evaluation import Comparison, evaluate_model
-from .explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
-from .models.base import ProgressEvent
-from .reports import comparison_text, dataset_summary, evaluation_text
-from .training import (
-    accepted_params,
-    fit_baseline,
-    model_params,
-    train_and_save,
-)
+from ..artifacts import list_artifacts, load_model, read_manifest
+from ..data import SplitSpec, load_folder, load_xy
+from ..errors import DataError, MewoError
+from ..evaluation import Comparison, evaluate_model
+from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
+from ..reports import comparison_text, dataset_summary, evaluation_text
+from ..training import fit_baseline, train_and_save, train_params
+from .output import ProgressBars, print_json
+from .parser import model_options
 
 BASELINE_NAMES = ("baseline", "global-threshold")
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo import write_demo_data
+    from ..demo import write_demo_data
 
     if args.tracks < 100:
         raise MewoError("--tracks must be at least 100")
@@ -146,40 +141,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Bars:
-    """tqdm progress bars, one per training stage."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bars: dict[str, object] = {}
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if self.quiet:
-            return
-        from tqdm import tqdm
-
-        bar = self.bars.get(event.stage)
-        if bar is None:
-            bar = tqdm(total=event.total, desc=event.stage, file=sys.stderr, leave=True)
-            self.bars[event.stage] = bar
-        bar.n = event.step
-        if event.metrics:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in event.metrics.items()}, refresh=False)
-        bar.refresh()
-        if event.step >= event.total:
-            bar.close()
-
-    def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-
-
 def cmd_train(args: argparse.Namespace) -> int:
-    params = model_params(args.model, variant=args.variant, epochs=args.epochs, metric=args.metric)
-    if "seed" in accepted_params(args.model):
-        params["seed"] = args.seed
+    options = {name: getattr(args, name) for name in model_options()}
+    params = train_params(args.model, options, seed=args.seed)
     bundle = load_folder(args.data)
-    bars = _Bars(args.quiet)
+    bars = ProgressBars(args.quiet)
     try:
         result = train_and_save(
             bundle,
@@ -257,7 +223,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_correlations(args: argparse.Namespace) -> int:
-    from . import correlations
+    from .. import correlations
 
     data = load_folder(args.data).train
     names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories

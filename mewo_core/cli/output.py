@@ -1,0 +1,55 @@
+"""What the commands print: JSON on stdout, progress bars on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..models.base import ProgressEvent
+
+
+def print_json(obj: object) -> None:
+    """``obj`` as indented JSON on stdout (paths as strings, numpy values as numbers/lists)."""
+    json.dump(obj, sys.stdout, indent=1, default=_json_default)
+    sys.stdout.write("\n")
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(type(obj).__name__)
+
+
+class ProgressBars:
+    """tqdm progress bars on stderr, one per training stage (nothing when ``quiet``)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(event.stage)
+        if bar is None:
+            bar = tqdm(total=event.total, desc=event.stage, file=sys.stderr, leave=True)
+            self.bars[event.stage] = bar
+        bar.n = event.step
+        if event.metrics:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in event.metrics.items()}, refresh=False)
+        bar.refresh()
+        if event.step >= event.total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
