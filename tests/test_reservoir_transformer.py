@@ -154,6 +154,24 @@ def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
     assert set(np.unique(decisions)) <= {0, 1}
 
 
+def test_seed_final_is_one_reservoir_per_class_concatenated_beside_the_inputs(
+    tmp_path: Path, demo
+) -> None:
+    from mewo_core.artifacts import load_model, save_model
+
+    fit, validation, test, _ = demo
+    model = create_model("reservoir-transformer", variant="seed-final", seed=0,
+                         **{**FAST, "units": 100, "n_layers": 2}).fit(fit, validation)  # fmt: skip
+    assert [r.name for r in model.reservoirs_] == ["part0", "part1", "part2"]
+    for res, cls in zip(model.reservoirs_, ("genres", "instruments", "moods"), strict=True):
+        assert {fit.feature_names[i].split("-")[0] for i in res.columns} == {cls}
+        assert res.win.shape[0] == 100
+    assert [(t.kind, t.type) for t in model.tokens_] == [("concat", "concat"), ("columns", "all")]
+    assert model.tokens_[1].refs.size == len(fit.feature_names)
+    save_model(model, tmp_path / "sf")
+    np.testing.assert_array_equal(load_model(tmp_path / "sf").predict(test), model.predict(test))
+
+
 @pytest.mark.parametrize(
     ("option", "value"), [("variant", "nope"), ("partition", "x"), ("loss", "mse")]
 )

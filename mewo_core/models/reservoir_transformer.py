@@ -156,8 +156,9 @@ class ReservoirTransformer(DecisionModel):
         Y, Yv = train.require_labels(), validation.require_labels()
         self.transform_ = LogitStandardizer(self.eps).fit(train.X)
         Z, Zv = self.transform_.transform(train.X), self.transform_.transform(validation.X)
+        n_parts = len(set(train.tag_classes)) if spec.one_per_class else self.n_parts
         parts = partition_features(
-            train.feature_names, train.tag_names, train.taxonomy, self.n_parts, self.partition
+            train.feature_names, train.tag_names, train.taxonomy, n_parts, self.partition
         )
         self.tokens_, plan = build_layout(
             spec, parts, Z.shape[1], self._category_groups(train), self.token_source

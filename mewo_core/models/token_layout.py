@@ -14,6 +14,10 @@ Variants:
 ``transformer-only``   no reservoirs: each part's scores, all features, category scores as tokens
 ``tokens-no-all``      ``tokens`` without the all-features reservoir
 ``tokens-no-category`` ``tokens`` without the category tokens
+``seed-final``         the seed authors' final design: one reservoir per class, their read-outs
+                       concatenated into one token, beside the original inputs as one token
+                       (their other settings, 100 units and 2 layers, are options:
+                       ``units=100, n_layers=2``)
 =====================  =========================================================================
 """
 
@@ -25,7 +29,9 @@ import numpy as np
 
 from .reservoirs import FittedReservoir
 
-VARIANTS = ("tokens", "concat", "transformer-only", "tokens-no-all", "tokens-no-category")
+VARIANTS = (
+    "tokens", "concat", "transformer-only", "tokens-no-all", "tokens-no-category", "seed-final"
+)
 KINDS = ("readout", "concat", "columns", "states", "both")
 SOURCES = ("readout", "states", "both")
 TYPES = ("part", "all", "category", "concat")
@@ -39,11 +45,18 @@ class VariantSpec:
     concat: bool
     use_all: bool
     use_category: bool
+    inputs: bool = False  # the transformed input columns as one token beside the reservoirs'
+    one_per_class: bool = False  # one reservoir per class (overrides n_parts)
 
 
 def variant_spec(variant: str) -> VariantSpec:
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    if variant == "seed-final":
+        return VariantSpec(
+            reservoirs=True, concat=True, use_all=False, use_category=False,
+            inputs=True, one_per_class=True,
+        )  # fmt: skip
     return VariantSpec(
         reservoirs=variant != "transformer-only",
         concat=variant == "concat",
@@ -86,6 +99,8 @@ def build_layout(
         if spec.use_all:
             reservoirs.append(("all", all_cols))
             tokens.append(Token(source, "all", np.array([len(reservoirs) - 1])))
+        if spec.inputs:
+            tokens.append(Token("columns", "all", all_cols))
     else:
         tokens += [Token("columns", "part", cols) for cols in parts]
         if spec.use_all:
