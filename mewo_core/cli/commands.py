@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..artifacts import list_artifacts, load_model, read_manifest
 from ..data import SplitSpec, load_folder, load_xy
+from ..data.io import write_csv_atomic
 from ..errors import DataError, MewoError
 from ..evaluation import Comparison, evaluate_model
 from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
@@ -175,13 +176,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     decisions = model.predict(data)
     frame = pd.DataFrame(decisions.astype(np.uint8), columns=list(model.tag_names_))
     frame.insert(0, "ChallengeID", data.ids)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        frame.to_csv(tmp, index=False)
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
+    write_csv_atomic(frame, out)
     print(
         f"wrote {out}: {frame.shape[0]} tracks x {decisions.shape[1]} tags, "
         f"{int(decisions.sum())} positive decisions"

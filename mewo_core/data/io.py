@@ -6,6 +6,7 @@ as ``.csv`` or ``.parquet``, with optional ``taxonomy.csv`` and ``groups.csv`` b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -194,3 +195,20 @@ def load_folder(folder: str | Path) -> DataBundle:
 def decisions_csv(data: Dataset, decisions: np.ndarray) -> bytes:
     """Decisions in the challenge's y shape (ChallengeID then one 0/1 column per tag), as CSV."""
     return data.labels_frame(decisions).to_csv(index=False).encode()
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as CSV to ``path`` through a hidden temporary file renamed into place:
+    a failed or interrupted write leaves ``path`` as it was. An OS error is a :class:`DataError`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot write ({exc.strerror or exc})", file=str(path)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

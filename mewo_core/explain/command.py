@@ -10,7 +10,8 @@ import numpy as np
 from ..artifacts import read_manifest
 from ..cli.output import print_json
 from ..data import load_folder
-from ..errors import DataError, MewoError
+from ..data.io import write_csv_atomic
+from ..errors import MewoError
 from ..session import Session
 
 SPLITS = ("validation", "test", "train")
@@ -136,10 +137,7 @@ def _relations(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         frame = top_relations(relations, structure, top=relations.mean_abs.size)
-        try:
-            frame.to_csv(out, index=False)
-        except OSError as exc:
-            raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
+        write_csv_atomic(frame, out)
     if args.json:
         print_json({
             "model": str(args.model), "split": args.split, "tracks": relations.n_tracks,
