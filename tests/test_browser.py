@@ -53,7 +53,12 @@ PAGES = (
     PageSpec("Compare", "compare", "Compare with the baseline"),
     PageSpec("Thresholds", "thresholds", "Thresholds"),
     PageSpec("Track inspector", "track_inspector", "Track inspector"),
+    PageSpec("Relations", "relations", "Relations"),
 )
+# A small network, so that the Why view and the relation map have a learned correction.
+RT_OPTIONS = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
+              "batch_size": 256, "epochs": 4, "threads": 1, "threshold_method": "benchmark",
+              "variant": "tokens"}  # fmt: skip
 
 
 # --- fixtures -----------------------------------------------------------------------------------
@@ -84,8 +89,9 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     cache = tmp_path_factory.mktemp("browser-cache")
     artifacts = tmp_path_factory.mktemp("browser-artifacts")
     folder = demo.ensure_demo_data(TRACKS, 0, root=cache)
-    train_and_save(demo.load_demo_bundle(folder), "global-threshold", {},
-                   artifacts / "demo-model", seed=0)
+    bundle = demo.load_demo_bundle(folder)
+    train_and_save(bundle, "global-threshold", {}, artifacts / "demo-model")
+    train_and_save(bundle, "reservoir-transformer", RT_OPTIONS, artifacts / "rt-small")
     return {
         "MEWO_CACHE_DIR": str(cache),
         "MEWO_ARTIFACTS_DIR": str(artifacts),
@@ -234,6 +240,58 @@ def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any)
     page.keyboard.press("r")
     h.after_click(page, STEP_MS)
     assert weighted.inner_text() == tuned, "the next rerun brought the offset back"
+
+
+# --- explanations ------------------------------------------------------------------------------
+
+
+def _choose_model(page: Any, name: str) -> None:
+    """Pick ``name`` in the sidebar's Model selectbox (typing filters the list)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has=page.get_by_role("combobox", name="Model")
+    )
+    box.get_by_role("combobox").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    h.wait_idle(page, STEP_MS)
+
+
+def test_why_view_and_what_if(server: h.StreamlitServer, page: Any) -> None:
+    """With a network: the Why view names the path and draws the waterfall; editing the top
+    contributor and applying it recomputes the explanation (the path text changes)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/track_inspector")
+    _settled(page, server, "Track inspector", FIRST_RENDER_MS)
+    _choose_model(page, "rt-small")
+    page.get_by_role("heading", name="Why").wait_for(timeout=STEP_MS)
+    path = page.get_by_text(re.compile(r"^Path: own score"))
+    expect(path).to_be_visible(timeout=STEP_MS)
+    h.charts_drawn(page)
+    _check_clean(page, server, "Why view")
+    before = path.inner_text()
+    page.get_by_text("What if: edit input scores").click()
+    field = page.locator('[data-testid="stNumberInput"] input').first
+    field.wait_for(timeout=STEP_MS)
+    value = float(field.input_value())
+    field.fill(f"{min(value + 0.5, 0.9999) if value < 0.5 else max(value - 0.5, 0.0):.4f}")
+    field.press("Enter")
+    h.wait_idle(page, STEP_MS)
+    page.get_by_role("button", name="Apply what-if").click()
+    h.after_click(page, STEP_MS)
+    page.get_by_text(re.compile(r"^What-if edits:")).wait_for(timeout=STEP_MS)
+    _check_clean(page, server, "Why view after a what-if edit")
+    assert path.inner_text() != before, "the explanation did not change with the edit"
+    page.screenshot(path=str(SCREENSHOTS / "why_view.png"), full_page=True)
+
+
+def test_relation_map_of_a_network(server: h.StreamlitServer, page: Any) -> None:
+    page.goto(f"{server.url}/relations")
+    _settled(page, server, "Relations", FIRST_RENDER_MS)
+    _choose_model(page, "rt-small")
+    h.metric(page, "Tags keeping a correction").wait_for(timeout=STEP_MS)
+    h.charts_drawn(page)
+    _check_clean(page, server, "Relations")
+    page.screenshot(path=str(SCREENSHOTS / "relations.png"), full_page=True)
 
 
 # --- four sessions at once ----------------------------------------------------------------------
