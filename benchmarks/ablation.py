@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from mewo_core.data import Dataset, group_kfold, load_folder, split_dataset  # noqa: E402
 from mewo_core.models import create_model  # noqa: E402
-from mewo_core.models.token_layout import VARIANTS  # noqa: E402
+from mewo_core.models.reservoir_transformer.token_layout import VARIANTS  # noqa: E402
 
 MEDIAEVAL = ROOT.parent / "shared" / "data" / "mediaeval2019-vggish"
 AVERAGES = ("weighted", "micro", "macro", "samples")

@@ -2,7 +2,7 @@
 
 Run from the checkout: ``.venv/bin/python docs/take_screenshots.py`` (needs Debian's chromium;
 the first run generates the 110,000-track catalogue and scores it with the model, ~1 minute).
-Writes ``docs/screenshots/<page>.png``.
+Writes ``docs/screenshots/<page>.png`` and ``why_view.png`` (the Track inspector's Why view).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ PAGES = (
     ("Compare", "Compare with the baseline", "compare"),
     ("Thresholds", "Thresholds", "thresholds"),
     ("Track inspector", "Track inspector", "track_inspector"),
+    ("Relations", "Relations", "relations"),  # the shipped model's relation map (minutes once)
 )
 
 
@@ -48,7 +49,7 @@ def main() -> int:
         page.goto(server.url)
         wait_page(page, "Data", timeout_ms=300_000)
         for title, heading, name in PAGES:
-            open_page(page, title, heading, timeout_ms=300_000)
+            open_page(page, title, heading, timeout_ms=900_000)
             charts_drawn(page, timeout_ms=120_000)
             problems = failures(page)
             if problems:
@@ -56,6 +57,11 @@ def main() -> int:
                 return 1
             page.screenshot(path=str(out / f"{name}.png"))
             print(f"wrote {out / (name + '.png')}")
+            if name == "track_inspector":  # the Why view of the first tag explained
+                page.get_by_role("heading", name="Why").scroll_into_view_if_needed()
+                charts_drawn(page, timeout_ms=120_000)
+                page.screenshot(path=str(out / "why_view.png"))
+                print(f"wrote {out / 'why_view.png'}")
         browser.close()
     return 0
 

@@ -215,7 +215,7 @@ def test_hand_built_network_relation_is_recovered_exactly(demo, small) -> None:
     _, bundle, _ = demo
     model = copy.copy(small[0])
     # transformer-only layout: find feature b's position inside the "all features" token
-    from mewo_core.models.token_layout import token_sizes
+    from mewo_core.models.reservoir_transformer.token_layout import token_sizes
 
     model.variant = "transformer-only"
     sizes = token_sizes(model.tokens_, len(model.tag_names_), model.reservoirs_)
@@ -225,7 +225,7 @@ def test_hand_built_network_relation_is_recovered_exactly(demo, small) -> None:
     if all_token and model.tokens_[all_token[0]].kind == "columns":
         pos = sum(sizes[: all_token[0]]) + b
     else:  # reservoir variants: rebuild a columns-only layout
-        from mewo_core.models.token_layout import Token
+        from mewo_core.models.reservoir_transformer.token_layout import Token
 
         model.tokens_ = [Token("columns", "all", np.arange(len(model.feature_names_)))]
         model.reservoirs_ = []

@@ -13,15 +13,15 @@ from mewo_core.artifacts import load_model, save_model
 from mewo_core.data import Dataset, group_halves, load_folder, split_dataset
 from mewo_core.errors import ArtifactError, DataError, TrainingError
 from mewo_core.models import create_model
-from mewo_core.models.blending import choose_blend
 from mewo_core.models.reservoir_transformer import ReservoirTransformer
-from mewo_core.models.reservoirs import (
+from mewo_core.models.reservoir_transformer.blending import choose_blend
+from mewo_core.models.reservoir_transformer.reservoirs import (
     fit_reservoir,
     make_reservoir,
     partition_features,
     reservoir_states,
 )
-from mewo_core.models.token_layout import VARIANTS
+from mewo_core.models.reservoir_transformer.token_layout import VARIANTS
 
 # Small and fast: a few seconds per fit on the 3,000-track catalogue.
 FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,

@@ -12,7 +12,7 @@ MODEL_TYPES: dict[str, str] = {
     "baseline": "mewo_core.models.baselines:PerTagThreshold",
     "global-threshold": "mewo_core.models.baselines:GlobalThreshold",
     "robust-thresholds": "mewo_core.models.robust:RobustThresholds",
-    "reservoir-transformer": "mewo_core.models.reservoir_transformer:ReservoirTransformer",
+    "reservoir-transformer": "mewo_core.models.reservoir_transformer.model:ReservoirTransformer",
 }
 
 

@@ -34,7 +34,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from ..data import (
+from ...data import (
     Dataset,
     SplitSpec,
     columns_or_neg_inf,
@@ -42,13 +42,13 @@ from ..data import (
     group_labels,
     split_dataset,
 )
-from ..errors import ArtifactError, TrainingError
-from ..scoring.metrics import AVERAGES
-from ..scoring.space import sigmoid
-from .base import DecisionModel, ProgressCallback, ProgressEvent
+from ...errors import ArtifactError, TrainingError
+from ...scoring.metrics import AVERAGES
+from ...scoring.space import sigmoid
+from ..base import DecisionModel, ProgressCallback, ProgressEvent
+from ..params import Param
 from .blending import choose_blend
 from .input_transform import LogitStandardizer
-from .params import Param
 from .reservoirs import PARTITIONS, FittedReservoir, fit_reservoir, partition_features
 from .token_layout import (
     SOURCES,
@@ -65,13 +65,13 @@ from .token_layout import (
 
 
 def _losses() -> tuple[str, ...]:
-    from .torch_training import LOSSES  # imports torch: only when a loss is checked
+    from .training import LOSSES  # imports torch: only when a loss is checked
 
     return LOSSES
 
 
 def _estimators() -> tuple[str, ...]:
-    from ..robust.selection import ESTIMATORS
+    from ...robust.selection import ESTIMATORS
 
     return ESTIMATORS
 
@@ -230,7 +230,7 @@ class ReservoirTransformer(DecisionModel):
         )
 
     def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
-        from .torch_training import TrainSettings, train_transformer
+        from .training import TrainSettings, train_transformer
 
         settings = TrainSettings(
             epochs=self.epochs,
@@ -284,7 +284,7 @@ class ReservoirTransformer(DecisionModel):
         self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray
     ) -> np.ndarray:
         """Per-tag thresholds by the core's robust estimator ``threshold_method``."""
-        from ..robust.selection import fit_thresholds
+        from ...robust.selection import fit_thresholds
 
         categories = [
             c
@@ -297,7 +297,7 @@ class ReservoirTransformer(DecisionModel):
 
     # --- scoring ------------------------------------------------------------------------------
     def _parts(self, u: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from .torch_training import predict_parts
+        from .training import predict_parts
 
         with _torch_settings(self.threads):
             return predict_parts(self.network_, u, z)
@@ -356,7 +356,7 @@ class ReservoirTransformer(DecisionModel):
                 "logit": arrays["transform_logit"],
             },
         )
-        from .torch_training import TrainHistory
+        from .training import TrainHistory
 
         model.tokens_ = layout_from_arrays(arrays)
         model.history_ = TrainHistory(

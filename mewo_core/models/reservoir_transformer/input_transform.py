@@ -16,7 +16,7 @@ from typing import Self
 
 import numpy as np
 
-from ..scoring.space import logit
+from ...scoring.space import logit
 
 
 class LogitStandardizer:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scoring.counts import DecisionCounts, counts_at
-from ..scoring.metrics import tag_f1
-from ..scoring.thresholds import f1_optimal_thresholds
+from ...scoring.counts import DecisionCounts, counts_at
+from ...scoring.metrics import tag_f1
+from ...scoring.thresholds import f1_optimal_thresholds
 
 
 @dataclass(frozen=True)

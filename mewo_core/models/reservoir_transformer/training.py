@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import TrainingError
-from ..scoring.counts import counts_at
-from ..scoring.metrics import f1_score
-from ..scoring.thresholds import f1_optimal_thresholds
-from .base import ProgressCallback, ProgressEvent
+from ...errors import TrainingError
+from ...scoring.counts import counts_at
+from ...scoring.metrics import f1_score
+from ...scoring.thresholds import f1_optimal_thresholds
+from ..base import ProgressCallback, ProgressEvent
 
 LOSSES = ("bce", "focal")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.taxonomy import Taxonomy
+from ...data.taxonomy import Taxonomy
 
 CHUNK = 8192  # rows per block when computing states (bounds memory)
 PARTITIONS = ("class", "columns")
