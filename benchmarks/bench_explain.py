@@ -30,10 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._timing import timed  # noqa: E402
 from mewo_core import demo  # noqa: E402
 from mewo_core.artifacts import load_model  # noqa: E402
-from mewo_core.data import (
-    SplitSpec,  # noqa: E402
-    load_folder,  # noqa: E402
-)
+from mewo_core.data import SplitSpec, load_folder  # noqa: E402
 from mewo_core.explain.attribution import within_tolerance  # noqa: E402
 from mewo_core.explain.path import Explainer, reference_track  # noqa: E402
 from mewo_core.explain.relations import relation_map  # noqa: E402
