@@ -59,6 +59,9 @@ def main() -> int:
             print(f"wrote {out / (name + '.png')}")
             if name == "track_inspector":  # the Why view of the first tag explained
                 page.get_by_role("heading", name="Why").scroll_into_view_if_needed()
+                page.mouse.move(700, 500)
+                page.mouse.wheel(0, 420)  # the path, its words and the waterfall in view
+                page.wait_for_timeout(1000)
                 charts_drawn(page, timeout_ms=120_000)
                 page.screenshot(path=str(out / "why_view.png"))
                 print(f"wrote {out / 'why_view.png'}")
