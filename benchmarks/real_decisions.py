@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mewo_core.data import fold_of_groups, group_labels, load_folder  # noqa: E402
+from mewo_core.data import Dataset, fold_of_groups, group_labels, load_folder  # noqa: E402
+from mewo_core.models import create_model  # noqa: E402
 from mewo_core.robust.adaptation import CalibratedCutoff, PriorShiftAdapter  # noqa: E402
 from mewo_core.robust.binormal import BinormalThresholds, EmpiricalROC  # noqa: E402
 from mewo_core.scoring.metrics import AVERAGES, f1_scores  # noqa: E402
@@ -98,6 +99,21 @@ ESTIMATORS: dict[str, Fitter] = {
 }
 
 
+def _default_model(data: Dataset) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The product's default model (reservoir-transformer, CLI defaults), fitted on the ``tr``
+    rows of ``data`` (its validation split grouped by artist inside), deciding the ``te`` rows."""
+
+    def decide(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
+        model = create_model("reservoir-transformer").fit(data.subset(tr))
+        return model.predict(data.subset(te)).astype(bool)
+
+    return decide
+
+
+# name -> decide(train rows, decided rows) -> decisions: models that read every input score
+MODELS = {"default model (reservoir-transformer)": _default_model}
+
+
 def _splits_cv(groups: np.ndarray, n_rows: int, reps: int):
     fold = fold_of_groups(groups, 5, 0)
     for k in range(5):
@@ -115,8 +131,12 @@ def _splits_transfer(groups: np.ndarray, y: np.ndarray, reps: int):
         yield r, fit_rows, np.sort(other[picked])
 
 
-def evaluate(s: np.ndarray, y: np.ndarray, g: np.ndarray, protocol: str, reps: int) -> dict:
-    """Per estimator (and ``ceiling``): F1 per average, averaged over repetitions."""
+def evaluate(
+    s: np.ndarray, y: np.ndarray, g: np.ndarray, protocol: str, reps: int,
+    data: Dataset | None = None,
+) -> dict:
+    """Per estimator (and ``ceiling``; with ``data``, the :data:`MODELS` too): F1 per average,
+    averaged over repetitions."""
     splits = _splits_cv(g, len(y), reps) if protocol == "cv" else _splits_transfer(g, y, reps)
     decisions: dict[tuple[str, int], np.ndarray] = {}
     truth: dict[int, list[np.ndarray]] = {}
@@ -134,6 +154,9 @@ def evaluate(s: np.ndarray, y: np.ndarray, g: np.ndarray, protocol: str, reps: i
             found[name] = fit(s[tr], y[tr], g[tr], s[te])
         for name, thr in found.items():
             decisions.setdefault((name, r), []).append(s[te] >= thr)
+        if data is not None:
+            for name, model in MODELS.items():
+                decisions.setdefault((name, r), []).append(model(data)(tr, te))
     out: dict[str, dict[str, float]] = {}
     for (name, r), parts in decisions.items():
         f = f1_scores(np.vstack(truth[r]), np.vstack(parts))
@@ -153,7 +176,8 @@ def table(title: str, res: dict) -> str:
         "| estimator | weighted F1 | micro F1 | macro F1 | samples F1 | gap closed (w / mi) |",
         "|---|---|---|---|---|---|",
     ]
-    names = ["benchmark", *[n for n in ESTIMATORS if n != "benchmark"], "oracle prevalence"]
+    names = ["benchmark", *[n for n in ESTIMATORS if n != "benchmark"]]
+    names += [n for n in MODELS if n in res] + ["oracle prevalence"]
     names.append("ceiling")
     for name in names:
         row = res[name]
@@ -186,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="transfer repetitions")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
+    parser.add_argument("--no-model", action="store_true", help="skip the default model's rows")
     args = parser.parse_args(argv)
     found = {name: path for name, path in TAGGERS.items() if path.is_dir()}
     if not found:
@@ -201,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             checked = True
         for protocol in ("cv", "transfer"):
             start = time.perf_counter()
-            res = evaluate(s, y, g, protocol, args.reps)
+            res = evaluate(s, y, g, protocol, args.reps, None if args.no_model else data)
             label = (
                 "artist-grouped 5-fold CV"
                 if protocol == "cv"
