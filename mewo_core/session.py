@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from .artifacts import artifact_thresholds, load_model, model_id
 from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
@@ -176,6 +177,46 @@ class Session:
             )
 
         return self._memo(("comparison", split), build)
+
+    def tuned_result(self, which: str, split: str, base: str, thresholds: np.ndarray) -> Any:
+        """The explorer's result on ``split`` at the starting thresholds named ``base`` (e.g.
+        ``tuned`` or ``shrinkage-weighted``): what the Thresholds page shows deltas against."""
+        side = BASELINE if self._is_baseline_side(which) else "model"
+        return self._memo(("tuned", side, split, base),
+                          lambda: self.explorer(side, split).evaluate(thresholds))  # fmt: skip
+
+    def robust_effect(self, which: str, method: str, metric: str) -> pd.DataFrame:
+        """Per tag, the benchmark threshold and the robust one (``method`` for ``metric``),
+        fitted on ``which``'s tuning data grouped by its coarsest groups."""
+        from .robust.effect import threshold_effect
+
+        side = BASELINE if self._is_baseline_side(which) else "model"
+
+        def build() -> pd.DataFrame:
+            data, scores = self.tuning_data(side), self.scores(side, "tuning")
+            return threshold_effect(scores, data, method, metric, self.spec.seed)
+
+        return self._memo(("robust", side, method, metric), build)
+
+    def correlations(self, view: str, min_pair: int = 0) -> Any:
+        """A correlation or lift matrix of the train part's tags: ``scores``, ``labels`` or
+        ``lift`` (pairs with fewer than ``min_pair`` co-occurrences unranked)."""
+        from . import correlations
+
+        def build() -> Any:
+            data = self.bundle.train
+            names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
+            if view == "scores":
+                return correlations.correlation(data.tag_scores(), names, classes, cats,
+                                                "score correlation")  # fmt: skip
+            labels = data.require_labels()
+            if view == "labels":
+                return correlations.correlation(labels, names, classes, cats, "label correlation")
+            if view == "lift":
+                return correlations.lift(labels, names, classes, cats, min_pair=min_pair)
+            raise ValueError("view must be 'scores', 'labels' or 'lift'")
+
+        return self._memo(("correlations", view, min_pair), build)
 
     # --- explanations (mewo_core.explain) ---------------------------------------------------
     def explainer(self) -> Any:

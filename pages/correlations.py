@@ -9,23 +9,11 @@ import numpy as np
 import streamlit as st
 
 from mewo_core import correlations, plots
-from mewo_core.data import Dataset
 from pages import _shared
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
+VIEW_KEYS = {"Scores": "scores", "Labels": "labels", "Co-occurrence lift": "lift"}
 MIN_PAIR = 10  # co-occurrences a pair needs to be ranked by lift
-
-
-@st.cache_resource(show_spinner="Computing correlations…", max_entries=8)
-def _matrix(data_key: str, view: str, _data: Dataset, min_pair: int = 0) -> correlations.Matrix:
-    names, classes, cats = _data.tag_names, _data.tag_classes, _data.tag_categories
-    if view == "Scores":
-        x = _data.tag_scores()
-        return correlations.correlation(x, names, classes, cats, "score correlation")
-    labels = _data.require_labels()
-    if view == "Labels":
-        return correlations.correlation(labels, names, classes, cats, "label correlation")
-    return correlations.lift(labels, names, classes, cats, min_pair=min_pair)
 
 
 st.title("Correlations")
@@ -35,7 +23,8 @@ view = st.radio("View", VIEWS, horizontal=True, key="corr_view")
 if view != "Scores" and train.Y is None:
     st.error("This dataset has no labels: only score correlations are available.")
     st.stop()
-matrix = _matrix(ctx.data_key, view, train)
+with st.spinner("Computing correlations…"):
+    matrix = ctx.session.correlations(VIEW_KEYS[view])
 class_names = matrix.class_names()
 c1, c2 = st.columns(2)
 row_class = c1.selectbox("Rows: class", class_names, key="corr_rows")
@@ -73,7 +62,7 @@ st.plotly_chart(
 st.subheader("Strongest pairs")
 scope = st.radio("Pairs", ("all", "within a class", "across classes"), horizontal=True,
                  key="corr_scope")
-ranked = _matrix(ctx.data_key, view, train, MIN_PAIR) if is_lift else matrix
+ranked = ctx.session.correlations("lift", MIN_PAIR) if is_lift else matrix
 top = correlations.strongest_pairs(ranked, top=400, by_abs=not is_lift)
 if scope == "within a class":
     top = top[top["same_class"]]

@@ -6,10 +6,7 @@ CLI equivalents: ``python -m mewo_core evaluate --model artifacts/NAME`` on a sa
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
@@ -18,8 +15,7 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import evaluate_decisions
 from mewo_core.locations import artifacts_root
-from mewo_core.robust.effect import threshold_effect
-from mewo_core.threshold_explorer import Adjustments, ExplorerResult, compose_thresholds
+from mewo_core.threshold_explorer import Adjustments, compose_thresholds
 from pages import _shared
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
@@ -35,19 +31,6 @@ METHODS = {
     "Robust: one global threshold": "global",
     "Benchmark: per-tag F1 optimum": "benchmark",
 }
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _tuned_result(session_key: str, split: str, which: str, base: str,
-                  _explorer: Any, _thresholds: np.ndarray) -> ExplorerResult:
-    return _explorer.evaluate(_thresholds)
-
-
-@st.cache_resource(show_spinner="Fitting robust thresholds (grouped, can take a while)…",
-                   max_entries=8)
-def _robust(session_key: str, which: str, method: str, metric: str, _ctx: Any) -> pd.DataFrame:
-    data, scores = _ctx.tuning(which)
-    return threshold_effect(scores, data, method, metric, _ctx.spec.seed)
 
 
 st.title("Thresholds")
@@ -74,7 +57,8 @@ if method is None:
     tuned = ctx.thresholds(which)
     base_name = "tuned"
 else:
-    effect = _robust(ctx.key_id, which, method, metric, ctx)
+    with st.spinner("Fitting robust thresholds (grouped, can take a while)…"):
+        effect = ctx.session.robust_effect(which, method, metric)
     tuned = effect["robust"].to_numpy(dtype=np.float64)
     base_name = f"{method}-{metric}"
 prefix = ctx.key("thr", which)
@@ -152,7 +136,7 @@ with controls:
 thresholds = compose_thresholds(tuned, data.tag_names, data.tag_classes, data.tag_categories,
                                 adjust)
 result = explorer.evaluate(thresholds)
-tuned_result = _tuned_result(ctx.key_id, ctx.split, which, base_name, explorer, tuned)
+tuned_result = ctx.session.tuned_result(which, ctx.split, base_name, tuned)
 
 with view:
     st.caption(

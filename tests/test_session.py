@@ -118,3 +118,23 @@ def test_session_computes_each_value_once_and_compares(holdout_bundle) -> None:
     assert session.tuning_data("baseline").n_tracks == session.splits.train.n_tracks
     with pytest.raises(ValueError):
         session.data("train")
+
+
+def test_session_owns_what_the_threshold_and_correlation_pages_show(holdout_bundle) -> None:
+    from mewo_core import correlations
+
+    session = Session(holdout_bundle, "tiny")
+    effect = session.robust_effect("baseline", "shrinkage", "weighted")
+    # the benchmark column is the baseline's own thresholds: both tune on all of train
+    np.testing.assert_allclose(effect["benchmark"], session.thresholds("baseline"))
+    assert session.robust_effect("baseline", "shrinkage", "weighted") is effect
+    tuned = session.tuned_result("baseline", "test", "tuned", session.thresholds("baseline"))
+    direct = evaluate_model(session.baseline, session.data("test")).overall
+    assert tuned.overall["weighted"] == pytest.approx(direct["weighted"], abs=1e-12)
+    train = holdout_bundle.train
+    lift = session.correlations("lift", 2)
+    expected = correlations.lift(train.require_labels(), train.tag_names, train.tag_classes,
+                                 train.tag_categories, min_pair=2)  # fmt: skip
+    np.testing.assert_array_equal(lift.values, expected.values)
+    with pytest.raises(ValueError):
+        session.correlations("other")
