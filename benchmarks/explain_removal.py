@@ -30,6 +30,9 @@ def main() -> None:
     p.add_argument("--data", default="data/demo")
     p.add_argument("--tracks", type=int, default=20)
     args = p.parse_args()
+    if not Path(args.data).is_dir():
+        raise SystemExit(f"no {args.data}: write it with python -m mewo_core demo-data --out "
+                         f"{args.data}")
     session = Session(load_folder(args.data), args.data, model_path=args.model,
                       manifest=read_manifest(args.model), model_name=Path(args.model).name)
     explainer = session.explainer()
