@@ -21,10 +21,10 @@ output is a noisy soft maximum of its tags' outputs. Each output then gets its o
 sigmoid, gain and offset; scores are rounded to :data:`DECIMALS` decimals.
 
 *Same bytes on every machine.* Everything is computed in float64 and cast to float32 once, at
-the end. The matrix products (style noise, confusion, production style) are made exact: both
-operands are rounded to multiples of 2**-16 first (:func:`_grid`), so every product and partial
-sum is exactly representable and the result cannot depend on the BLAS kernel, its blocking or the
-thread count. Other reductions (sums, soft maxima) are numpy loops in a fixed order. What remains
+the end. No BLAS is called: the matrix products (style noise, confusion, production style) are
+numpy's einsum loop (:func:`_product`) or a scipy sparse product, so no kernel is chosen, and they
+are exact besides: both operands are rounded to multiples of 2**-16 first (:func:`_grid`), so
+every product and partial sum is exactly representable and no summation order can matter. Other reductions (sums, soft maxima) are numpy loops in a fixed order. What remains
 is numpy's exp / log, within one ulp of exact; a one-ulp difference survives the rounding to five
 decimals or a label draw with probability about 1e-11 per value.
 
@@ -44,6 +44,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..data.tables import ID_COLUMN
 from .thesaurus import (
@@ -138,7 +139,7 @@ class Chunk:
 @dataclass(frozen=True)
 class _Tagger:
     detect: np.ndarray  # (F,) F = tags + categories
-    confusion: np.ndarray  # (T, T) on the grid: lift of tag t's output by tag u's evidence
+    confusion: sparse.csr_array  # (T, T) on the grid: lift of tag t's output by u's evidence
     ambiguity: np.ndarray  # (F,)
     production: np.ndarray  # (PRODUCTION_RANK, F) on the grid
     misperception: np.ndarray  # (K, T) on the grid: style-shaped noise loadings
@@ -167,6 +168,12 @@ class _World:
 def _grid(a: np.ndarray) -> np.ndarray:
     """``a`` rounded to multiples of :data:`GRID` (exact in float64 for |a| < 2**36)."""
     return np.rint(np.asarray(a, dtype=np.float64) / GRID) * GRID
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for grid operands without BLAS: numpy's own einsum loop (no kernel choice);
+    every product and partial sum is exact, so the summation order cannot matter either."""
+    return np.einsum("ik,kj->ij", a, b, optimize=False)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -303,7 +310,7 @@ def _make_tagger(
     confusion = np.zeros((n_tags, n_tags))
     # Tags that styles put together are the ones a tagger mixes up, plus siblings and heads.
     centred = _grid(affinity - affinity.mean(axis=0))
-    together = centred.T @ centred  # exact: operands on the grid
+    together = _product(centred.T, centred)
     together /= np.sqrt(np.outer(np.diag(together), np.diag(together))) + 1e-12
     together += 1e-9 * rng.standard_normal((n_tags, n_tags))
     np.fill_diagonal(together, -np.inf)
@@ -322,7 +329,7 @@ def _make_tagger(
     )
     return _Tagger(
         detect=detect,
-        confusion=_grid(confusion),
+        confusion=sparse.csr_array(_grid(confusion)),
         ambiguity=rng.uniform(*AMBIGUITY_SD, size=n_feat),
         production=_grid(rng.normal(0.0, PRODUCTION_SD, size=(PRODUCTION_RANK, n_feat))),
         misperception=_grid(loads),
@@ -466,9 +473,9 @@ def _compute(w: _World, d: _Draws) -> tuple[np.ndarray, np.ndarray]:
     y[none, genres[np.argmax(track[np.ix_(none, genres)], axis=1)]] = 1
     # The tagger's latent outputs; matrix products only on grid operands (exact).
     z = y * tagger.detect[:n_tags] + NOISE_SD * tr["noise"]
-    z += _grid(tr["misperception"]) @ tagger.misperception
+    z += _product(_grid(tr["misperception"]), tagger.misperception)
     z = _grid(z)
-    z += z @ tagger.confusion.T  # related tags' evidence, signal and noise, leaks in
+    z += (tagger.confusion @ z.T).T  # related tags' evidence leaks in (sparse: no BLAS)
     cats = np.stack(
         [np.logaddexp.reduce(z[:, w.tag_cat == c], axis=1) for c in range(len(w.categories))],
         axis=1,
@@ -476,7 +483,8 @@ def _compute(w: _World, d: _Draws) -> tuple[np.ndarray, np.ndarray]:
     cats += CATEGORY_NOISE_SD * tr["category_noise"]
     z = np.concatenate([z, cats], axis=1)
     z += tr["ambiguity"][:, None] * tagger.ambiguity
-    bias = _grid(np.stack(d.production)) @ tagger.production + np.stack(d.fingerprint)
+    bias = _product(_grid(np.stack(d.production)), tagger.production)
+    bias += np.stack(d.fingerprint)
     z += bias[album]
     z -= tagger.centre
     scores = tagger.gain * _sigmoid(z) + tagger.offset
