@@ -24,7 +24,8 @@ sigmoid, gain and offset; scores are rounded to :data:`DECIMALS` decimals.
 the end. No BLAS is called: the matrix products (style noise, confusion, production style) are
 numpy's einsum loop (:func:`_product`) or a scipy sparse product, so no kernel is chosen, and they
 are exact besides: both operands are rounded to multiples of 2**-16 first (:func:`_grid`), so
-every product and partial sum is exactly representable and no summation order can matter. Other reductions (sums, soft maxima) are numpy loops in a fixed order. What remains
+every product and partial sum is exactly representable and no summation order can matter.
+Other reductions (sums, soft maxima) are numpy loops in a fixed order. What remains
 is numpy's exp / log, within one ulp of exact; a one-ulp difference survives the rounding to five
 decimals or a label draw with probability about 1e-11 per value.
 
