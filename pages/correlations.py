@@ -1,11 +1,12 @@
 """Correlations: scores and labels within and across classes, co-occurrence lift, top pairs.
 
-Computed on the train part of the active dataset by :mod:`mewo_core.correlations`.
+Computed on the train part of the active dataset by :mod:`mewo_core.correlations`. Every view on
+the page (tag heatmap, category overview, strongest pairs) follows the chosen class pair and the
+minimum co-occurrence count; lift is shown as log2 lift everywhere.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from mewo_core import correlations, plots
@@ -13,59 +14,84 @@ from pages import _shared
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
 VIEW_KEYS = {"Scores": "scores", "Labels": "labels", "Co-occurrence lift": "lift"}
-MIN_PAIR = 10  # co-occurrences a pair needs to be ranked by lift
+DEFAULT_MIN = {"Scores": 0, "Labels": 0, "Co-occurrence lift": 10}
+TOP = 30
 
 
 st.title("Correlations")
 ctx = _shared.context()
 train = ctx.bundle.train
 view = st.radio("View", VIEWS, horizontal=True, key="corr_view")
-if view != "Scores" and train.Y is None:
+has_labels = train.Y is not None
+if view != "Scores" and not has_labels:
     st.error("This dataset has no labels: only score correlations are available.")
     st.stop()
+is_lift = view == "Co-occurrence lift"
 with st.spinner("Computing correlations…"):
     matrix = ctx.session.correlations(VIEW_KEYS[view])
-class_names = matrix.class_names()
-c1, c2 = st.columns(2)
+    if has_labels and not is_lift:  # co-occurrence counts come with the (label) lift matrix
+        matrix = matrix.with_counts(ctx.session.correlations("lift"))
+if is_lift:
+    matrix = matrix.log2()
+class_names = [*matrix.class_names(), correlations.ALL]
+c1, c2, c3 = st.columns(3)
 row_class = c1.selectbox("Rows: class", class_names, key="corr_rows")
 col_class = c2.selectbox("Columns: class", class_names, key="corr_cols")
-block = matrix.block(row_class, col_class)
-kind = "intra-class" if row_class == col_class else "inter-class"
-is_lift = view == "Co-occurrence lift"
-with np.errstate(divide="ignore", invalid="ignore"):
-    values = np.log2(block.values) if is_lift else block.values
-title = (
-    f"{view}: {row_class} × {col_class} ({kind}; "
-    + ("log2 lift, 0 = chance" if is_lift else "Pearson r")
-    + "), ordered by category"
-)
+min_count = 0
+if has_labels:
+    min_count = int(c3.number_input(
+        "Minimum co-occurrence (tracks with both tags)", min_value=0, step=5,
+        value=DEFAULT_MIN[view], key=f"corr_min_{VIEW_KEYS[view]}",
+        help="Pairs seen together on fewer tracks are blank in the heatmaps and left out of "
+             "the pairs table.",
+    ))
+shown = matrix.at_least(min_count)
+block = shown.block(row_class, col_class)
+kind = "intra-class" if row_class == col_class != correlations.ALL else "inter-class"
+if correlations.ALL in (row_class, col_class):
+    kind = "all tags"
+scale = "log2 lift (0 = chance, +1 = twice as often)" if is_lift else "Pearson r"
+values = block.masked()
+limit = correlations.color_limit(values)
 st.plotly_chart(
-    plots.heatmap(values, block.row_names, block.col_names, block.row_categories,
-                  block.col_categories, title, zmin=-3 if is_lift else -1,
-                  zmax=3 if is_lift else 1)
+    plots.heatmap(
+        values, block.row_names, block.col_names, block.row_categories, block.col_categories,
+        f"{view}: {row_class} × {col_class} ({kind}; {scale})", zmin=-limit, zmax=limit,
+        counts=block.counts, value_label="log2 lift" if is_lift else "r", labelled=True,
+        boundaries=True, max_cells=plots.TAG_HEATMAP_CELLS,
+    ),
+    width="content",
 )
-st.caption(
-    f"{train.n_tracks:,} train tracks. Hover a cell for both tags and their categories."
-    + (" Lift is blank for tags with fewer than 20 positives; the pairs table also needs "
-       f"{MIN_PAIR} tracks with both tags." if is_lift else "")
-)
-
-overview = matrix.by_category()
+notes = [
+    f"{train.n_tracks:,} train tracks; tags ordered by category, lines between categories.",
+    "A tag against itself is blank; the colour scale spans the 99th percentile of the other "
+    f"cells (±{limit:.2f}), stronger cells saturate.",
+]
 if is_lift:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        overview = np.log2(overview)
+    notes.append("Lift is blank for tags with fewer than 20 positives.")
+if min_count:
+    notes.append(f"Pairs seen together on fewer than {min_count} tracks are blank.")
+st.caption(" ".join(notes) + " Hover a cell for both tags, their categories and counts.")
+
+overview = block.by_category()
+overview_limit = correlations.color_limit(overview.to_numpy())
 st.plotly_chart(
-    plots.category_heatmap(overview, f"{view}: mean per category pair"
-                           + (" (log2 lift)" if is_lift else ""))
+    plots.category_heatmap(
+        overview, f"{view}: mean per category pair, {row_class} × {col_class} ({scale})",
+        zmin=-overview_limit, zmax=overview_limit,
+        value_label="mean log2 lift" if is_lift else "mean r",
+    ),
+    width="content",
 )
 
 st.subheader("Strongest pairs")
-scope = st.radio("Pairs", ("all", "within a class", "across classes"), horizontal=True,
-                 key="corr_scope")
-ranked = ctx.session.correlations("lift", MIN_PAIR) if is_lift else matrix
-top = correlations.strongest_pairs(ranked, top=400, by_abs=not is_lift)
-if scope == "within a class":
-    top = top[top["same_class"]]
-elif scope == "across classes":
-    top = top[~top["same_class"]]
-st.dataframe(top.head(30), hide_index=True, height=420)
+top = correlations.strongest_pairs(shown, top=TOP, by_abs=not is_lift, row_class=row_class,
+                                   col_class=col_class)
+st.caption(
+    f"{row_class} × {col_class}, "
+    + ("by log2 lift, highest first" if is_lift else "by |r|, strongest first")
+    + (f"; pairs with at least {min_count} tracks carrying both" if min_count else "")
+    + ("; both: tracks carrying the two tags, positives: tracks carrying each."
+       if "both" in top else ".")
+)
+st.dataframe(top, hide_index=True, height=420)
