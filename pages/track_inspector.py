@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mewo_core import plots
+from mewo_core import plots, track_inspector
 from mewo_core.explain import plots as explain_plots
+from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.whatif import apply_edits
 from pages import _shared
 
@@ -69,50 +70,59 @@ else:
     choice = st.selectbox("Track", [int(data.ids[r]) for r in shown], key="ti_pick")
     row = int(shown[[int(data.ids[r]) for r in shown].index(choice)])
 
-track = pd.DataFrame({
-    "tag": data.tag_names,
-    "class": data.tag_classes,
-    "category": data.tag_categories,
-    "raw score": ctx.baseline_scores()[row],
-    "model score": ctx.model_scores()[row],
-    "model threshold": ctx.thresholds("model"),
-    "model": model_dec[row],
-    "baseline threshold": ctx.thresholds("baseline"),
-    "baseline": base_dec[row],
-    "truth": labels[row],
-})
+model = ctx.model
+weights = model.correction_weights()
+track = track_inspector.track_table(
+    data.tag_names, data.tag_classes, data.tag_categories,
+    raw=ctx.baseline_scores()[row], model_score=ctx.model_scores()[row],
+    model_threshold=ctx.thresholds("model"), baseline_threshold=ctx.thresholds("baseline"),
+    truth=labels[row], weights=weights, learned=has_correction(model),
+)
 st.subheader(f"Track {int(data.ids[row])}")
-c = st.columns(4)
+c = st.columns(5)
 c[0].metric("Labelled tags", int(track["truth"].sum()))
 c[1].metric("Model tags", int(track["model"].sum()))
 c[2].metric("Baseline tags", int(track["baseline"].sum()))
-both = track["model"] & track["truth"]
-den = track["model"].sum() + track["truth"].sum()
-c[3].metric("Model F1 on this track", f"{(2 * both.sum() / den) if den else 0:.3f}")
+for col, side, name in ((c[3], "model", "Model"), (c[4], "baseline", "Baseline")):
+    col.metric(f"{name} F1 on this track",
+               f"{track_inspector.track_f1(track[side], track['truth']):.3f}")
+src_col = track_inspector.SOURCE
+if has_correction(model):
+    kept = int((weights > 0).sum())
+    st.caption(f"{kept} of {len(track)} tags use the learned correction (its weight in "
+               f"brackets); the others fall back to their raw score with the model's own "
+               f"threshold. Column \"{src_col}\" in the tables below.")
 
-added = track[track["model"] & ~track["baseline"]]
-removed = track[~track["model"] & track["baseline"]]
-left, right = st.columns(2)
-with left:
-    st.markdown("**Tags the model adds** (vs the baseline)")
-    st.dataframe(added[["tag", "category", "model score", "truth"]], hide_index=True)
-with right:
-    st.markdown("**Tags the model removes** (vs the baseline)")
-    st.dataframe(removed[["tag", "category", "raw score", "truth"]], hide_index=True)
+added, removed = track_inspector.changes(track)
+config = {"model score": st.column_config.NumberColumn(format="%.4f"),
+          "model threshold": st.column_config.NumberColumn(format="%.4f"),
+          "raw score": st.column_config.NumberColumn(format="%.4f"),
+          "baseline threshold": st.column_config.NumberColumn(format="%.4f")}
+st.markdown("**Tags the model adds** (yes for the model, no for the baseline)")
+if added.empty:
+    st.caption("None.")
+else:
+    st.dataframe(added, hide_index=True, column_config=config)
+st.markdown("**Tags the model removes** (no for the model, yes for the baseline)")
+if removed.empty:
+    st.caption("None.")
+else:
+    st.dataframe(removed, hide_index=True, column_config=config)
+st.caption("Decision: score >= threshold. The model's score is its blended probability where "
+           "it uses the learned correction, else the raw score; the baseline's is the raw score.")
 
-profile = track.rename(columns={"model score": "score", "model threshold": "threshold"})
+profile = track.rename(columns={"model score": "score", "model threshold": "threshold",
+                                src_col: "source"})
 margin = profile["score"] - profile["threshold"]
 near = margin.groupby(profile["class"]).rank(ascending=False, method="first") <= 5
 relevant = profile["truth"] | profile["model"] | profile["baseline"] | near
-st.plotly_chart(plots.track_profile(
-    profile[relevant],
-    "Model score vs threshold, by class (filled: labelled; tags labelled, predicted by either "
-    "side, or among the 5 closest to their threshold)",
-))
+st.plotly_chart(plots.track_profile(profile[relevant], "Model score vs threshold, by class"))
+st.caption("Filled: labelled. Shown: tags labelled, predicted by either side, or among the 5 "
+           "closest to their threshold in their class.")
 with st.expander("All tags of this track, grouped by class", expanded=False):
     for cls, part in track.groupby("class", sort=False):
         st.markdown(f"**{cls}**")
-        st.dataframe(part.drop(columns="class"), hide_index=True)
+        st.dataframe(part.drop(columns="class"), hide_index=True, column_config=config)
 
 # --- Why: the decision path and the attribution of each tag, with what-if -----------------------
 st.subheader("Why")

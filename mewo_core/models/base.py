@@ -138,6 +138,13 @@ class DecisionModel(ABC):
         """Decisions (uint8, tracks x tags): ``decision_scores(data) >= thresholds_``."""
         return (self.decision_scores(data) >= self.thresholds_).astype(np.uint8)
 
+    def correction_weights(self) -> np.ndarray:
+        """Per tag (``tag_names_`` order), the weight of a learned correction in
+        :meth:`decision_scores`: 0 where the tag's decision is its raw score against its
+        threshold. Threshold models have no correction: 0 everywhere."""
+        self._check_fitted()
+        return np.zeros(len(self.tag_names_))
+
     def with_thresholds(self, thresholds: np.ndarray) -> Self:
         """A copy of this fitted model with other per-tag thresholds."""
         import copy

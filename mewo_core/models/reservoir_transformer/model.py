@@ -25,6 +25,11 @@ tokens straight from the six score groups, all features and the category scores)
 
 ``decision_scores`` returns, per tag, the blended probability for kept tags and the raw score for
 fallback tags; ``thresholds_`` apply to those.
+
+Learned attributes besides the base's: ``blend_weights_`` (per tag, the correction weight kept in
+step 4, 0 = fallback to the raw score; also ``correction_weights()``, and ``kept_tags`` names the
+tags above 0), ``blend_f1_`` (2 x tags: cross-fitted validation F1 of fallback and choice),
+``transform_``, ``reservoirs_``, ``tokens_``, ``network_``, ``history_``.
 """
 
 from __future__ import annotations
@@ -313,6 +318,12 @@ class ReservoirTransformer(DecisionModel):
             blended = sigmoid(own + self.blend_weights_ * corr)
             out[start : start + 16384] = np.where(kept, blended, raw)
         return out
+
+    def correction_weights(self) -> np.ndarray:
+        """Per tag, the correction weight kept on validation (``blend_weights_``; 0: the tag
+        falls back to its raw score with the benchmark-style threshold)."""
+        self._check_fitted()
+        return np.asarray(self.blend_weights_, dtype=np.float64).copy()
 
     @property
     def kept_tags(self) -> tuple[str, ...]:
