@@ -119,6 +119,7 @@ def score_histograms(
 #: Cells a tag x tag heatmap may carry with every tag kept (256 per side: all 248 tags of the
 #: catalogue, one row and one column each); :func:`heatmap`'s default stays :data:`MAX_POINTS`.
 TAG_HEATMAP_CELLS = 256 * 256
+LABEL_PLOT_WIDTH = 640  # px a labelled heatmap's columns are assumed to get (the page's width)
 
 
 def _spans(groups: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -159,10 +160,10 @@ def heatmap(
 
     Larger than ``max_cells`` cells, rows and columns are evenly subsampled. ``counts`` (same
     shape): co-occurrence counts added to the hover. ``labelled``: every row and column named
-    by a tick label (small font), the figure sized so each cell gets 7 to 24 pixels (show it
-    with ``width="content"``). ``boundaries``: lines between groups and each group's name above
-    its columns and right of its rows. Infinite values are drawn at ``zmin`` / ``zmax``; NaN
-    cells stay blank.
+    by a tick label (small font), the figure tall enough for 7 to 24 pixels a row; columns
+    share the page's width (names readable up to ~150 columns, beyond by zooming in).
+    ``boundaries``: lines between groups and each group's name above its columns and right of
+    its rows. Infinite values are drawn at ``zmin`` / ``zmax``; NaN cells stay blank.
     """
     values = np.asarray(values, dtype=np.float64)
     side = int(np.sqrt(max_cells))
@@ -203,7 +204,7 @@ def heatmap(
             zmid=zmid,
             zmin=zmin,
             zmax=zmax,
-            colorbar=dict(title=dict(text=value_label, side="right")),
+            colorbar=dict(title=dict(text=value_label, side="top" if labelled else "right")),
             hovertemplate=hover + "<extra></extra>",
         )
     )
@@ -225,13 +226,17 @@ def _label_heatmap(
 
     Each axis: (values on the axis, names shown as ticks, groups)."""
     (yv, rows, rg), (xv, cols, cg) = y_axis, x_axis
-    px = int(np.clip(720 // max(len(rows), len(cols), 1), 7, 24))
+    px = int(np.clip(720 // max(len(rows), 1), 7, 24))  # row height: the figure grows
     font = int(np.clip(px - 1, 6, 11))
-    ticks = dict(tickmode="array", tickfont=dict(size=font), automargin=False)
-    fig.update_xaxes(tickvals=xv, ticktext=cols, tickangle=-90, side="bottom", **ticks)
-    fig.update_yaxes(tickvals=yv, ticktext=rows, **ticks)
-    left, bottom = _text_px(rows, font), _text_px(cols, font)
-    top, right = 60, 90
+    # columns share the page's width (about LABEL_PLOT_WIDTH px): past ~150 the names overlap
+    # until the user zooms in, and the category names above stay readable
+    xfont = int(np.clip(LABEL_PLOT_WIDTH // max(len(cols), 1) - 1, 5, 11))
+    ticks = dict(tickmode="array", automargin=False)
+    fig.update_xaxes(tickvals=xv, ticktext=cols, tickangle=-90, side="bottom",
+                     tickfont=dict(size=xfont), **ticks)
+    fig.update_yaxes(tickvals=yv, ticktext=rows, tickfont=dict(size=font), **ticks)
+    left, bottom = _text_px(rows, font), _text_px(cols, xfont)
+    top, right = 60, 12
     shapes: list[dict] = []
     notes: list[dict] = []
     if boundaries:  # built as plain dicts: add_shape / add_annotation cost ~10 ms each
@@ -242,24 +247,23 @@ def _label_heatmap(
         shapes += [dict(type="line", y0=first - 0.5, y1=first - 0.5, x0=-0.5,
                         x1=len(cols) - 0.5, xref="x", yref="y", line=line)
                    for _, first, _ in _spans(rg)[1:]]
-        small = dict(size=font + 1, color="#333")
+        small = dict(size=max(font, xfont) + 1, color="#333")
         notes += [dict(x=(first + last) / 2, y=1.0, xref="x", yref="paper", text=g,
                        textangle=-90, yanchor="bottom", showarrow=False, font=small)
                   for g, first, last in _spans(cg)]
         notes += [dict(y=(first + last) / 2, x=1.0, xref="paper", yref="y", text=g,
                        xanchor="left", showarrow=False, font=small)
                   for g, first, last in _spans(rg)]
-        top += _text_px(cg, font + 1)
-        right += _text_px(rg, font + 1)
-    width = px * len(cols) + left + right
-    height = px * len(rows) + top + bottom
-    fig.update_traces(colorbar=dict(x=1.0, xanchor="left", xpad=right - 80, len=0.6,
-                                    thickness=14))
+        top += _text_px(cg, small["size"])
+        right += _text_px(rg, small["size"])
+    height = px * len(rows) + top + bottom + 70
+    # a horizontal colour bar under the column names: the right margin holds the row groups
+    fig.update_traces(colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0.0,
+                                    yanchor="top", ypad=bottom + 8, len=0.6, thickness=12))
     fig.update_layout(
         title=dict(text=title, y=1.0, yanchor="top", yref="container", pad=dict(t=12)),
-        width=max(width, 420),
         height=max(height, 320),
-        margin=dict(l=left, r=right, t=top, b=bottom),
+        margin=dict(l=left, r=right, t=top, b=bottom + 70),
         shapes=shapes,
         annotations=notes,
     )

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-SOURCE = "model score from"  # column: learned correction (with its weight) or raw score
+SOURCE = "model uses"  # column: the learned correction (with its weight) or the raw score
 #: Columns of the "adds" and "removes" tables: the same for both.
 CHANGE_COLUMNS = (
-    "tag", "category", SOURCE, "model score", "model threshold", "raw score",
+    "tag", SOURCE, "model score", "model threshold", "raw score",
     "baseline threshold", "truth", "change is right",
 )  # fmt: skip
 
@@ -30,12 +30,12 @@ def track_f1(predicted: np.ndarray, truth: np.ndarray) -> float:
 
 
 def score_sources(weights: np.ndarray, learned: bool = True) -> list[str]:
-    """Per tag, where the model's decision score comes from: ``learned correction (×w)`` where
-    the weight is above 0, else ``raw score (fallback)``; ``raw score`` for every tag of a model
-    without a learned correction (``learned=False``)."""
+    """Per tag, what the model's decision score is: ``correction ×w`` (the learned correction
+    with weight ``w``) where the weight is above 0, else ``raw score (fallback)``; ``raw score``
+    for every tag of a model without a learned correction (``learned=False``)."""
     if not learned:
         return ["raw score"] * len(weights)
-    return [f"learned correction (×{w:g})" if w > 0 else "raw score (fallback)"
+    return [f"correction ×{w:g}" if w > 0 else "raw score (fallback)"
             for w in np.asarray(weights, dtype=np.float64)]  # fmt: skip
 
 

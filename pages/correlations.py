@@ -60,7 +60,6 @@ st.plotly_chart(
         counts=block.counts, value_label="log2 lift" if is_lift else "r", labelled=True,
         boundaries=True, max_cells=plots.TAG_HEATMAP_CELLS,
     ),
-    width="content",
 )
 notes = [
     f"{train.n_tracks:,} train tracks; tags ordered by category, lines between categories.",
@@ -81,7 +80,6 @@ st.plotly_chart(
         zmin=-overview_limit, zmax=overview_limit,
         value_label="mean log2 lift" if is_lift else "mean r",
     ),
-    width="content",
 )
 
 st.subheader("Strongest pairs")

@@ -89,9 +89,9 @@ for col, side, name in ((c[3], "model", "Model"), (c[4], "baseline", "Baseline")
 src_col = track_inspector.SOURCE
 if has_correction(model):
     kept = int((weights > 0).sum())
-    st.caption(f"{kept} of {len(track)} tags use the learned correction (its weight in "
-               f"brackets); the others fall back to their raw score with the model's own "
-               f"threshold. Column \"{src_col}\" in the tables below.")
+    st.caption(f"{kept} of {len(track)} tags use the learned correction (\"correction ×w\" "
+               f"in column \"{src_col}\": its weight w in the blend); the others fall back to "
+               "their raw score, with the model's own threshold.")
 
 added, removed = track_inspector.changes(track)
 config = {"model score": st.column_config.NumberColumn(format="%.4f"),

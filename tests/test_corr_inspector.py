@@ -130,7 +130,8 @@ def test_heatmap_keeps_all_248_tags_named() -> None:
     fig = plots.heatmap(values, names, names, groups, groups, "t", labelled=True,
                         boundaries=True, max_cells=plots.TAG_HEATMAP_CELLS)
     assert list(fig.layout.xaxis.ticktext) == names and len(fig.data[0].x) == n
-    assert fig.layout.width >= 7 * n and fig.layout.height >= 7 * n  # 7+ px per tag
+    assert fig.layout.height >= 7 * n  # 7+ px per row
+    assert fig.layout.xaxis.tickfont.size >= 5
     assert len(fig.layout.shapes) == 2 * (len(set(groups)) - 1)
     # the default limit still subsamples (other pages' heatmaps stay small)
     small = plots.heatmap(values, names, names, groups, groups, "t")
@@ -170,8 +171,7 @@ def test_correction_weights_and_sources() -> None:
     assert model.blend_weights_[0] == 0
     assert model.kept_tags == ("t1", "t3")
     assert track_inspector.score_sources(model.correction_weights()) == [
-        "raw score (fallback)", "learned correction (×0.5)", "raw score (fallback)",
-        "learned correction (×1)"]  # fmt: skip
+        "raw score (fallback)", "correction ×0.5", "raw score (fallback)", "correction ×1"]
     baseline = create_model("baseline")
     baseline.tag_names_, baseline.thresholds_ = ("a", "b"), np.zeros(2)
     np.testing.assert_array_equal(baseline.correction_weights(), [0.0, 0.0])
@@ -197,7 +197,7 @@ def test_adds_and_removes_share_columns_with_thresholds() -> None:
     assert added["tag"].tolist() == ["b"] and removed["tag"].tolist() == ["c", "d"]
     assert added["change is right"].tolist() == [True]
     assert removed["change is right"].tolist() == [False, True]
-    assert removed[track_inspector.SOURCE].tolist() == ["learned correction (×0.5)",
+    assert removed[track_inspector.SOURCE].tolist() == ["correction ×0.5",
                                                         "raw score (fallback)"]
 
 
@@ -294,7 +294,7 @@ def test_inspector_marks_correction_and_shows_baseline_f1(env: Path, rt_model: s
     for table in every:
         for tag, src in zip(table["tag"], table[track_inspector.SOURCE], strict=True):
             w = weights[tag]
-            assert src == (f"learned correction (×{w:g})" if w > 0 else "raw score (fallback)")
+            assert src == (f"correction ×{w:g}" if w > 0 else "raw score (fallback)")
     # the baseline's F1 on this track, by hand from the session's own pieces
     track_id = int(next(s.value for s in at.subheader if s.value.startswith("Track ")).split()[1])
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
