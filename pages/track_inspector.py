@@ -1,5 +1,10 @@
 """Track inspector: one track's raw scores, model scores and thresholds, against its labels.
 
+Per tag, whether the model's decision uses the learned correction or falls back to the raw
+score (:meth:`DecisionModel.correction_weights`), both sides' F1 on the track, the tags the model
+adds and removes with both sides' scores and thresholds (:mod:`mewo_core.track_inspector`), then
+the Why view and what-if (:mod:`mewo_core.explain`).
+
 CLI equivalent of the decisions shown: ``python -m mewo_core predict --model artifacts/NAME``.
 """
 
