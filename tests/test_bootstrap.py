@@ -1,0 +1,103 @@
+"""Group-bootstrap intervals (mewo_core.scoring.bootstrap) and their use in comparisons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mewo_core.scoring import bootstrap as bs
+from mewo_core.scoring.counts import count_decisions
+from mewo_core.scoring.metrics import AVERAGES, f1_averages, tag_f1
+
+
+def _data(n: int = 1200, t: int = 12, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, t)) < np.linspace(0.02, 0.3, t)
+    a = y ^ (rng.random((n, t)) < 0.08)
+    b = y ^ (rng.random((n, t)) < 0.10)
+    groups = rng.integers(0, 60, n)
+    return y, a, b, groups
+
+
+def test_replicate_metrics_are_the_metrics_of_the_weighted_tracks(monkeypatch) -> None:
+    """With every group drawn once, a replicate's figures are the ordinary ones, exactly."""
+    y, a, b, groups = _data()
+    monkeypatch.setattr(bs, "_weights", lambda rng, g, r: np.ones((r, g), dtype=np.float32))
+    rep = bs.bootstrap(bs.group_counts(y, [a, b], groups), replicates=3)
+    for side, d in enumerate((a, b)):
+        want = f1_averages(count_decisions(y, d))
+        got = rep.averages(side)
+        for k in AVERAGES:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
+        c = count_decisions(y, d)
+        np.testing.assert_allclose(rep.tag_f1(side)[0], tag_f1(c.tp, c.fp, c.fn), rtol=1e-6)
+
+
+def test_interval_contains_the_point_estimate_and_is_deterministic() -> None:
+    y, a, b, groups = _data()
+    counts = bs.group_counts(y, [a, b], groups)
+    rep = bs.bootstrap(counts, replicates=400, seed=5)
+    again = bs.bootstrap(counts, replicates=400, seed=5)
+    other = bs.bootstrap(counts, replicates=400, seed=6)
+    point = {s: f1_averages(count_decisions(y, d)) for s, d in enumerate((a, b))}
+    for k in AVERAGES:
+        for side in (0, 1):
+            low, high = bs.percentile_interval(rep.averages(side)[k], 0.95)
+            assert low < point[side][k] < high, (k, side, low, point[side][k], high)
+        delta = rep.averages(0)[k] - rep.averages(1)[k]
+        low, high = bs.percentile_interval(delta, 0.95)
+        assert low <= point[0][k] - point[1][k] <= high
+        np.testing.assert_array_equal(delta, again.averages(0)[k] - again.averages(1)[k])
+        assert not np.array_equal(rep.averages(0)[k], other.averages(0)[k])
+
+
+def test_identical_decisions_give_a_zero_delta_interval() -> None:
+    y, a, _, groups = _data()
+    rep = bs.bootstrap(bs.group_counts(y, [a, a.copy()], groups), replicates=200)
+    for k in AVERAGES:
+        low, high = bs.percentile_interval(rep.averages(0)[k] - rep.averages(1)[k], 0.95)
+        assert low == high == 0.0
+    per_tag = rep.tag_f1(0) - rep.tag_f1(1)
+    assert not per_tag.any()
+    assert not bs.excludes_zero(*bs.percentile_interval(per_tag, 0.95)).any()
+
+
+def test_whole_groups_are_resampled() -> None:
+    """10 albums of 100 tracks, each album entirely right or entirely wrong: resampling tracks
+    would make the figure look precise; resampling albums shows how little 10 albums say."""
+    n_groups, size = 10, 100
+    groups = np.repeat(np.arange(n_groups), size)
+    y = np.ones((n_groups * size, 1), dtype=bool)
+    right = np.repeat(np.arange(n_groups) % 2 == 0, size)[:, None]
+    grouped = bs.bootstrap(bs.group_counts(y, [right], groups), replicates=500)
+    by_track = bs.bootstrap(bs.group_counts(y, [right], None), replicates=500)
+    assert grouped.n_groups == n_groups and by_track.n_groups == n_groups * size
+    # every replicate holds whole albums: track counts are multiples of the album size
+    assert np.all(grouped.rows % size == 0) and np.all(grouped.rows == n_groups * size)
+    assert np.all(grouped.true % size == 0)
+    width = {}
+    for name, rep in (("grouped", grouped), ("track", by_track)):
+        low, high = bs.percentile_interval(rep.averages(0)["micro"], 0.95)
+        width[name] = high - low
+    assert width["grouped"] > 4 * width["track"]
+
+
+def test_grouped_f1_matches_the_per_group_counts() -> None:
+    y, a, b, groups = _data()
+    rep = bs.bootstrap(bs.group_counts(y, [a, b], groups), replicates=50)
+    codes = np.array([0, 0, 1, 1, 1, -1, 2, 2, 2, 2, 0, 1])
+    got = rep.grouped_f1(0, codes, 3)["f1"]
+    keep = codes == 1
+    tp, pred = rep.tp[0][:, keep].sum(1), rep.pred[0][:, keep].sum(1)
+    true = rep.true[:, keep].sum(1)
+    np.testing.assert_allclose(got[:, 1], 2 * tp / (pred + true))
+
+
+def test_bad_arguments_are_refused() -> None:
+    y, a, _, groups = _data(n=50)
+    with pytest.raises(ValueError, match="group labels"):
+        bs.group_counts(y, [a], groups[:10])
+    with pytest.raises(ValueError, match="shape"):
+        bs.group_counts(y, [a[:, :3]])
+    with pytest.raises(ValueError, match="replicates"):
+        bs.bootstrap(bs.group_counts(y, [a]), replicates=0)
