@@ -22,13 +22,24 @@ import pandas as pd
 
 from .artifacts import artifact_thresholds, load_model, model_id
 from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
-from .errors import DataError
-from .evaluation import Comparison, evaluate_decisions
-from .models import DecisionModel, create_model
+from .errors import DataError, MewoError
+from .evaluation import (
+    LEVEL,
+    REPLICATES,
+    Comparison,
+    Side,
+    bootstrap_groups,
+    compare_decisions,
+)
+from .models import DecisionModel, create_model, model_class
 from .threshold_explorer import ThresholdExplorer
 
 SPLITS = ("validation", "test")
 BASELINE = "baseline"
+#: Where the baseline's thresholds can be tuned: all of train (the challenge benchmark, the
+#: default) or the fit part (train minus validation: not tuned on the validation split).
+BASELINE_PARTS = ("train", "fit")
+BASELINE_LABEL = "baseline (per-tag thresholds)"
 T = TypeVar("T")
 
 
@@ -166,17 +177,94 @@ class Session:
 
         return self._memo(("explorer", side, split), build)
 
-    def comparison(self, split: str) -> Comparison:
-        """Model vs baseline on ``split``, each with its tuned thresholds."""
+    def baseline_on(self, part: str = "train") -> DecisionModel:
+        """The per-tag-threshold baseline tuned on ``part`` (``"train"`` or ``"fit"``)."""
+        if part == "train":
+            return self.baseline
+        if part != "fit":
+            raise ValueError(f"part must be one of {BASELINE_PARTS}")
+        return self._memo(("baseline", "fit"), lambda: create_model(BASELINE).fit(self.splits.fit))
+
+    def baseline_decisions(self, split: str, part: str = "train") -> np.ndarray:
+        """The baseline's decisions on ``split`` with thresholds tuned on ``part``."""
+        return self.scores(BASELINE, split) >= self.baseline_on(part).thresholds_
+
+    def side(self, which: str, split: str, part: str = "train") -> Side:
+        """What ``which`` (``"model"`` or ``"baseline"``, the latter tuned on ``part``) was tuned
+        on, and whether that includes ``split`` (in-sample there)."""
+        parts, on_val = self.splits, split == "validation"
+        if self._is_baseline_side(which):
+            if part == "fit":
+                return Side(BASELINE_LABEL, f"the fit part (train minus validation, "
+                            f"{parts.fit.n_tracks:,} tracks)")  # fmt: skip
+            where = f"all of train ({parts.train.n_tracks:,} tracks"
+            return Side(BASELINE_LABEL, where + (", this split included)" if on_val else ")"),
+                        in_sample=on_val)  # fmt: skip
+        manifest = self.manifest or {}
+        name = self.model_name
+        if manifest.get("data_fingerprint") not in (None, self.bundle.train.fingerprint):
+            return Side(name, "other data than this dataset's train files (its splits here are "
+                        "not the ones it was tuned on)", in_sample=False)  # fmt: skip
+        kind = str(manifest.get("model_type", ""))
+        try:
+            uses_validation = model_class(kind).uses_validation
+        except MewoError:  # an unknown type cannot have loaded: describe it generically
+            uses_validation = False
+        if kind == "global-threshold":
+            tuned, on_val = "nothing (one fixed threshold)", False
+        elif uses_validation:
+            tuned = (f"the fit part ({parts.fit.n_tracks:,} tracks) and the validation split "
+                     f"({parts.validation.n_tracks:,}: early stopping, which tags keep the "
+                     "correction, thresholds)")  # fmt: skip
+        else:
+            tuned = f"all of train ({parts.train.n_tracks:,} tracks, validation included)"
+        if manifest.get("thresholds_from"):
+            tuned += f"; thresholds then set by hand from {manifest['thresholds_from']}"
+        return Side(name, tuned, in_sample=on_val)
+
+    def comparison(
+        self,
+        split: str,
+        *,
+        baseline_part: str = "train",
+        other: Session | None = None,
+        replicates: int = REPLICATES,
+        level: float = LEVEL,
+    ) -> Comparison:
+        """The model vs a reference on ``split``, each with its tuned thresholds, with paired
+        group-bootstrap intervals (grouped by the split spec's group column). The reference is
+        the baseline tuned on ``baseline_part``, or ``other``'s model (same data and split)."""
+        if baseline_part not in BASELINE_PARTS:
+            raise ValueError(f"baseline_part must be one of {BASELINE_PARTS}")
 
         def build() -> Comparison:
             data = self.data(split)
-            return Comparison(
-                model=evaluate_decisions(data, self.decisions("model", split)),
-                baseline=evaluate_decisions(data, self.decisions(BASELINE, split)),
-            )
+            if other is None:
+                reference = self.baseline_decisions(split, baseline_part)
+                reference_side = self.side(BASELINE, split, baseline_part)
+            else:
+                theirs = other.data(split)
+                if theirs.n_tags != data.n_tags or list(theirs.tag_names) != list(data.tag_names):
+                    raise DataError(f"{other.model_name} decides other tags than "
+                                    f"{self.model_name}: they cannot be compared")  # fmt: skip
+                if not np.array_equal(theirs.ids, data.ids):
+                    raise DataError(
+                        f"{other.model_name} and {self.model_name} were split differently (other "
+                        f"split seed or fractions): their {split} splits are not the same tracks"
+                    )
+                reference = other.decisions("model", split)
+                reference_side = other.side("model", split)
+            groups, column = bootstrap_groups(data, self.spec.group_column)
+            return compare_decisions(
+                data, self.decisions("model", split), reference,
+                groups=groups, group_column=column, replicates=replicates, level=level,
+                seed=self.spec.seed, model_side=self.side("model", split),
+                baseline_side=reference_side,
+                scored_on=f"the {split} split ({data.n_tracks:,} tracks, {data.n_tags} tags)",
+            )  # fmt: skip
 
-        return self._memo(("comparison", split), build)
+        key = ("comparison", split, baseline_part, other.key if other else None, replicates, level)
+        return self._memo(key, build)
 
     def tuned_result(self, which: str, split: str, base: str, thresholds: np.ndarray) -> Any:
         """The explorer's result on ``split`` at the starting thresholds named ``base`` (e.g.

@@ -101,3 +101,78 @@ def test_bad_arguments_are_refused() -> None:
         bs.group_counts(y, [a[:, :3]])
     with pytest.raises(ValueError, match="replicates"):
         bs.bootstrap(bs.group_counts(y, [a]), replicates=0)
+
+
+# --- comparisons (evaluation.Comparison, Session.comparison) ------------------------------------
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    from conftest import write_tiny_folder
+
+    from mewo_core.data import load_folder
+
+    return load_folder(write_tiny_folder(tmp_path / "d", n=240, with_test=False))
+
+
+def test_session_comparison_says_what_each_side_was_tuned_on(bundle) -> None:
+    from mewo_core.session import Session
+
+    session = Session(bundle, "tiny")
+    on_val = session.comparison("validation", replicates=200)
+    assert on_val.baseline_side.in_sample and "this split included" in on_val.baseline_side.tuned_on
+    fair = session.comparison("validation", baseline_part="fit", replicates=200)
+    assert not fair.baseline_side.in_sample and "fit part" in fair.baseline_side.tuned_on
+    from mewo_core.models import create_model
+
+    fit = session.splits.fit
+    assert fit.n_tracks + session.splits.validation.n_tracks == session.splits.train.n_tracks
+    np.testing.assert_array_equal(session.baseline_on("fit").thresholds_,
+                                  create_model("baseline").fit(fit).thresholds_)  # fmt: skip
+    assert not session.comparison("test").baseline_side.in_sample
+    text = " ".join(on_val.captions())
+    assert "in-sample" in text and "validation split" in text and "artist_id" in text
+    info = on_val.bootstrap_info()
+    assert info["group_column"] == "artist_id" and info["replicates"] == 200
+    # the baseline against itself: every delta exactly 0, never "clear"
+    same = on_val.overall
+    assert (same["delta_low"] == 0).all() and (same["delta_high"] == 0).all()
+    assert not same["clear"].any() and not on_val.per_tag["clear"].any()
+    assert {"delta_low", "delta_high", "clear"} <= set(on_val.per_category.columns)
+    # in-sample vs out-of-sample baseline: intervals around the point deltas
+    for frame in (fair.overall,):
+        assert (frame["delta_low"] <= frame["delta"]).all()
+        assert (frame["delta"] <= frame["delta_high"]).all()
+
+
+def test_two_models_split_differently_are_refused(bundle, tmp_path) -> None:
+    from mewo_core.artifacts import read_manifest
+    from mewo_core.data import SplitSpec
+    from mewo_core.errors import DataError
+    from mewo_core.session import Session
+    from mewo_core.training import train_and_save
+
+    sessions = []
+    for seed in (0, 1):
+        path = tmp_path / f"m{seed}"
+        train_and_save(bundle, "global-threshold", {}, path, spec=SplitSpec(seed=seed))
+        sessions.append(Session(bundle, "tiny", model_path=path, manifest=read_manifest(path),
+                                model_name=f"m{seed}"))  # fmt: skip
+    with pytest.raises(DataError, match="split differently"):
+        sessions[0].comparison("test", other=sessions[1])
+    same = sessions[0].comparison("test", other=sessions[0], replicates=100)
+    assert same.model_side.tuned_on.startswith("nothing")
+    assert not same.overall["clear"].any()
+
+
+def test_won_lost_hides_tags_with_too_few_positives() -> None:
+    import pandas as pd
+
+    from mewo_core.evaluation import won_lost
+
+    per_tag = pd.DataFrame({"tag": list("abcde"), "support": [5, 50, 19, 20, 300],
+                            "delta_f1": [0.3, 0.1, -0.4, -0.05, 0.0]})  # fmt: skip
+    won, lost = won_lost(per_tag, top=10, min_support=20)
+    assert list(won["tag"]) == ["b"] and list(lost["tag"]) == ["d"]  # a, c too rare; e a tie
+    won, lost = won_lost(per_tag, top=10, min_support=0)
+    assert list(won["tag"]) == ["a", "b"] and list(lost["tag"]) == ["c", "d"]
