@@ -48,13 +48,16 @@ def _interval_text(low: pd.Series, high: pd.Series) -> pd.Series:
 
 
 def _display(frame: pd.DataFrame, keys: list[str], model: str, reference: str,
-             delta: str) -> pd.DataFrame:  # fmt: skip
-    """``keys``, delta, mark, interval, support, model, reference: few, narrow columns."""
+             delta: str, sizes: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
+    """``keys``, delta, mark, interval, ``sizes``, support, model, reference: few, narrow
+    columns, the delta right after the name."""
     out = frame[keys].copy()
     out["delta"] = frame[delta]
     if "delta_low" in frame:
         out["sure"] = mark(frame[delta], frame["clear"])
         out["interval"] = _interval_text(frame["delta_low"], frame["delta_high"])
+    for column in sizes:
+        out[column] = frame[column]
     if "support" in frame:
         out["support"] = frame["support"]
     out["model"] = frame[model]
@@ -80,7 +83,7 @@ def class_table(comparison: Comparison) -> pd.DataFrame:
 def category_table(comparison: Comparison) -> pd.DataFrame:
     """Per (class, category): micro F1 within the category, model vs reference."""
     frame = comparison.per_category
-    return _display(frame, ["class", "category"], "f1", "f1_baseline", "delta_f1")
+    return _display(frame, ["category"], "f1", "f1_baseline", "delta_f1", ["class"])
 
 
 def tag_table(per_tag: pd.DataFrame) -> pd.DataFrame:
@@ -223,10 +226,9 @@ def group_summary(frame: pd.DataFrame) -> dict[str, int]:
 def slice_table(frame: pd.DataFrame) -> pd.DataFrame:
     """A :func:`track_slices` or :func:`frequency_bands` frame for display: delta first."""
     if "band" in frame:
-        return _display(frame, ["band", "n_tags"], "f1", "f1_baseline", "delta_f1")
+        return _display(frame, ["band"], "f1", "f1_baseline", "delta_f1", ["n_tags"])
     keep = frame.rename(columns={"positives": "support"})
-    out = _display(keep, ["slice", "tracks"], "model", "reference", "delta")
-    return out
+    return _display(keep, ["slice"], "model", "reference", "delta", ["tracks"])
 
 
 # --- the whole report ---------------------------------------------------------------------------

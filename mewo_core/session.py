@@ -25,6 +25,7 @@ from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
 from .errors import DataError, MewoError
 from .evaluation import (
     LEVEL,
+    MIN_SUPPORT,
     REPLICATES,
     Comparison,
     Side,
@@ -240,7 +241,6 @@ class Session:
         def build() -> Comparison:
             data = self.data(split)
             if other is None:
-                reference = self.baseline_decisions(split, baseline_part)
                 reference_side = self.side(BASELINE, split, baseline_part)
             else:
                 theirs = other.data(split)
@@ -252,8 +252,8 @@ class Session:
                         f"{other.model_name} and {self.model_name} were split differently (other "
                         f"split seed or fractions): their {split} splits are not the same tracks"
                     )
-                reference = other.decisions("model", split)
                 reference_side = other.side("model", split)
+            reference = self.reference_decisions(split, baseline_part, other)
             groups, column = bootstrap_groups(data, self.spec.group_column)
             return compare_decisions(
                 data, self.decisions("model", split), reference,
@@ -264,6 +264,50 @@ class Session:
             )  # fmt: skip
 
         key = ("comparison", split, baseline_part, other.key if other else None, replicates, level)
+        return self._memo(key, build)
+
+    def reference_decisions(
+        self, split: str, baseline_part: str = "train", other: Session | None = None
+    ) -> np.ndarray:
+        """The reference's decisions in :meth:`comparison`: ``other``'s model or the baseline."""
+        if other is not None:
+            return other.decisions("model", split)
+        return self.baseline_decisions(split, baseline_part)
+
+    def report(
+        self,
+        split: str,
+        *,
+        baseline_part: str = "train",
+        other: Session | None = None,
+        replicates: int = REPLICATES,
+        level: float = LEVEL,
+        min_support: int = MIN_SUPPORT,
+        average: str = "weighted",
+        slice_column: str | None = None,
+        top: int = 15,
+    ) -> Any:
+        """The :class:`~mewo_core.compare_report.CompareReport` of :meth:`comparison` (tables,
+        slices by tag frequency, score range and ``slice_column``'s groups), computed once."""
+        from .compare_report import build_report
+
+        def build() -> Any:
+            comparison = self.comparison(split, baseline_part=baseline_part, other=other,
+                                         replicates=replicates, level=level)  # fmt: skip
+            data = self.data(split)
+            groups, _ = bootstrap_groups(data, self.spec.group_column)
+            name_b = other.model_name if other is not None else BASELINE_LABEL
+            return build_report(
+                comparison, data, self.decisions("model", split),
+                self.reference_decisions(split, baseline_part, other),
+                title=f"{self.model_name} vs {name_b} on the {split} split",
+                groups=groups, slice_column=slice_column, average=average,
+                min_support=min_support, top=top, replicates=replicates, level=level,
+                seed=self.spec.seed,
+            )  # fmt: skip
+
+        key = ("report", split, baseline_part, other.key if other else None, replicates, level,
+               min_support, average, slice_column, top)  # fmt: skip
         return self._memo(key, build)
 
     def tuned_result(self, which: str, split: str, base: str, thresholds: np.ndarray) -> Any:
