@@ -204,7 +204,7 @@ class Comparison:
             return None
         r = self.intervals
         return {
-            "method": "percentile, paired group bootstrap",
+            "method": "paired group bootstrap (percentile)",
             "level": r.level,
             "replicates": r.n_replicates,
             "seed": r.seed,
@@ -290,3 +290,26 @@ def bootstrap_groups(
     if column is None or column not in groups.columns:
         column = default_group_column(groups)
     return groups[column].to_numpy(), column
+
+
+def overall_intervals(
+    data: Dataset,
+    decisions: np.ndarray,
+    *,
+    groups: np.ndarray | None = None,
+    group_column: str | None = None,
+    replicates: int = REPLICATES,
+    level: float = LEVEL,
+    seed: int = 0,
+) -> tuple[dict[str, tuple[float, float]], dict[str, object]]:
+    """Group-bootstrap intervals of the four averages of one decision set, and how they were
+    drawn (as :meth:`Comparison.bootstrap_info`)."""
+    counts = bs.group_counts(data.require_labels(), [decisions], groups)
+    rep = bs.bootstrap(counts, replicates, seed, level, group_column)
+    out = {}
+    for k, values in rep.averages(0).items():
+        low, high = bs.percentile_interval(values, level)
+        out[k] = (float(low), float(high))
+    info = {"method": "group bootstrap (percentile)", "level": level, "replicates": replicates,
+            "seed": seed, "group_column": group_column or "track", "groups": rep.n_groups}
+    return out, info

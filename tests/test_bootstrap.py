@@ -176,3 +176,49 @@ def test_won_lost_hides_tags_with_too_few_positives() -> None:
     assert list(won["tag"]) == ["b"] and list(lost["tag"]) == ["d"]  # a, c too rare; e a tie
     won, lost = won_lost(per_tag, top=10, min_support=0)
     assert list(won["tag"]) == ["a", "b"] and list(lost["tag"]) == ["c", "d"]
+
+
+# --- the evaluate command ----------------------------------------------------------------
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    from mewo_core.cli import main
+
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_evaluate_reports_intervals_and_filters_rare_tags(tmp_path, capsys) -> None:
+    import json
+
+    from conftest import write_tiny_folder
+
+    data = write_tiny_folder(tmp_path / "d", n=240)
+    art = tmp_path / "m"
+    assert _cli(capsys, "train", "--data", str(data), "--model", "global-threshold",
+                "--out", str(art), "--quiet")[0] == 0  # fmt: skip
+    status, out, _ = _cli(capsys, "evaluate", "--model", str(art), "--json", "--bootstrap", "300",
+                          "--min-support", "0")  # fmt: skip
+    assert status == 0
+    report = json.loads(out)
+    assert report["bootstrap"]["replicates"] == 300 and report["bootstrap"]["level"] == 0.95
+    assert report["bootstrap"]["group_column"] == "artist_id"
+    assert report["sides"]["baseline"]["in_sample"] is False  # scored on test
+    for row in report["overall"]:
+        assert row["delta_low"] <= row["delta"] <= row["delta_high"]
+        assert row["model_low"] <= row["model"] <= row["model_high"]
+    supports = {r["tag"]: r["support"] for r in report["per_tag"]}
+    rare = min(supports.values()) + 1
+    status, out, _ = _cli(capsys, "evaluate", "--model", str(art), "--json", "--bootstrap", "0",
+                          "--min-support", str(rare))  # fmt: skip
+    filtered = json.loads(out)
+    assert filtered["bootstrap"] is None and "delta_low" not in filtered["overall"][0]
+    assert all(supports[t] >= rare for t in filtered["won"] + filtered["lost"])
+    status, text, _ = _cli(capsys, "evaluate", "--model", str(art), "--bootstrap", "200")
+    assert status == 0 and "tuned on nothing" in text and "200 replicates" in text
+    assert "▲" in text or "▼" in text or "≈" in text
+    status, text, _ = _cli(capsys, "evaluate", "--data", str(data), "--bootstrap", "200")
+    assert status == 0 and "Intervals: 95% group bootstrap (percentile), 200 replicates" in text
+    status, _, err = _cli(capsys, "evaluate", "--data", str(data), "--level", "1.5")
+    assert status == 2 and "--level" in err
