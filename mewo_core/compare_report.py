@@ -205,7 +205,7 @@ def track_slices(
         for c in present:
             rows = np.flatnonzero(slices.codes == c)
             sub = bs.group_counts(labels[rows], [model_decisions[rows], reference_decisions[rows]],
-                                  None if groups is None else groups[rows])  # fmt: skip
+                                  None if groups is None else groups[rows], seed)  # fmt: skip
             rep = bs.bootstrap(sub, replicates, seed, level)
             delta = rep.averages(0)[average] - rep.averages(1)[average]
             low, high = bs.percentile_interval(delta, level)

@@ -124,10 +124,11 @@ class Comparison:
             lines.append(f"Both scored on {self.scored_on}.")
         if self.intervals is not None:
             r = self.intervals
-            unit = r.group_column or "track"
+            unit = (f"{r.n_groups:,} groups ({r.group_column})" if r.group_column else
+                    f"tracks (no groups; {r.n_groups:,} units)")  # fmt: skip
             lines.append(
                 f"Intervals: {r.level:.0%} group bootstrap, {r.n_replicates} replicates "
-                f"resampling {r.n_groups:,} groups ({unit}); both sides on the same draws."
+                f"resampling {unit}; both sides on the same draws."
             )
         return lines
 
@@ -267,7 +268,7 @@ def compare_decisions(
     labels = data.require_labels()
     intervals = None
     if replicates:
-        counts = bs.group_counts(labels, [model_decisions, baseline_decisions], groups)
+        counts = bs.group_counts(labels, [model_decisions, baseline_decisions], groups, seed)
         intervals = bs.bootstrap(counts, replicates, seed, level, group_column)
     return Comparison(
         model=evaluate_decisions(data, model_decisions),
@@ -304,7 +305,7 @@ def overall_intervals(
 ) -> tuple[dict[str, tuple[float, float]], dict[str, object]]:
     """Group-bootstrap intervals of the four averages of one decision set, and how they were
     drawn (as :meth:`Comparison.bootstrap_info`)."""
-    counts = bs.group_counts(data.require_labels(), [decisions], groups)
+    counts = bs.group_counts(data.require_labels(), [decisions], groups, seed)
     rep = bs.bootstrap(counts, replicates, seed, level, group_column)
     out = {}
     for k, values in rep.averages(0).items():

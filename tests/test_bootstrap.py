@@ -82,6 +82,21 @@ def test_whole_groups_are_resampled() -> None:
     assert width["grouped"] > 4 * width["track"]
 
 
+def test_many_tracks_without_groups_are_resampled_in_random_blocks() -> None:
+    """Blocks of independent tracks give the track bootstrap's interval (within noise)."""
+    y, a, b, _ = _data(n=3 * bs.TRACK_BLOCKS, t=6, seed=3)
+    blocks = bs.group_counts(y, [a, b], None, seed=1)
+    assert blocks.n_groups == bs.TRACK_BLOCKS and blocks.rows.sum() == y.shape[0]
+    tracks = bs.group_counts(y, [a, b], np.arange(y.shape[0]))
+    width = {}
+    for name, counts in (("blocks", blocks), ("tracks", tracks)):
+        rep = bs.bootstrap(counts, replicates=600)
+        low, high = bs.percentile_interval(rep.averages(0)["micro"] - rep.averages(1)["micro"],
+                                           0.95)  # fmt: skip
+        width[name] = high - low
+    assert 0.8 < width["blocks"] / width["tracks"] < 1.25
+
+
 def test_grouped_f1_matches_the_per_group_counts() -> None:
     y, a, b, groups = _data()
     rep = bs.bootstrap(bs.group_counts(y, [a, b], groups), replicates=50)

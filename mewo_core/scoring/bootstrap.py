@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _CHUNK = 256  # replicates per matrix product (bounds memory on track-level groups)
+#: Without groups, more tracks than this are resampled in this many seeded random blocks: under
+#: the track bootstrap's own assumption (independent tracks) a random block of tracks is as
+#: independent as one track, and the product stays small (17,000 tracks: about 8x faster).
+TRACK_BLOCKS = 2048
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,15 @@ def _group_sums(matrix: np.ndarray, order: np.ndarray | None, starts: np.ndarray
 
 
 def group_counts(
-    labels: np.ndarray, decisions: Sequence[np.ndarray], groups: np.ndarray | None = None
+    labels: np.ndarray,
+    decisions: Sequence[np.ndarray],
+    groups: np.ndarray | None = None,
+    seed: int = 0,
 ) -> GroupCounts:
     """Per-group counts of each of ``decisions`` (tracks x tags, 0/1) against ``labels``.
 
-    ``groups`` gives one group label per track (any hashable values); None: one group per track.
+    ``groups`` gives one group label per track (any hashable values); None: one group per track,
+    or :data:`TRACK_BLOCKS` seeded random blocks of tracks when there are more tracks.
     """
     y = as_binary(labels, "labels")
     sides = [as_binary(d, "decisions") for d in decisions]
@@ -85,6 +93,8 @@ def group_counts(
         raise ValueError("no tracks to resample")
     order: np.ndarray | None = None
     starts = np.arange(n)
+    if groups is None and n > TRACK_BLOCKS:
+        groups = np.random.default_rng([seed, 0xB10C]).permutation(n) % TRACK_BLOCKS
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (n,):
