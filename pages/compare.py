@@ -23,7 +23,7 @@ PARTS = {"train": "all of train (the benchmark)", "fit": "the fit part (train mi
 F4 = "%.4f"
 D4 = "%+.4f"
 
-st.title("Compare")
+st.title("Compare with the baseline or another model")
 ctx = _shared.context()
 names, _ = _shared.model_choices()
 current = ctx.model_label if ctx.model_label in names else _shared.BASELINE
