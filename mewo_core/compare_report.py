@@ -2,8 +2,9 @@
 
 UI-free (the Compare page only renders it; tests call it directly):
 
-- display tables: overall, per class, per category and per tag with model, reference, delta,
-  its interval, a mark (``▲`` / ``▼``: the interval excludes 0; ``≈``: it does not) and support;
+- display tables: overall, per class, per category and per tag with the delta, its interval led
+  by a mark (``▲`` / ``▼``: the interval excludes 0; ``≈``: it does not), support, model and
+  reference;
 - slices: by tag frequency (positives on the split), by score range (each track's highest tag
   score, in quartile bands) and by group (album / artist), each model vs reference;
 - exports: one self-contained HTML file (Plotly figures with plotly.js embedded once, tables as
@@ -42,20 +43,28 @@ def mark(delta: pd.Series, clear: pd.Series) -> pd.Series:
     return pd.Series(np.where(np.asarray(clear, dtype=bool), out, UNCLEAR), index=delta.index)
 
 
-def _interval_text(low: pd.Series, high: pd.Series) -> pd.Series:
-    return pd.Series([f"{lo:+.4f} … {hi:+.4f}" for lo, hi in zip(low, high, strict=True)],
-                     index=low.index)  # fmt: skip
+def interval_text(low: float, high: float, sign: bool = True) -> str:
+    """``+0.045 … +0.052`` (3 decimals: narrow)."""
+    return f"{low:+.3f} … {high:+.3f}" if sign else f"{low:.3f} … {high:.3f}"
+
+
+def _interval_text(low: pd.Series, high: pd.Series, marks: pd.Series | None = None,
+                   sign: bool = True) -> pd.Series:  # fmt: skip
+    texts = [interval_text(lo, hi, sign) for lo, hi in zip(low, high, strict=True)]
+    if marks is not None:
+        texts = [f"{m} {t}" for m, t in zip(marks, texts, strict=True)]
+    return pd.Series(texts, index=low.index)
 
 
 def _display(frame: pd.DataFrame, keys: list[str], model: str, reference: str,
              delta: str, sizes: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
-    """``keys``, delta, mark, interval, ``sizes``, support, model, reference: few, narrow
-    columns, the delta right after the name."""
+    """``keys``, delta, its interval (led by its mark), ``sizes``, support, model, reference:
+    few, narrow columns, the delta right after the name."""
     out = frame[keys].copy()
     out["delta"] = frame[delta]
     if "delta_low" in frame:
-        out["sure"] = mark(frame[delta], frame["clear"])
-        out["interval"] = _interval_text(frame["delta_low"], frame["delta_high"])
+        marks = mark(frame[delta], frame["clear"])
+        out["interval"] = _interval_text(frame["delta_low"], frame["delta_high"], marks)
     for column in sizes:
         out[column] = frame[column]
     if "support" in frame:
@@ -70,8 +79,10 @@ def overall_table(comparison: Comparison) -> pd.DataFrame:
     o = comparison.overall
     out = _display(o, ["average"], "model", "baseline", "delta")
     if "model_low" in o:
-        out["model_interval"] = _interval_text(o["model_low"], o["model_high"])
-        out["reference_interval"] = _interval_text(o["baseline_low"], o["baseline_high"])
+        out.insert(out.columns.get_loc("model") + 1, "model_interval",
+                   _interval_text(o["model_low"], o["model_high"], sign=False))  # fmt: skip
+        out["reference_interval"] = _interval_text(o["baseline_low"], o["baseline_high"],
+                                                   sign=False)  # fmt: skip
     return out
 
 
@@ -404,6 +415,7 @@ __all__ = [
     "category_table",
     "class_table",
     "csv_bytes",
+    "interval_text",
     "frequency_bands",
     "group_slices",
     "group_summary",

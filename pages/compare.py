@@ -82,10 +82,11 @@ name_b = choice_b if session_b is not None else f"baseline ({part})"
 
 sides = (comparison.model_side, comparison.baseline_side)
 in_sample = [s.name for s in sides if s is not None and s.in_sample]
+in_sample = list(dict.fromkeys(in_sample))
 if split == "validation":
     st.warning(
         "Validation: " + (f"{' and '.join(in_sample)} {'was' if len(in_sample) == 1 else 'were'} "
-                          "tuned on these tracks, so their figures here are optimistic. "
+                          "tuned on these tracks, so the figures here are optimistic. "
                           if in_sample else "") +
         "A fair comparison needs a split neither side was tuned on: choose **test** in the "
         "sidebar."
@@ -101,25 +102,32 @@ overall = comparison.overall.set_index("average")
 cards = st.columns(4)
 for col, key in zip(cards, AVERAGES, strict=True):
     row = overall.loc[key]
-    interval = (f" [{row['delta_low']:+.4f}, {row['delta_high']:+.4f}]"
-                + ("" if row["clear"] else " ≈0") if "delta_low" in row else "")  # fmt: skip
     col.metric(LABELS[key], f"{row['model']:.4f}",
-               delta=f"{row['delta']:+.4f}{interval} vs {row['baseline']:.4f}",
-               delta_color="normal" if "clear" not in row or row["clear"] else "off",
-               help=f"{name_a} (value) − {name_b}; the interval is the delta's")  # fmt: skip
-st.caption(cr.MARKS_HELP + " ≈0 on a card: the same.")
+               delta=f"{row['delta']:+.4f} vs {row['baseline']:.4f}",
+               delta_color="normal" if row.get("clear", True) else "off",
+               help=f"{name_a} (the value) and its difference to {name_b}")  # fmt: skip
+    if "delta_low" in row:
+        sign = cr.mark(overall["delta"][[key]], overall["clear"][[key]]).iloc[0]
+        col.caption(f"Δ {sign} {cr.interval_text(row['delta_low'], row['delta_high'])}  \n"
+                    f"A {cr.interval_text(row['model_low'], row['model_high'], sign=False)}")
+st.caption(cr.MARKS_HELP + " A grey delta on a card: its interval contains 0.")
 
 COLUMNS = {
-    "delta": st.column_config.NumberColumn("Δ F1", format=D4, help="A − B", width="small"),
-    "sure": st.column_config.TextColumn("", help=cr.MARKS_HELP, width="small"),
-    "interval": st.column_config.TextColumn(f"{level:.0%} interval", width="medium"),
-    "support": st.column_config.NumberColumn("positives", format="%d", width="small"),
-    "model": st.column_config.NumberColumn(f"A: {name_a}"[:28], format=F4, width="small"),
-    "reference": st.column_config.NumberColumn(f"B: {name_b}"[:28], format=F4, width="small"),
-    "model_interval": st.column_config.TextColumn("A interval", width="medium"),
-    "reference_interval": st.column_config.TextColumn("B interval", width="medium"),
-    "n_tags": st.column_config.NumberColumn("tags", format="%d", width="small"),
-    "tracks": st.column_config.NumberColumn("tracks", format="%d", width="small"),
+    "tag": st.column_config.TextColumn("tag", width=200),
+    "category": st.column_config.TextColumn("category", width=190),
+    "delta": st.column_config.NumberColumn("Δ F1", format=D4, help="A − B", width=70),
+    "interval": st.column_config.TextColumn(f"{level:.0%} interval of Δ", help=cr.MARKS_HELP,
+                                            width=135),  # fmt: skip
+    "support": st.column_config.NumberColumn("positives", format="%d", width=70),
+    "model": st.column_config.NumberColumn(f"A: {name_a}", format=F4, width=75,
+                                           help=f"A: {name_a}"),  # fmt: skip
+    "reference": st.column_config.NumberColumn(f"B: {name_b}", format=F4, width=75,
+                                               help=f"B: {name_b}"),  # fmt: skip
+    "model_interval": st.column_config.TextColumn("A interval", width=105),
+    "reference_interval": st.column_config.TextColumn("B interval", width=105),
+    "n_tags": st.column_config.NumberColumn("tags", format="%d", width=50),
+    "tracks": st.column_config.NumberColumn("tracks", format="%d", width=60),
+    "class": st.column_config.TextColumn("class", width=90),
 }
 
 

@@ -57,8 +57,8 @@ def test_display_tables_put_the_delta_first(case) -> None:
                  "score_bands", "groups"):  # fmt: skip
         shown = report.display(name)
         assert shown.columns[1] == "delta", name
-        if "sure" in shown:
-            assert set(shown["sure"]) <= {cr.CLEAR, cr.WORSE, cr.UNCLEAR}
+        if "interval" in shown:
+            assert {t[0] for t in shown["interval"]} <= {cr.CLEAR, cr.WORSE, cr.UNCLEAR}
     marks = cr.mark(pd.Series([0.1, -0.1, 0.2]), pd.Series([True, True, False]))
     assert list(marks) == [cr.CLEAR, cr.WORSE, cr.UNCLEAR]
 
