@@ -274,17 +274,18 @@ class CompareReport:
         """(heading, figure) of the deltas with their intervals."""
         from . import plots
 
+        t = self.tables
         out: list[tuple[str, object]] = [
-            ("Delta per class", plots.interval_bars(self.display("per_class"), "class",
-                                                    "F1 per class: model − reference")),
-            ("Delta per category", plots.interval_bars(self.display("per_category"), "category",
-                                                       "F1 per category: model − reference")),
+            ("Delta per class", plots.interval_bars(t["per_class"], "class",
+                                                    "F1 per class: A − B", "delta_f1")),
+            ("Delta per category", plots.interval_bars(t["per_category"], "category",
+                                                       "F1 per category: A − B", "delta_f1")),
         ]  # fmt: skip
         for name, heading in (("won", "Tags won most"), ("lost", "Tags lost most")):
-            if len(self.tables[name]):
+            if len(t[name]):
                 out.append((heading, plots.interval_bars(
-                    self.display(name), "tag",
-                    f"{heading} (tags with ≥ {self.min_support} positives)")))  # fmt: skip
+                    t[name], "tag", f"{heading} (tags with ≥ {self.min_support} positives)",
+                    "delta_f1")))  # fmt: skip
         return out
 
     def html(self) -> str:

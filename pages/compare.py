@@ -146,10 +146,10 @@ with tab_groups:
     show(report.display("per_class"))
     show(report.display("per_category"), height=420)
     left, right = st.columns([1, 2])
-    left.plotly_chart(plots.interval_bars(report.display("per_class"), "class",
-                                          "Δ F1 per class (A − B)"))  # fmt: skip
-    right.plotly_chart(plots.interval_bars(report.display("per_category"), "category",
-                                           "Δ F1 per category (A − B)"))  # fmt: skip
+    left.plotly_chart(plots.interval_bars(report.tables["per_class"], "class",
+                                          "Δ F1 per class (A − B)", "delta_f1"))  # fmt: skip
+    right.plotly_chart(plots.interval_bars(report.tables["per_category"], "category",
+                                           "Δ F1 per category (A − B)", "delta_f1"))  # fmt: skip
 
 with tab_tags:
     table = comparison.per_tag
@@ -180,7 +180,7 @@ with tab_tags:
     for col, name, heading in ((left, "won", "Where A wins most"),
                                (right, "lost", "Where A loses most")):  # fmt: skip
         if len(report.tables[name]):
-            col.plotly_chart(plots.interval_bars(report.display(name), "tag", heading))
+            col.plotly_chart(plots.interval_bars(report.tables[name], "tag", heading, "delta_f1"))
         else:
             col.info(f"{heading}: no tag with at least {min_support} positives.")
 

@@ -81,3 +81,17 @@ def test_exports(case) -> None:
     scores = pd.read_csv(io.BytesIO(cr.scores_csv(data, a.astype(float))))
     assert list(scores.columns) == ["ChallengeID", *data.tag_names]
     assert scores["ChallengeID"].tolist() == data.ids.tolist()
+
+
+def test_interval_bars_draw_the_intervals_and_grey_out_unclear_deltas() -> None:
+    from mewo_core import plots
+
+    frame = pd.DataFrame({"tag": ["a", "b", "c"], "delta_f1": [0.2, -0.1, 0.05],
+                          "delta_low": [0.1, -0.2, -0.01], "delta_high": [0.3, -0.05, 0.1]})
+    bar = plots.interval_bars(frame, "tag", "t", "delta_f1").data[0]
+    order = list(bar.y)  # drawn bottom-up
+    colors = dict(zip(order, bar.marker.color, strict=True))
+    assert colors["a"] == "#54A24B" and colors["b"] == "#E45756" and colors["c"] == "#B8B8B8"
+    plus = dict(zip(order, bar.error_x.array, strict=True))
+    minus = dict(zip(order, bar.error_x.arrayminus, strict=True))
+    assert plus["a"] == pytest.approx(0.1) and minus["c"] == pytest.approx(0.06)
