@@ -36,6 +36,8 @@ from .models import DecisionModel, create_model, model_class
 from .threshold_explorer import ThresholdExplorer
 
 SPLITS = ("validation", "test")
+#: Every part a session can score (the app shows SPLITS; exports offer all).
+PARTS = (*SPLITS, "fit", "train")
 BASELINE = "baseline"
 #: Where the baseline's thresholds can be tuned: all of train (the challenge benchmark, the
 #: default) or the fit part (train minus validation: not tuned on the validation split).
@@ -114,9 +116,9 @@ class Session:
         return parts
 
     def data(self, split: str) -> Dataset:
-        """The ``"validation"`` or ``"test"`` part."""
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}")
+        """The ``"validation"`` or ``"test"`` part (or ``"fit"`` / ``"train"``, for exports)."""
+        if split not in PARTS:
+            raise ValueError(f"split must be one of {PARTS}")
         return getattr(self.splits, split)
 
     def tuning_data(self, which: str) -> Dataset:

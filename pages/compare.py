@@ -15,11 +15,13 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import MIN_SUPPORT, REPLICATES, wins_losses
 from mewo_core.scoring.metrics import AVERAGES
+from mewo_core.session import PARTS
 from pages import _shared
 
 LABELS = {"weighted": "Weighted F1", "micro": "Micro F1", "macro": "Macro F1",
           "samples": "Samples F1"}  # fmt: skip
-PARTS = {"train": "all of train (the benchmark)", "fit": "the fit part (train minus validation)"}
+TUNED_ON = {"train": "all of train (the benchmark)",
+            "fit": "the fit part (train minus validation)"}  # fmt: skip
 F4 = "%.4f"
 D4 = "%+.4f"
 
@@ -36,7 +38,7 @@ choice_b = pick_b.selectbox("Compared with (B)", names, index=0, key=ctx.key("cm
 part = "train"
 if choice_b == _shared.BASELINE:
     part = pick_part.radio(
-        "Baseline tuned on", list(PARTS), format_func=PARTS.get, key=ctx.key("cmp_part"),
+        "Baseline tuned on", list(TUNED_ON), format_func=TUNED_ON.get, key=ctx.key("cmp_part"),
         help="On validation, the benchmark (all of train) was tuned on the very tracks it is "
         "scored on; the fit part leaves them out.",
     )  # fmt: skip
@@ -216,7 +218,9 @@ with tab_export:
     st.markdown("**Decisions and scores**")
     d1, d2 = st.columns(2)
     which = d1.radio("Of", [f"A: {name_a}", f"B: {name_b}"], key="cmp_dl_side", horizontal=True)
-    dl_split = d2.radio("Split", ["validation", "test"], key="cmp_dl_split", horizontal=True)
+    dl_split = d2.radio("Split", list(PARTS), key="cmp_dl_split", horizontal=True,
+                        help="fit + validation = train; scoring train with a learned model "
+                        "takes a while the first time")  # fmt: skip
     is_a = which.startswith("A:")
     chosen = session_a if is_a else (session_b or session_a)
 

@@ -145,6 +145,10 @@ def test_session_comparison_says_what_each_side_was_tuned_on(bundle) -> None:
     np.testing.assert_array_equal(session.baseline_on("fit").thresholds_,
                                   create_model("baseline").fit(fit).thresholds_)  # fmt: skip
     assert not session.comparison("test").baseline_side.in_sample
+    # decisions and scores of any part can be exported
+    for part in ("fit", "train"):
+        assert session.decisions("model", part).shape == (getattr(session.splits, part).n_tracks,
+                                                          bundle.train.n_tags)  # fmt: skip
     text = " ".join(on_val.captions())
     assert "in-sample" in text and "validation split" in text and "artist_id" in text
     info = on_val.bootstrap_info()
