@@ -116,10 +116,16 @@ class Session:
         return parts
 
     def data(self, split: str) -> Dataset:
-        """The ``"validation"`` or ``"test"`` part (or ``"fit"`` / ``"train"``, for exports)."""
-        if split not in PARTS:
-            raise ValueError(f"split must be one of {PARTS}")
+        """The ``"validation"`` or ``"test"`` part."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}")
         return getattr(self.splits, split)
+
+    def part(self, name: str) -> Dataset:
+        """Any part of :data:`PARTS` (validation, test, fit, train): what exports may score."""
+        if name not in PARTS:
+            raise ValueError(f"part must be one of {PARTS}")
+        return getattr(self.splits, name)
 
     def tuning_data(self, which: str) -> Dataset:
         """Where ``which`` tunes its thresholds: all of train for the baseline (as the challenge
@@ -151,8 +157,8 @@ class Session:
 
     # --- scores and what follows ------------------------------------------------------------
     def scores(self, which: str, split: str) -> np.ndarray:
-        """``which``'s decision scores on ``split`` (``"validation"``, ``"test"``, ``"tuning"``)."""
-        data = self.tuning_data(which) if split == "tuning" else self.data(split)
+        """``which``'s decision scores on ``split`` (``"tuning"`` or one of :data:`PARTS`)."""
+        data = self.tuning_data(which) if split == "tuning" else self.part(split)
         if self._is_baseline_side(which):
             return self._memo(
                 ("scores", BASELINE, split), lambda: self.baseline.decision_scores(data)

@@ -225,14 +225,14 @@ with tab_export:
     chosen = session_a if is_a else (session_b or session_a)
 
     def _decisions() -> bytes:
-        rows = chosen.data(dl_split)
+        rows = chosen.part(dl_split)
         if is_a or session_b is not None:
             return decisions_csv(rows, chosen.decisions("model", dl_split))
         return decisions_csv(rows, session_a.baseline_decisions(dl_split, part))
 
     def _scores() -> bytes:
         side = "model" if is_a or session_b is not None else "baseline"
-        return cr.scores_csv(chosen.data(dl_split), chosen.scores(side, dl_split))
+        return cr.scores_csv(chosen.part(dl_split), chosen.scores(side, dl_split))
 
     d1.download_button("Decisions (CSV, 0/1)", _decisions, f"decisions-{dl_split}.csv",
                        mime="text/csv", key="cmp_dl_dec")  # fmt: skip
