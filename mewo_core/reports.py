@@ -77,13 +77,13 @@ def evaluation_text(
 
 
 def _with_marks(frame: pd.DataFrame, delta: str) -> pd.DataFrame:
-    """``frame`` with a ``sure`` column: ▲ / ▼ where the delta's interval excludes 0, ≈ not."""
+    """``frame`` with a ``mark`` column: ▲ / ▼ where the delta's interval excludes 0, ≈ not."""
     if "clear" not in frame:
         return frame
     from .compare_report import mark
 
     out = frame.drop(columns=["clear"])
-    out["sure"] = mark(frame[delta], frame["clear"])
+    out["mark"] = mark(frame[delta], frame["clear"])
     return out
 
 

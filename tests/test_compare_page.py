@@ -156,3 +156,12 @@ def test_min_support_and_slices(env) -> None:
     assert albums["tracks"].sum() == test.n_tracks
     assert len(albums) == np.unique(test.groups["album_id"]).size
     assert np.all(np.diff(albums["delta"].to_numpy()) >= 0)  # worst first
+
+
+def test_without_intervals_the_page_still_renders(env) -> None:
+    at = _compare("test")
+    _one(at.number_input, "Bootstrap replicates").set_value(0).run()
+    _ok(at)
+    overall = _frame(at, "average")
+    assert "interval" not in overall.columns and list(overall.columns[:2]) == ["average", "delta"]
+    assert not any("group bootstrap" in c.value for c in at.caption)
