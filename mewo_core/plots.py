@@ -333,6 +333,36 @@ def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.F
     return _layout(fig, title, max(300, 22 * len(frame) + 80))
 
 
+def interval_bars(
+    frame: pd.DataFrame, label: str, title: str, value: str = "delta", x_title: str = ""
+) -> go.Figure:
+    """Horizontal bars of differences (``label``, ``value`` columns) with their intervals
+    (``delta_low`` / ``delta_high``, when present): green / red where the interval excludes 0,
+    grey where it contains 0."""
+    frame = frame.iloc[::-1]
+    delta = frame[value].to_numpy(dtype=np.float64)
+    fig = _figure()
+    bar = dict(
+        x=delta,
+        y=frame[label].astype(str).to_numpy(),
+        orientation="h",
+        hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
+    )
+    colors = np.where(delta >= 0, "#54A24B", "#E45756")
+    if "delta_low" in frame:
+        low, high = frame["delta_low"].to_numpy(), frame["delta_high"].to_numpy()
+        colors = np.where((low > 0) | (high < 0), colors, "#B8B8B8")
+        bar["error_x"] = dict(type="data", symmetric=False, array=high - delta,
+                              arrayminus=delta - low, color="#444", thickness=1)  # fmt: skip
+        bar["customdata"] = np.stack([low, high], axis=1)
+        bar["hovertemplate"] = ("%{y}: %{x:+.4f} (interval %{customdata[0]:+.4f} … "
+                                "%{customdata[1]:+.4f})<extra></extra>")  # fmt: skip
+    fig.add_bar(marker_color=colors, showlegend=False, **bar)
+    fig.update_xaxes(title=x_title or "F1 difference (model − reference)", zeroline=True)
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, title, max(300, 24 * len(frame) + 100))
+
+
 # --- thresholds ---------------------------------------------------------------------------------
 
 

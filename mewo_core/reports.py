@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from .data import Dataset
-from .evaluation import Comparison, Evaluation, wins_losses
+from .evaluation import MIN_SUPPORT, Comparison, Evaluation, wins_losses
 
 
 def dataset_summary(data: Dataset) -> dict[str, object]:
@@ -36,13 +38,30 @@ def _fmt_table(frame: pd.DataFrame, floats: str = "{:.4f}") -> str:
     return shown.to_string(index=False)
 
 
-def evaluation_text(result: Evaluation, title: str, top: int = 10) -> str:
-    """The overall figures, the classification-report rows, per class / category and top tags."""
-    lines = [
-        title,
-        "",
-        "Overall F1: " + ", ".join(f"{k} {v:.4f}" for k, v in result.overall.items()),
-    ]
+def _bootstrap_line(info: Mapping[str, object]) -> str:
+    level, groups = float(info["level"]), int(info["groups"])
+    return (f"Intervals: {level:.0%} {info['method']}, {info['replicates']} replicates over "
+            f"{groups:,} groups ({info['group_column']}).")  # fmt: skip
+
+
+def evaluation_text(
+    result: Evaluation,
+    title: str,
+    top: int = 10,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    bootstrap_info: Mapping[str, object] | None = None,
+) -> str:
+    """The overall figures (with their intervals), the classification-report rows, per class /
+    category and top tags."""
+    def figure(k: str, v: float) -> str:
+        if intervals is None:
+            return f"{k} {v:.4f}"
+        low, high = intervals[k]
+        return f"{k} {v:.4f} [{low:.4f}, {high:.4f}]"
+
+    lines = [title, "", "Overall F1: " + ", ".join(figure(k, v) for k, v in result.overall.items())]
+    if bootstrap_info is not None:
+        lines.append(_bootstrap_line(bootstrap_info))
     lines += ["", _fmt_table(result.summary.reset_index(names="average"))]
     cols = ["class", "n_tags", "support", "precision", "recall", "f1", "weighted_f1"]
     lines += ["", "Per class (f1 = micro within the class):", _fmt_table(result.per_class[cols])]
@@ -57,24 +76,54 @@ def evaluation_text(result: Evaluation, title: str, top: int = 10) -> str:
     return "\n".join(lines)
 
 
-def comparison_text(comparison: Comparison, title: str, top: int = 10) -> str:
-    """Model vs baseline: overall, per class, per category, and the tags won and lost most."""
-    lines = [title, "", _fmt_table(comparison.overall)]
-    pc = comparison.per_class[["class", "support", "f1", "f1_baseline", "delta_f1"]]
-    lines += ["", "Per class (micro F1 within the class):", _fmt_table(pc)]
-    cat = comparison.per_category[["category", "support", "f1", "f1_baseline", "delta_f1"]]
-    lines += ["", "Per category:", _fmt_table(cat)]
-    tags = comparison.per_tag.sort_values("delta_f1")
-    cols = ["tag", "support", "f1", "f1_baseline", "delta_f1"]
+def _with_marks(frame: pd.DataFrame, delta: str) -> pd.DataFrame:
+    """``frame`` with a ``mark`` column: ▲ / ▼ where the delta's interval excludes 0, ≈ not."""
+    if "clear" not in frame:
+        return frame
+    from .compare_report import mark
+
+    out = frame.drop(columns=["clear"])
+    out["mark"] = mark(frame[delta], frame["clear"])
+    return out
+
+
+def comparison_text(
+    comparison: Comparison, title: str, top: int = 10, min_support: int = MIN_SUPPORT
+) -> str:
+    """Model vs baseline: what each was tuned on, overall (with intervals), per class, per
+    category, and the tags won and lost most among those with ``min_support`` positives."""
+    lines = [title, "", *comparison.captions()]
+    overall = comparison.overall
+    keep = [c for c in ("average", "model", "baseline", "delta", "delta_low", "delta_high",
+                        "clear") if c in overall]  # fmt: skip
+    lines += ["", _fmt_table(_with_marks(overall[keep], "delta"))]
+    extra = [c for c in ("delta_low", "delta_high", "clear") if c in comparison.per_class]
+    pc = comparison.per_class[["class", "support", "f1", "f1_baseline", "delta_f1", *extra]]
+    lines += ["", "Per class (micro F1 within the class):", _fmt_table(_with_marks(pc, "delta_f1"))]
+    cat = comparison.per_category[["category", "support", "f1", "f1_baseline", "delta_f1", *extra]]
+    lines += ["", "Per category:", _fmt_table(_with_marks(cat, "delta_f1"))]
+    won, lost = comparison.won_lost(top, min_support)
+    cols = ["tag", "support", "f1", "f1_baseline", "delta_f1", *extra]
     lines += [
         "",
-        f"Tags the model wins most (top {top}):",
-        _fmt_table(tags.iloc[::-1].head(top)[cols]),
+        f"Tags the model wins most (top {top}, tags with >= {min_support} positives):",
+        _fmt_table(_with_marks(won[cols], "delta_f1")) if len(won) else "(none)",
     ]
-    lines += ["", f"Tags the model loses most (top {top}):", _fmt_table(tags.head(top)[cols])]
+    lines += [
+        "",
+        f"Tags the model loses most (top {top}, tags with >= {min_support} positives):",
+        _fmt_table(_with_marks(lost[cols], "delta_f1")) if len(lost) else "(none)",
+    ]
+    tags = comparison.per_tag
     wins, losses, ties = wins_losses(tags["delta_f1"])
-    lines += ["", f"{wins} tags better, {losses} worse, {ties} equal."]
-    return "\n".join(lines)
+    summary = f"{wins} tags better, {losses} worse, {ties} equal"
+    if "clear" in tags:
+        better = int((tags["clear"] & (tags["delta_f1"] > 0)).sum())
+        worse = int((tags["clear"] & (tags["delta_f1"] < 0)).sum())
+        summary += f"; with an interval that excludes 0: {better} better, {worse} worse"
+    lines += ["", summary + ".", "▲ / ▼: the delta's interval lies above / below 0; ≈: it "
+              "contains 0 (no clear difference)." if "clear" in tags else ""]  # fmt: skip
+    return "\n".join(lines).rstrip() + "\n"
 
 
 __all__ = ["comparison_text", "dataset_summary", "evaluation_text"]

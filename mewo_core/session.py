@@ -22,13 +22,27 @@ import pandas as pd
 
 from .artifacts import artifact_thresholds, load_model, model_id
 from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
-from .errors import DataError
-from .evaluation import Comparison, evaluate_decisions
-from .models import DecisionModel, create_model
+from .errors import DataError, MewoError
+from .evaluation import (
+    LEVEL,
+    MIN_SUPPORT,
+    REPLICATES,
+    Comparison,
+    Side,
+    bootstrap_groups,
+    compare_decisions,
+)
+from .models import DecisionModel, create_model, model_class
 from .threshold_explorer import ThresholdExplorer
 
 SPLITS = ("validation", "test")
+#: Every part a session can score (the app shows SPLITS; exports offer all).
+PARTS = (*SPLITS, "fit", "train")
 BASELINE = "baseline"
+#: Where the baseline's thresholds can be tuned: all of train (the challenge benchmark, the
+#: default) or the fit part (train minus validation: not tuned on the validation split).
+BASELINE_PARTS = ("train", "fit")
+BASELINE_LABEL = "baseline (per-tag thresholds)"
 T = TypeVar("T")
 
 
@@ -107,6 +121,12 @@ class Session:
             raise ValueError(f"split must be one of {SPLITS}")
         return getattr(self.splits, split)
 
+    def part(self, name: str) -> Dataset:
+        """Any part of :data:`PARTS` (validation, test, fit, train): what exports may score."""
+        if name not in PARTS:
+            raise ValueError(f"part must be one of {PARTS}")
+        return getattr(self.splits, name)
+
     def tuning_data(self, which: str) -> Dataset:
         """Where ``which`` tunes its thresholds: all of train for the baseline (as the challenge
         benchmark), the validation split for a learned model (as in training)."""
@@ -137,8 +157,8 @@ class Session:
 
     # --- scores and what follows ------------------------------------------------------------
     def scores(self, which: str, split: str) -> np.ndarray:
-        """``which``'s decision scores on ``split`` (``"validation"``, ``"test"``, ``"tuning"``)."""
-        data = self.tuning_data(which) if split == "tuning" else self.data(split)
+        """``which``'s decision scores on ``split`` (``"tuning"`` or one of :data:`PARTS`)."""
+        data = self.tuning_data(which) if split == "tuning" else self.part(split)
         if self._is_baseline_side(which):
             return self._memo(
                 ("scores", BASELINE, split), lambda: self.baseline.decision_scores(data)
@@ -166,17 +186,137 @@ class Session:
 
         return self._memo(("explorer", side, split), build)
 
-    def comparison(self, split: str) -> Comparison:
-        """Model vs baseline on ``split``, each with its tuned thresholds."""
+    def baseline_on(self, part: str = "train") -> DecisionModel:
+        """The per-tag-threshold baseline tuned on ``part`` (``"train"`` or ``"fit"``)."""
+        if part == "train":
+            return self.baseline
+        if part != "fit":
+            raise ValueError(f"part must be one of {BASELINE_PARTS}")
+        return self._memo(("baseline", "fit"), lambda: create_model(BASELINE).fit(self.splits.fit))
+
+    def baseline_decisions(self, split: str, part: str = "train") -> np.ndarray:
+        """The baseline's decisions on ``split`` with thresholds tuned on ``part``."""
+        return self.scores(BASELINE, split) >= self.baseline_on(part).thresholds_
+
+    def side(self, which: str, split: str, part: str = "train") -> Side:
+        """What ``which`` (``"model"`` or ``"baseline"``, the latter tuned on ``part``) was tuned
+        on, and whether that includes ``split`` (in-sample there)."""
+        parts, on_val = self.splits, split == "validation"
+        if self._is_baseline_side(which):
+            if part == "fit":
+                return Side(BASELINE_LABEL, f"the fit part (train minus validation, "
+                            f"{parts.fit.n_tracks:,} tracks)")  # fmt: skip
+            where = f"all of train ({parts.train.n_tracks:,} tracks"
+            return Side(BASELINE_LABEL, where + (", this split included)" if on_val else ")"),
+                        in_sample=on_val)  # fmt: skip
+        manifest = self.manifest or {}
+        name = self.model_name
+        if manifest.get("data_fingerprint") not in (None, self.bundle.train.fingerprint):
+            return Side(name, "other data than this dataset's train files (its splits here are "
+                        "not the ones it was tuned on)", in_sample=False)  # fmt: skip
+        kind = str(manifest.get("model_type", ""))
+        try:
+            uses_validation = model_class(kind).uses_validation
+        except MewoError:  # an unknown type cannot have loaded: describe it generically
+            uses_validation = False
+        if kind == "global-threshold":
+            tuned, on_val = "nothing (one fixed threshold)", False
+        elif uses_validation:
+            tuned = (f"the fit part ({parts.fit.n_tracks:,} tracks) and the validation split "
+                     f"({parts.validation.n_tracks:,}: early stopping, which tags keep the "
+                     "correction, thresholds)")  # fmt: skip
+        else:
+            tuned = f"all of train ({parts.train.n_tracks:,} tracks, validation included)"
+        if manifest.get("thresholds_from"):
+            tuned += f"; thresholds then set by hand from {manifest['thresholds_from']}"
+        return Side(name, tuned, in_sample=on_val)
+
+    def comparison(
+        self,
+        split: str,
+        *,
+        baseline_part: str = "train",
+        other: Session | None = None,
+        replicates: int = REPLICATES,
+        level: float = LEVEL,
+    ) -> Comparison:
+        """The model vs a reference on ``split``, each with its tuned thresholds, with paired
+        group-bootstrap intervals (grouped by the split spec's group column). The reference is
+        the baseline tuned on ``baseline_part``, or ``other``'s model (same data and split)."""
+        if baseline_part not in BASELINE_PARTS:
+            raise ValueError(f"baseline_part must be one of {BASELINE_PARTS}")
 
         def build() -> Comparison:
             data = self.data(split)
-            return Comparison(
-                model=evaluate_decisions(data, self.decisions("model", split)),
-                baseline=evaluate_decisions(data, self.decisions(BASELINE, split)),
-            )
+            if other is None:
+                reference_side = self.side(BASELINE, split, baseline_part)
+            else:
+                theirs = other.data(split)
+                if theirs.n_tags != data.n_tags or list(theirs.tag_names) != list(data.tag_names):
+                    raise DataError(f"{other.model_name} decides other tags than "
+                                    f"{self.model_name}: they cannot be compared")  # fmt: skip
+                if not np.array_equal(theirs.ids, data.ids):
+                    raise DataError(
+                        f"{other.model_name} and {self.model_name} were split differently (other "
+                        f"split seed or fractions): their {split} splits are not the same tracks"
+                    )
+                reference_side = other.side("model", split)
+            reference = self.reference_decisions(split, baseline_part, other)
+            groups, column = bootstrap_groups(data, self.spec.group_column)
+            return compare_decisions(
+                data, self.decisions("model", split), reference,
+                groups=groups, group_column=column, replicates=replicates, level=level,
+                seed=self.spec.seed, model_side=self.side("model", split),
+                baseline_side=reference_side,
+                scored_on=f"the {split} split ({data.n_tracks:,} tracks, {data.n_tags} tags)",
+            )  # fmt: skip
 
-        return self._memo(("comparison", split), build)
+        key = ("comparison", split, baseline_part, other.key if other else None, replicates, level)
+        return self._memo(key, build)
+
+    def reference_decisions(
+        self, split: str, baseline_part: str = "train", other: Session | None = None
+    ) -> np.ndarray:
+        """The reference's decisions in :meth:`comparison`: ``other``'s model or the baseline."""
+        if other is not None:
+            return other.decisions("model", split)
+        return self.baseline_decisions(split, baseline_part)
+
+    def report(
+        self,
+        split: str,
+        *,
+        baseline_part: str = "train",
+        other: Session | None = None,
+        replicates: int = REPLICATES,
+        level: float = LEVEL,
+        min_support: int = MIN_SUPPORT,
+        average: str = "weighted",
+        slice_column: str | None = None,
+        top: int = 15,
+    ) -> Any:
+        """The :class:`~mewo_core.compare_report.CompareReport` of :meth:`comparison` (tables,
+        slices by tag frequency, score range and ``slice_column``'s groups), computed once."""
+        from .compare_report import build_report
+
+        def build() -> Any:
+            comparison = self.comparison(split, baseline_part=baseline_part, other=other,
+                                         replicates=replicates, level=level)  # fmt: skip
+            data = self.data(split)
+            groups, _ = bootstrap_groups(data, self.spec.group_column)
+            name_b = other.model_name if other is not None else BASELINE_LABEL
+            return build_report(
+                comparison, data, self.decisions("model", split),
+                self.reference_decisions(split, baseline_part, other),
+                title=f"{self.model_name} vs {name_b} on the {split} split",
+                groups=groups, slice_column=slice_column, average=average,
+                min_support=min_support, top=top, replicates=replicates, level=level,
+                seed=self.spec.seed,
+            )  # fmt: skip
+
+        key = ("report", split, baseline_part, other.key if other else None, replicates, level,
+               min_support, average, slice_column, top)  # fmt: skip
+        return self._memo(key, build)
 
     def tuned_result(self, which: str, split: str, base: str, thresholds: np.ndarray) -> Any:
         """The explorer's result on ``split`` at the starting thresholds named ``base`` (e.g.

@@ -266,3 +266,22 @@ def threshold_sources(ctx: Context) -> Any:
     """Per tag, where the active model's threshold came from (computed once)."""
     with st.spinner("Tracing thresholds…"):
         return ctx.session.threshold_sources()
+
+
+# --- other models on the active data (Compare: model vs model) ---------------------------------
+
+
+def session_for(ctx: Context, choice: str) -> tuple[Session | None, str]:
+    """The session of model ``choice`` (an artifact name, or :data:`BASELINE`) on the active
+    data, and "" ; or (None, why it cannot be used here)."""
+    if choice == BASELINE:
+        return _session(ctx.data_key, "baseline", ctx.bundle, None, "baseline", ""), ""
+    _, infos = model_choices()
+    if choice not in infos:
+        return None, f"no usable artifact named {choice}"
+    manifest = infos[choice].manifest or {}
+    problem = model_fits_data(manifest, ctx.bundle.train)
+    if problem:
+        return None, problem
+    mid = model_id(choice, manifest)
+    return _session(ctx.data_key, mid, ctx.bundle, manifest, choice, str(infos[choice].path)), ""

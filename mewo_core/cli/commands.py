@@ -13,9 +13,15 @@ from ..artifacts import list_artifacts, load_model, read_manifest
 from ..data import SplitSpec, load_folder, load_xy
 from ..data.io import write_csv_atomic
 from ..errors import DataError, MewoError
-from ..evaluation import Comparison, evaluate_model
+from ..evaluation import (
+    Comparison,
+    bootstrap_groups,
+    evaluate_decisions,
+    overall_intervals,
+)
 from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from ..reports import comparison_text, dataset_summary, evaluation_text
+from ..session import Session
 from ..training import fit_baseline, train_and_save, train_params
 from .output import ProgressBars, print_json
 from .parser import model_options
@@ -61,33 +67,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.bootstrap and not 0 < args.level < 1:
+        raise MewoError(f"--level must be between 0 and 1 (exclusive), got {args.level}")
     if args.model in BASELINE_NAMES:
-        if not args.data:
-            raise MewoError("--data is required to evaluate a baseline")
-        bundle = load_folder(args.data)
-        spec = SplitSpec(seed=args.seed or 0)
-        test = spec.split(bundle).test
-        model = fit_baseline(bundle, spec, args.model)
-        result = evaluate_model(model, test)
-        if args.json:
-            print_json(
-                {
-                    "model": args.model,
-                    "data": args.data,
-                    "split": test.name,
-                    "n_tracks": test.n_tracks,
-                    **result.to_dict(),
-                }
-            )
-        else:
-            print(
-                evaluation_text(
-                    result,
-                    f"{args.model} on {args.data} ({test.name}, {test.n_tracks} tracks)",
-                    top=args.top,
-                )
-            )
-        return 0
+        return _evaluate_baseline(args)
     manifest = read_manifest(args.model)
     folder = args.data or manifest.get("data_folder")
     if not folder:
@@ -114,12 +97,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{args.model} was trained with split seed {spec.seed}; --seed {args.seed} would "
             "score it on tracks it may have been trained on (leave --seed out)"
         )
-    test = spec.split(bundle).test
-    model = load_model(args.model)
-    comparison = Comparison(
-        model=evaluate_model(model, test),
-        baseline=evaluate_model(fit_baseline(bundle, spec), test),
-    )
+    session = Session(bundle, str(folder), model_path=args.model, manifest=manifest,
+                      model_name=Path(args.model).name)  # fmt: skip
+    test = session.data("test")
+    comparison = session.comparison("test", replicates=args.bootstrap, level=args.level)
     if args.json:
         print_json(
             {
@@ -127,7 +108,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "data": folder,
                 "split": test.name,
                 "n_tracks": test.n_tracks,
+                "min_support": args.min_support,
                 **comparison.to_dict(),
+                **_won_lost_json(comparison, args.top, args.min_support),
             }
         )
     else:
@@ -137,6 +120,58 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"{args.model} vs per-tag thresholds on {folder} "
                 f"({test.name}, {test.n_tracks} tracks)",
                 top=args.top,
+                min_support=args.min_support,
+            ),
+            end="",
+        )
+    return 0
+
+
+def _won_lost_json(comparison: Comparison, top: int, min_support: int) -> dict[str, object]:
+    won, lost = comparison.won_lost(top, min_support)
+    return {"won": won["tag"].tolist(), "lost": lost["tag"].tolist()}
+
+
+def _evaluate_baseline(args: argparse.Namespace) -> int:
+    """``evaluate --model baseline|global-threshold``: fitted on train, scored on test."""
+    if not args.data:
+        raise MewoError("--data is required to evaluate a baseline")
+    bundle = load_folder(args.data)
+    spec = SplitSpec(seed=args.seed or 0)
+    test = spec.split(bundle).test
+    model = fit_baseline(bundle, spec, args.model)
+    decisions = model.predict(test)
+    result = evaluate_decisions(test, decisions)
+    intervals, info = None, None
+    if args.bootstrap:
+        groups, column = bootstrap_groups(test)
+        intervals, info = overall_intervals(test, decisions, groups=groups, group_column=column,
+                                            replicates=args.bootstrap, level=args.level,
+                                            seed=spec.seed)  # fmt: skip
+    if args.json:
+        print_json(
+            {
+                "model": args.model,
+                "data": args.data,
+                "split": test.name,
+                "n_tracks": test.n_tracks,
+                "tuned_on": f"all of train ({spec.split(bundle).train.n_tracks} tracks)",
+                "bootstrap": info,
+                "intervals": None if intervals is None else {
+                    k: {"low": lo, "high": hi} for k, (lo, hi) in intervals.items()
+                },
+                **result.to_dict(),
+            }  # fmt: skip
+        )
+    else:
+        print(
+            evaluation_text(
+                result,
+                f"{args.model} on {args.data} ({test.name}, {test.n_tracks} tracks; "
+                "tuned on all of train)",
+                top=args.top,
+                intervals=intervals,
+                bootstrap_info=info,
             )
         )
     return 0

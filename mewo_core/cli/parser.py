@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..evaluation import LEVEL, MIN_SUPPORT, REPLICATES
 from ..models import MODEL_TYPES, model_class
 from ..models.params import Param
 
@@ -51,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--top", type=_count, default=10, help="tags shown per table (text report)")
+    e.add_argument(
+        "--bootstrap", type=_count, default=REPLICATES, metavar="N",
+        help="group-bootstrap replicates for the intervals (resampling the coarsest group "
+        "column, e.g. artists; tracks without groups.csv); 0: no intervals (default %(default)s)",
+    )  # fmt: skip
+    e.add_argument(
+        "--level", type=float, default=LEVEL, help="interval level (default %(default)s)"
+    )
+    e.add_argument(
+        "--min-support", type=_count, default=MIN_SUPPORT, metavar="K",
+        help="tags with fewer positives on the split are left out of the won / lost lists "
+        "(default %(default)s)",
+    )  # fmt: skip
 
     t = sub.add_parser("train", help="train a decision model and save it as an artifact")
     t.add_argument("--data", required=True)
