@@ -33,6 +33,21 @@ from mewo_core.models import DecisionModel
 from mewo_core.session import SPLITS, Session
 from mewo_core.threshold_explorer import ThresholdExplorer
 
+
+def _leave_legacy_pages_mode() -> None:
+    """A fresh server treats ``pages/`` as Streamlit's legacy pages folder until ``st.navigation``
+    first runs, so the first visit of a page's address (a bookmark, a reload after a restart)
+    would run that page alone, without ``app.py``'s sidebar. Every page imports this module: on
+    that first run, switch the legacy mode off and rerun through ``app.py``."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()
+
 DEMO_LABEL = "Demo catalogue"
 BASELINE = "Baseline (per-tag thresholds)"
 DEMO_MODEL = "demo-model"

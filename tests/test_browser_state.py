@@ -153,6 +153,26 @@ def _alerts(page: Any, kind: str) -> list[str]:
     return page.locator(f'[data-testid="stAlertContent{kind}"]').all_inner_texts()
 
 
+# --- first visit of a page's address ------------------------------------------------------------
+
+
+def test_a_page_address_on_a_fresh_server_opens_that_page(
+    server: h.StreamlitServer, page: Any
+) -> None:
+    """The server's very first run is a page's address with state (a bookmark, a reload after a
+    restart): that page, with the app's sidebar and the address's split, not Streamlit's legacy
+    pages-folder mode (which lists ``pages/*.py`` and runs the page alone). Keep this test first
+    in the module: it needs the fresh server."""
+    page.goto(f"{server.url}/compare?split=test")
+    _settled(page, server, "Compare with the baseline", FIRST_RENDER_MS)
+    _clean(page, server, "Compare as the first page")
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Track inspector" in nav and "shared" not in nav, nav
+    assert _choice(page, "Dataset") == "Demo catalogue"
+    assert page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="test").is_checked()
+    assert "/compare?" in page.url and "split=test" in page.url
+
+
 # --- bug 2 --------------------------------------------------------------------------------------
 
 
@@ -232,3 +252,31 @@ def test_a_reload_keeps_dataset_model_split_and_page(
     _settled(fresh, server, "Compare with the baseline")
     assert _choice(fresh, "Model") == "tiny-model"
     fresh.close()
+
+
+# --- training goes on when the page is left -----------------------------------------------------
+
+
+def test_training_goes_on_when_the_page_is_left(server: h.StreamlitServer, page: Any) -> None:
+    """A training job started on Models runs on while another page is shown; back on Models its
+    progress is polled at the top until it is saved, then the sidebar lists the model."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/models")
+    _settled(page, server, "Models", FIRST_RENDER_MS)
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("2")
+    epochs.press("Tab")
+    name = page.get_by_role("textbox", name="Artifact name")
+    assert name.input_value().startswith("reservoir-transformer-demo-catalogue-")
+    name.fill("rt-background")
+    page.get_by_role("button", name="Train and save").click()
+    page.get_by_text("Training reservoir-transformer on Demo catalogue").first.wait_for()
+    _clean(page, server, "Models while training")
+    h.open_page(page, "Data", "Data", STEP_MS)  # leave the page while it trains
+    h.open_page(page, "Models", "Models", STEP_MS)
+    done = page.get_by_text("saved it as rt-background", exact=False)
+    expect(done).to_be_visible(timeout=240_000)  # polled: no click needed
+    h.wait_idle(page, STEP_MS)
+    _clean(page, server, "Models after training")
+    assert "rt-background" in _options(page, "Model")
