@@ -55,7 +55,8 @@ def _show_job(job: jobs.Job) -> None:
                 st.caption(
                     "val_weighted_f1 during training: the network's weighted F1 on the validation "
                     "split with each tag's threshold chosen on those same rows (in-sample, so "
-                    "optimistic). The saved model's figures use its tuned thresholds and are lower."
+                    "optimistic). The saved model's figures use its tuned thresholds: usually "
+                    "lower."
                 )
         elif job.status == "failed":
             st.error(f"Training {job.label} failed after {job.elapsed:.0f} s: {job.error}. "
