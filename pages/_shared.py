@@ -4,6 +4,12 @@ Pages call :func:`context` for the active dataset, split, model and baseline. Ev
 computed by a UI-free :class:`mewo_core.session.Session`; this module only caches sessions with
 ``st.cache_resource`` keyed by their ids (data key, model id), passing the objects themselves as
 ``_``-prefixed arguments, which Streamlit does not hash.
+
+The sidebar offers only the models that fit the active data (the others listed with the reason);
+the dataset, model and split live in the address's query parameters (``data``, ``model``,
+``split``; ``intro=off`` once the introduction is hidden), read once per browser session and
+written on change, so a reload restores them. :func:`notify_saved` is what a page calls after
+saving an artifact; :func:`flash` notices show at the top of the next run.
 """
 
 from __future__ import annotations
