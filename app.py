@@ -1,7 +1,8 @@
 """Mewo Tag Lab dashboard: ``streamlit run app.py``.
 
 Navigation (``st.navigation`` over the ``st.Page`` files in ``pages/``) with a shared sidebar
-(dataset, model, split); the pages only arrange what ``mewo_core`` computes.
+(dataset, model, split; kept in the address's query parameters, so a reload restores them); the
+pages only arrange what ``mewo_core`` computes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PAGES = [
 
 started, started_cpu = time.perf_counter(), time.thread_time()
 navigation = st.navigation(PAGES)
-_shared.sidebar()
+_shared.sidebar()  # restores the dataset, model and split from the address, writes them back
+_shared.show_flash()  # notices of the previous run (a saved artifact, a model that no longer fits)
+_shared.intro()  # the first-run introduction, until hidden
 try:
     navigation.run()
 except MewoError as exc:  # a user error anywhere in a page: a message, never a traceback

@@ -292,6 +292,36 @@ def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
     return None
 
 
+def artifact_problems(infos: list[ArtifactInfo], data: Dataset) -> dict[str, str]:
+    """Per listed artifact that cannot be used on ``data``, why (unreadable, or it does not fit
+    the data's tags and features); usable artifacts are absent."""
+    problems = {}
+    for info in infos:
+        reason = info.error or model_fits_data(info.manifest or {}, data)
+        if reason:
+            problems[info.name] = reason
+    return problems
+
+
+def slug(text: str) -> str:
+    """``text`` as a piece of an artifact name: lower case, runs of other characters as '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def free_name(root: str | Path, base: str) -> str:
+    """``base`` (made a valid name) when no artifact has it under ``root``, else the first free
+    ``base-vN`` (:func:`next_free_name`)."""
+    base = slug(base)[:90] or "model"
+    check_name(base)
+    return base if not (Path(root) / base).exists() else next_free_name(root, base)
+
+
+def default_name(root: str | Path, model_type: str, data_name: str, day: str | None = None) -> str:
+    """A free name saying what was trained on what and when: ``<type>-<data>-<YYYYMMDD>``."""
+    day = day or time.strftime("%Y%m%d", time.gmtime())
+    return free_name(root, "-".join(p for p in (slug(model_type), slug(data_name)[:40], day) if p))
+
+
 # --- threshold sets: a model saved again with other thresholds ----------------------------
 
 

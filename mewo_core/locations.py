@@ -37,7 +37,10 @@ def check_data_folder(path: str | Path) -> Path:
     if not any(folder == r or folder.is_relative_to(r) for r in roots):
         raise DataError(
             "this folder is outside the folders the app may read "
-            f"({', '.join(str(r) for r in roots)}; set MEWO_DATA_ROOTS to change them)",
+            f"({', '.join(str(r) for r in roots)}). To allow it, restart the app with "
+            f"MEWO_DATA_ROOTS naming it or a folder above it (several separated by "
+            f"'{os.pathsep}'), e.g. MEWO_DATA_ROOTS={folder.parent} streamlit run app.py; the "
+            "variable is read when the server starts. The CLI reads any folder",
             file=str(folder),
         )
     if not folder.is_dir():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .artifacts import check_name, save_model
+from .artifacts import check_name, next_free_name, save_model
 from .data import DataBundle, SplitSpec, ids_digest
 from .errors import ArtifactError, TrainingError
 from .evaluation import evaluate_model
@@ -61,16 +61,21 @@ def train_and_save(
     *,
     spec: SplitSpec | None = None,
     force: bool = False,
+    free_name: bool = False,
     progress: ProgressCallback | None = None,
 ) -> TrainResult:
     """Fit ``model_type`` on the folder's train data and save it to ``out`` (if given).
 
     The destination is checked before training so a bad name fails fast; an existing artifact is
-    left untouched unless ``force``, and only replaced once the new one is fully written.
+    left untouched unless ``force``, and only replaced once the new one is fully written. With
+    ``free_name`` (the app) a taken name is no error: the model is saved under the first free
+    ``<name>-vN`` beside it, also when the name is taken while training runs.
     """
     if out is not None:
         out = Path(out)
         check_name(out.name)
+        if free_name and out.exists():
+            out = out.parent / next_free_name(out.parent, out.name)
         if out.exists() and not force:
             raise ArtifactError(
                 f"artifact {out} already exists; choose another name or use --force"
@@ -89,20 +94,26 @@ def train_and_save(
     metrics["split"] = {**sizes, "test": parts.test.n_tracks}
     path = None
     if out is not None:
-        path = save_model(
-            model,
-            out,
-            force=force,
-            metrics=metrics,
-            data_fingerprint=bundle.train.fingerprint,
-            extra={
-                "data_folder": bundle.folder,
-                "seed": spec.seed,
-                "split_spec": spec.to_dict(),
-                "split_ids": {
-                    "validation": ids_digest(parts.validation),
-                    "test": ids_digest(parts.test),
-                },
+        extra = {
+            "data_folder": bundle.folder,
+            "seed": spec.seed,
+            "split_spec": spec.to_dict(),
+            "split_ids": {
+                "validation": ids_digest(parts.validation),
+                "test": ids_digest(parts.test),
             },
-        )
+        }
+        save = dict(force=force, metrics=metrics, data_fingerprint=bundle.train.fingerprint,
+                    extra=extra)
+        for _ in range(5 if free_name else 1):
+            if free_name and out.exists():  # taken while training ran
+                out = out.parent / next_free_name(out.parent, out.name)
+            try:
+                path = save_model(model, out, **save)
+                break
+            except ArtifactError:
+                if not (free_name and out.exists()):
+                    raise
+        else:
+            raise ArtifactError(f"no free artifact name beside {out} could be claimed")
     return TrainResult(model, path, metrics)

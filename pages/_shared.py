@@ -4,11 +4,18 @@ Pages call :func:`context` for the active dataset, split, model and baseline. Ev
 computed by a UI-free :class:`mewo_core.session.Session`; this module only caches sessions with
 ``st.cache_resource`` keyed by their ids (data key, model id), passing the objects themselves as
 ``_``-prefixed arguments, which Streamlit does not hash.
+
+The sidebar offers only the models that fit the active data (the others listed with the reason);
+the dataset, model and split live in the address's query parameters (``data``, ``model``,
+``split``; ``intro=off`` once the introduction is hidden), read once per browser session and
+written on change, so a reload restores them. :func:`notify_saved` is what a page calls after
+saving an artifact; :func:`flash` notices show at the top of the next run.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,19 +24,56 @@ import numpy as np
 import streamlit as st
 
 from mewo_core import demo
-from mewo_core.artifacts import list_artifacts, model_fits_data, model_id
+from mewo_core.artifacts import (
+    ArtifactInfo,
+    artifact_problems,
+    list_artifacts,
+    model_fits_data,
+    model_id,
+)
 from mewo_core.data import DataBundle, Dataset, SplitSpec, load_folder
-from mewo_core.errors import MewoError
+from mewo_core.errors import DataError, MewoError
 from mewo_core.evaluation import Comparison
-from mewo_core.locations import artifacts_root
+from mewo_core.locations import artifacts_root, check_data_folder
 from mewo_core.models import DecisionModel
 from mewo_core.session import SPLITS, Session
 from mewo_core.threshold_explorer import ThresholdExplorer
+
+
+def _leave_legacy_pages_mode() -> None:
+    """A fresh server treats ``pages/`` as Streamlit's legacy pages folder until ``st.navigation``
+    first runs, so the first visit of a page's address (a bookmark, a reload after a restart)
+    would run that page alone, without ``app.py``'s sidebar. Every page imports this module: on
+    that first run, switch the legacy mode off and rerun through ``app.py``."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()
 
 DEMO_LABEL = "Demo catalogue"
 BASELINE = "Baseline (per-tag thresholds)"
 DEMO_MODEL = "demo-model"
 SOURCES = "mewo_sources"
+FLASH = "mewo_flash"
+PENDING_MODEL = "mewo_pending_model"
+RESTORED = "mewo_restored"
+INTRO_OFF = "mewo_intro_off"
+UPLOADS_KEPT = 8
+INTRO_TEXT = """\
+**Mewo Tag Lab** turns a music auto-tagger's per-tag scores into yes/no tags, and shows how
+good those decisions are against a per-tag-threshold baseline.
+
+- The **demo catalogue** loaded now is *synthetic*: generated tracks, albums and artists in the
+  shape of the MediaEval / Mewo challenge data, so that everything works without real data.
+- **Real data**: on **Data**, load a folder with `x_train.csv` / `y_train.csv` (scores and 0/1
+  labels by `ChallengeID`, Parquet too) or upload the files.
+- **Where to start**: *Data* for the catalogue, *Thresholds* to move thresholds and see F1 change,
+  *Compare* for a model against the baseline, *Models* to train and save one.
+"""
 
 
 # --- cached loaders -----------------------------------------------------------------------------
@@ -149,37 +193,233 @@ def sources() -> dict[str, dict[str, Any]]:
 
 def add_source(label: str, spec: dict[str, Any]) -> None:
     """Register a loaded dataset and make it the active one (call from a callback or before the
-    sidebar's widgets exist)."""
+    sidebar's widgets exist). An upload's bundle is also kept server-wide under its content key,
+    so that a reload of the page's address finds it again."""
+    if spec.get("kind") == "upload" and "bundle" in spec:
+        _remember_upload(spec["key"], label, spec["bundle"])
     sources()[label] = spec
     st.session_state["dataset"] = label
 
 
-def model_choices() -> tuple[list[str], dict[str, Any]]:
-    """The model labels (baseline first) and the usable artifacts by name."""
-    infos = {i.name: i for i in list_artifacts(artifacts_root()) if i.error is None}
-    return [BASELINE, *infos], infos
+@st.cache_resource(show_spinner=False)
+def _upload_store() -> OrderedDict[str, tuple[str, DataBundle]]:
+    """Uploaded datasets of this server by content key (the newest ``UPLOADS_KEPT``)."""
+    return OrderedDict()
+
+
+def _remember_upload(key: str, label: str, bundle: DataBundle) -> None:
+    store = _upload_store()
+    store[key] = (label, bundle)
+    store.move_to_end(key)
+    while len(store) > UPLOADS_KEPT:
+        store.popitem(last=False)
+
+
+def source_ref(label: str) -> str:
+    """How the address names a dataset: ``demo``, ``folder:<path>`` or ``upload:<key>``."""
+    spec = sources().get(label, {"kind": "demo"})
+    if spec["kind"] == "folder":
+        return f"folder:{spec['path']}"
+    if spec["kind"] == "upload":
+        return f"upload:{spec['key']}"
+    return "demo"
+
+
+def _source_from_ref(ref: str) -> str:
+    """Register the dataset an address names (a :class:`MewoError` when it cannot be had);
+    its label."""
+    kind, _, value = ref.partition(":")
+    if kind == "folder":
+        folder = check_data_folder(value)
+        label = f"Folder {folder.name}"
+        sources()[label] = {"kind": "folder", "path": str(folder)}
+        return label
+    if kind == "upload":
+        held = _upload_store().get(value)
+        if held is None:
+            raise DataError("this server no longer holds that upload; upload the files again")
+        label, bundle = held
+        sources()[label] = {"kind": "upload", "key": value, "bundle": bundle}
+        return label
+    return DEMO_LABEL
+
+
+# --- artifacts ----------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _listing(root: str, stamp: str) -> list[ArtifactInfo]:
+    return list_artifacts(root)
+
+
+def artifacts() -> list[ArtifactInfo]:
+    """Every artifact under the artifacts folder (re-read when a manifest appears or changes)."""
+    root = artifacts_root()
+    stamp = ""
+    if root.is_dir():
+        stamp = ",".join(
+            f"{p.name}:{m.stat().st_mtime_ns}" if (m := p / "manifest.json").exists() else p.name
+            for p in sorted(root.iterdir())
+        )
+    return _listing(str(root), stamp)
+
+
+def model_choices(data: Dataset | None = None) -> tuple[list[str], dict[str, ArtifactInfo]]:
+    """The model labels (baseline first) and the usable artifacts by name: readable ones, and
+    with ``data`` only those that fit it (see :func:`model_problems`)."""
+    infos = artifacts()
+    problems = artifact_problems(infos, data) if data is not None else {}
+    usable = {i.name: i for i in infos if i.error is None and i.name not in problems}
+    return [BASELINE, *usable], usable
+
+
+def model_problems(data: Dataset) -> dict[str, str]:
+    """Per artifact that cannot be used on ``data``, why."""
+    return artifact_problems(artifacts(), data)
+
+
+def notify_saved(name: str, message: str, *, select: bool = True) -> None:
+    """After a new artifact ``name`` is saved: re-read the listing, select it in the sidebar (with
+    ``select``) and rerun, so that the sidebar lists it at once; ``message`` shows after the
+    rerun. Call it in place of the page's own success message."""
+    _listing.clear()
+    if select:
+        st.session_state[PENDING_MODEL] = name
+    flash("success", message)
+    st.rerun()
+
+
+# --- notices that survive a rerun ----------------------------------------------------------------
+
+
+def flash(kind: str, text: str) -> None:
+    """A message (``success``, ``info``, ``warning`` or ``error``) shown once, at the top of the
+    next run's page (:func:`show_flash`)."""
+    st.session_state.setdefault(FLASH, []).append((kind, text))
+
+
+def show_flash() -> None:
+    """Show and forget the pending :func:`flash` messages (``app.py``, above every page)."""
+    for kind, text in st.session_state.pop(FLASH, []):
+        getattr(st, kind)(text)
+
+
+# --- the sidebar and the address ----------------------------------------------------------------
+
+
+def _restore_from_address() -> None:
+    """Once per browser session: the dataset, model and split that the address names (a reload
+    keeps them). What cannot be restored is said, and the defaults are used."""
+    if st.session_state.get(RESTORED):
+        return
+    st.session_state[RESTORED] = True
+    params = st.query_params
+    ref = params.get("data")
+    if ref and ref != "demo":
+        try:
+            st.session_state["dataset"] = _source_from_ref(ref)
+        except MewoError as exc:
+            flash("warning", f"The dataset in the address ({ref}) was not loaded: {exc}. "
+                             "Showing the demo catalogue.")
+    if params.get("model"):
+        st.session_state["model"] = params["model"]
+    if params.get("split") in SPLITS:
+        st.session_state["split"] = params["split"]
+    if params.get("intro") == "off":
+        st.session_state[INTRO_OFF] = True
+
+
+def _write_address(label: str) -> None:
+    """The address's query parameters: the active dataset, model and split (a reload restores
+    them); only those that changed are written."""
+    model = st.session_state.get("model", BASELINE)
+    want = {
+        "data": source_ref(label),
+        "model": None if model == BASELINE else model,
+        "split": st.session_state.get("split", "validation"),
+        "intro": "off" if st.session_state.get(INTRO_OFF) else None,
+    }
+    for key, value in want.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _active_data(label: str) -> Dataset | None:
+    """The active dataset's train part, or None when it cannot be loaded (the page says why)."""
+    try:
+        return _bundle(label)[1].train
+    except MewoError:
+        return None
+
+
+def _choose_model(names: list[str], problems: dict[str, str], label: str) -> None:
+    """Keep the model choice among ``names``: a pending choice (a just-saved artifact) wins; a
+    model that does not fit the active data falls back to the baseline with one notice."""
+    pending = st.session_state.pop(PENDING_MODEL, None)
+    if pending in names:
+        st.session_state["model"] = pending
+    choice = st.session_state.get("model")
+    if choice in names:
+        return
+    if choice is None:
+        st.session_state["model"] = DEMO_MODEL if DEMO_MODEL in names else BASELINE
+        return
+    if choice in problems:
+        flash("warning", f"Model {choice} cannot be used on {label} ({problems[choice]}): the "
+                         "baseline is selected instead. The sidebar's Model list offers the "
+                         "models that fit this data.")
+    else:
+        flash("warning", f"There is no model {choice} under {artifacts_root()}: the baseline is "
+                         "selected instead.")
+    st.session_state["model"] = BASELINE
 
 
 def sidebar() -> None:
-    """Dataset, model and split selectors (rendered by ``app.py`` on every page)."""
+    """Dataset, model and split selectors (rendered by ``app.py`` on every page), restored from
+    and written to the address; only the models that fit the active data are offered."""
+    _restore_from_address()
     with st.sidebar:
         labels = list(sources())
         if st.session_state.get("dataset") not in labels:
             st.session_state["dataset"] = labels[0]
-        st.selectbox("Dataset", labels, key="dataset", help="Load folders or uploads on Data")
-        names, _ = model_choices()
-        if st.session_state.get("model") not in names:
-            st.session_state["model"] = DEMO_MODEL if DEMO_MODEL in names else BASELINE
+        label = st.selectbox("Dataset", labels, key="dataset",
+                             help="Load folders or uploads on Data")
+        data = _active_data(label)
+        names, _ = model_choices(data)
+        problems = model_problems(data) if data is not None else {}
+        _choose_model(names, problems, label)
         st.selectbox("Model", names, key="model", help="Artifacts under " + str(
-            artifacts_root()))
+            artifacts_root()) + " that fit the active data")
+        if problems:
+            with st.expander(f"Models that do not fit this data ({len(problems)})"):
+                st.markdown("\n".join(f"- **{n}**: {why}" for n, why in problems.items()))
         if "split" not in st.session_state:
             st.session_state["split"] = "validation"  # tune on validation, check on test
         st.radio("Split to show", list(SPLITS), key="split", horizontal=True)
         if len(names) == 1:
             st.caption(
-                f"No trained model under {artifacts_root()} yet: the baseline is shown. "
-                "Train one on the Models page."
+                (f"No trained model under {artifacts_root()} yet: the baseline is shown. "
+                 if not problems else "No saved model fits this data: the baseline is shown. ")
+                + "Train one on the Models page."
             )
+    _write_address(label)
+
+
+def intro() -> None:
+    """A short introduction above every page until the user hides it (remembered in the
+    address, so a reload keeps it hidden)."""
+    if st.session_state.get(INTRO_OFF):
+        return
+
+    def hide() -> None:
+        st.session_state[INTRO_OFF] = True
+
+    with st.container(border=True, key="intro"):
+        st.markdown(INTRO_TEXT)
+        st.button("Got it, hide this", on_click=hide, key="intro_hide")
 
 
 def _ensure_demo() -> str:

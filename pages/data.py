@@ -11,7 +11,7 @@ import streamlit as st
 
 from mewo_core import plots
 from mewo_core.data import columns_or_neg_inf
-from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key
+from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key, upload_label
 from mewo_core.errors import MewoError
 from mewo_core.locations import check_data_folder
 from mewo_core.reports import dataset_summary
@@ -21,13 +21,14 @@ st.title("Data")
 
 
 def _load_folder() -> None:
+    text = st.session_state.get("folder_path", "")
     try:
-        folder = check_data_folder(st.session_state.get("folder_path", ""))
+        folder = check_data_folder(text)
         _shared.folder_bundle(folder)  # load (and validate) now, so errors show here
         _shared.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
         st.session_state["data_message"] = ("success", f"Loaded {folder}")
     except MewoError as exc:
-        st.session_state["data_message"] = ("error", str(exc))
+        st.session_state["data_message"] = ("error", f"Folder {text.strip()} not loaded: {exc}")
 
 
 def _load_uploads() -> None:
@@ -39,11 +40,11 @@ def _load_uploads() -> None:
     try:
         bundle = bundle_from_uploads(files)
         key = upload_key(files)
-        label = f"Upload {files['x'][0]} ({key[:6]})"
+        label = upload_label(files, key, st.session_state.get("upload_name", ""))
         _shared.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
         st.session_state["data_message"] = ("success", f"Loaded {label}")
     except MewoError as exc:
-        st.session_state["data_message"] = ("error", str(exc))
+        st.session_state["data_message"] = ("error", f"Upload not loaded: {exc}")
 
 
 with st.expander("Load a data folder or upload files", expanded=False):
@@ -56,27 +57,42 @@ with st.expander("Load a data folder or upload files", expanded=False):
         st.text_input("Folder path", key="folder_path")
         st.button("Load folder", on_click=_load_folder)
     with right:
-        st.markdown("**Upload** CSV files in the challenge's shape (ChallengeID first).")
-        st.file_uploader("Scores (x) CSV", type=["csv", "parquet"], key="upload_x")
-        st.file_uploader("Labels (y) CSV", type=["csv", "parquet"], key="upload_y")
-        st.file_uploader("Taxonomy CSV (optional)", type=["csv"], key="upload_taxonomy")
-        st.file_uploader("Groups CSV (optional)", type=["csv", "parquet"], key="upload_groups")
+        st.markdown("**Upload** CSV or Parquet files in the challenge's shape (ChallengeID "
+                    "first); they stay in the server's memory, never on its disk.")
+        kinds = ["csv", "parquet"]
+        st.file_uploader("Scores (x) CSV", type=kinds, key="upload_x",
+                         help="CSV or Parquet: ChallengeID, then one score column per tag")
+        st.file_uploader("Labels (y) CSV", type=kinds, key="upload_y",
+                         help="CSV or Parquet: ChallengeID, then one 0/1 column per tag")
+        st.file_uploader("Taxonomy CSV (optional)", type=kinds, key="upload_taxonomy",
+                         help="CSV or Parquet: column, class, category")
+        st.file_uploader("Groups CSV (optional)", type=kinds, key="upload_groups",
+                         help="CSV or Parquet: ChallengeID, then album_id / artist_id")
+        st.text_input("Name of the upload (optional)", key="upload_name", max_chars=60,
+                      placeholder="e.g. catalogue-2026-11",
+                      help="How the sidebar's Dataset list names it")
         st.button("Load uploaded files", on_click=_load_uploads)
 
+# The last load attempt's outcome; the report below is the active dataset's. After a failed
+# attempt the active dataset's status is not a green box under the error: it is another dataset.
 message = st.session_state.pop("data_message", None)
+failed = message is not None and message[0] == "error"
 if message is not None:
-    kind, text = message
-    (st.error if kind == "error" else st.success)(text)
+    (st.error if failed else st.success)(message[1])
 
 ctx = _shared.context()
 bundle = ctx.bundle
 st.subheader(f"Validation report: {ctx.data_label}")
 parts = {"train": bundle.train} | ({"test": bundle.test} if bundle.test is not None else {})
-st.success(
-    "Valid: " + ", ".join(f"{name} {d.n_tracks:,} tracks" for name, d in parts.items())
+status = (
+    ", ".join(f"{name} {d.n_tracks:,} tracks" for name, d in parts.items())
     + f"; {len(bundle.train.feature_names)} score columns, {bundle.train.n_tags} tags"
     + ("" if bundle.test is not None else " (no test files: a grouped 20 % holdout is the test)")
 )
+if failed:
+    st.info(f"Still active: {ctx.data_label}, loaded before and valid: {status}.")
+else:
+    st.success(f"Valid: {ctx.data_label}: {status}")
 for data in parts.values():
     for warning in data.warnings:
         st.warning(warning)

@@ -1,4 +1,7 @@
-"""Models: train a model with live progress, list the saved artifacts, pick one to use.
+"""Models: train a model in the background with live progress, list the saved artifacts, pick one.
+
+Training runs in a job of this server (:mod:`mewo_core.jobs`): it goes on, and saves the model,
+when the user leaves the page; the page shows where it is on return.
 
 CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out artifacts/NAME``,
 ``python -m mewo_core list``.
@@ -6,26 +9,96 @@ CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out ar
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from mewo_core.artifacts import check_name, list_artifacts, next_free_name
+from mewo_core import jobs
+from mewo_core.artifacts import check_name, default_name
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
 from mewo_core.models import MODEL_TYPES, model_class
-from mewo_core.models.base import ProgressEvent
+from mewo_core.models.base import ProgressCallback
 from mewo_core.models.params import Param
 from mewo_core.training import train_and_save, train_params
 from pages import _shared
 
+SHOWN_JOBS = 3  # the newest training jobs shown at the top
+POLL_SECONDS = 1.0
+
 st.title("Models")
 root = artifacts_root()
-message = st.session_state.pop("models_message", None)
-if message:
-    st.success(message)
+registry = jobs.registry()
+
+
+def _progress_text(event: Any) -> str:
+    extra = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
+    return f"{event.stage}: {event.step}/{event.total} {event.message} {extra}".strip()
+
+
+def _show_job(job: jobs.Job) -> None:
+    """One job: a bar per stage while it runs, then where it saved or why it failed."""
+    with st.container(border=True):
+        if job.running:
+            st.markdown(f"**Training {job.label}** · running for {job.elapsed:.0f} s "
+                        "(it goes on if you leave this page)")
+            events = job.events()
+            if not events:
+                st.progress(0.0, text="preparing the splits…")
+            for event in events:
+                st.progress(min(1.0, event.step / max(1, event.total)), text=_progress_text(event))
+            if any("val_weighted_f1" in e.metrics for e in events):
+                st.caption(
+                    "val_weighted_f1 during training: the network's weighted F1 on the validation "
+                    "split with each tag's threshold chosen on those same rows (in-sample, so "
+                    "optimistic). The saved model's figures use its tuned thresholds: usually "
+                    "lower."
+                )
+        elif job.status == "failed":
+            st.error(f"Training {job.label} failed after {job.elapsed:.0f} s: {job.error}. "
+                     "Nothing was saved; existing artifacts are untouched.")
+        else:
+            result = job.result or {}
+            metrics = result.get("metrics", {})
+            test = metrics.get("test", {}).get("weighted", float("nan"))
+            val = metrics.get("validation", {}).get("weighted")
+            renamed = result.get("name") != job.info.get("asked")
+            st.success(
+                f"Trained {job.label} in {job.elapsed:.0f} s and saved it as "
+                f"**{result.get('name')}**"
+                + (f" ({job.info.get('asked')} was taken)" if renamed else "")
+                + f": test weighted F1 {test:.4f}"
+                + (f", validation {val:.4f} (its thresholds were tuned there)" if val else "")
+                + ". It is in the list below and in the sidebar's Model choices (if it fits the "
+                "active data)."
+            )
+
+
+def _jobs_panel(polling: bool = False) -> None:
+    """The newest training jobs; while ``polling`` (a job runs), a full rerun once none runs, so
+    that the new artifact is listed here and in the sidebar."""
+    for job in registry.jobs("training")[-SHOWN_JOBS:][::-1]:
+        _show_job(job)
+    if polling and not registry.running("training"):
+        st.rerun(scope="app")
+
+
+def _polled_panel() -> None:
+    _jobs_panel(polling=True)
+
+
+# --- progress of the training jobs, at the top (polled while one runs) ---------------------------
+if registry.running("training"):
+    st.fragment(run_every=POLL_SECONDS)(_polled_panel)()
+else:
+    _jobs_panel()
+
+ctx = _shared.context()
+problems = _shared.model_problems(ctx.bundle.train)
 
 
 def _widget(param: Param, key: str, where: Any) -> Any:
@@ -52,7 +125,7 @@ def _use(name: str) -> None:
 
 # --- the list -----------------------------------------------------------------------------------
 st.subheader("Saved models")
-infos = list_artifacts(root)
+infos = _shared.artifacts()
 rows: list[dict[str, Any]] = []
 for info in infos:
     m = info.manifest or {}
@@ -65,11 +138,13 @@ for info in infos:
         "test micro F1": metrics.get("test", {}).get("micro"),
         "validation weighted F1": metrics.get("validation", {}).get("weighted"),
         "created": m.get("created", ""),
-        "problem": info.error or "",
+        "problem": problems.get(info.name, ""),
     })
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="artifact_table")
-    usable = [i.name for i in infos if i.error is None]
+    st.caption(f"\"problem\": why a model cannot be used on the active data ({ctx.data_label}); "
+               "the sidebar offers only the others.")
+    usable = [i.name for i in infos if i.name not in problems]
     if usable:
         pick = st.selectbox("Artifact", usable, key="artifact_pick")
         st.button("Use this model", on_click=_use, args=(pick,))
@@ -79,55 +154,49 @@ else:
 
 # --- training -----------------------------------------------------------------------------------
 st.subheader("Train a model")
-ctx = _shared.context()
 st.caption(
     f"Trains on {ctx.data_label} (grouped validation split of its train part; test untouched) "
-    "and saves under a new name, never over an existing artifact. Training runs with this page: "
-    "leaving the page stops it and saves nothing."
+    "and saves under a new name, never over an existing artifact (a taken name gets the next "
+    "free '-vN'). Training runs in the background on the server: it goes on, and saves the "
+    "model, when you leave this page; its progress is shown at the top of this page."
 )
 types = list(MODEL_TYPES)
 model_type = st.selectbox("Model type", types, index=types.index("reservoir-transformer"))
 options = model_class(model_type).exposed_params()
+data_name = ctx.data_label.removeprefix("Folder ").removeprefix("Upload ")
 with st.form("train_form"):
     columns = st.columns(len(options) + 1)
     values = {p.name: _widget(p, f"train_{model_type}_{p.name}", c)
               for p, c in zip(options, columns, strict=False)}  # fmt: skip
     seed = columns[-1].number_input("Seed", 0, 10_000, 0, help="seed of the splits and the model")
-    name = st.text_input("Artifact name", value=next_free_name(root, "my-model"))
+    name = st.text_input(
+        "Artifact name", value=default_name(root, model_type, data_name),
+        help="Letters, digits, '.', '_' or '-'; a taken name gets the next free '-vN'",
+    )
     submitted = st.form_submit_button("Train and save")
+
+
+def _job(bundle: Any, kind: str, params: dict[str, Any], out: Path,
+         seed: int) -> Any:
+    def run(progress: ProgressCallback) -> dict[str, Any]:
+        result = train_and_save(bundle, kind, params, out, spec=SplitSpec(seed=seed),
+                                free_name=True, progress=progress)
+        path = result.path or out
+        return {"name": path.name, "path": str(path), "metrics": result.metrics}
+
+    return run
+
 
 if submitted:
     try:
-        out = root / check_name(name.strip())  # a name, never a path out of the artifacts folder
+        asked = check_name(name.strip())  # a name, never a path out of the artifacts folder
         params = train_params(model_type, values, seed=int(seed))
-        bars: dict[str, Any] = {}
-        box = st.container()
-
-        def progress(event: ProgressEvent) -> None:
-            bar = bars.get(event.stage)
-            if bar is None:
-                bar = bars[event.stage] = box.progress(0.0, text=event.stage)
-            share = min(1.0, event.step / max(1, event.total))
-            extra = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
-            text = f"{event.stage}: {event.step}/{event.total} {event.message} {extra}".strip()
-            bar.progress(share, text=text)
-
-        with st.spinner(f"Training {model_type} on {ctx.data_label}…"):
-            result = train_and_save(
-                ctx.bundle, model_type, params, out, spec=SplitSpec(seed=int(seed)),
-                progress=progress,
-            )
-        test = result.metrics.get("test", {})
-        st.session_state["models_message"] = (
-            f"Saved {result.path}: test weighted F1 {test.get('weighted', float('nan')):.4f}. "
-            "It is now in the list and the sidebar's Model choices."
+        registry.start(
+            f"{model_type} on {ctx.data_label}",
+            _job(ctx.bundle, model_type, params, root / asked, int(seed)),
+            info={"asked": asked, "model_type": model_type},
         )
-    except MewoError as exc:
-        st.error(f"Training stopped: {exc}. Existing artifacts are untouched.")
-    except (ImportError, ValueError, RuntimeError, MemoryError) as exc:
-        st.error(
-            f"Training failed ({type(exc).__name__}: {exc}). Nothing was saved; existing "
-            "artifacts are untouched."
-        )
-    if "models_message" in st.session_state:
+        time.sleep(0.2)  # the first progress event, usually
         st.rerun()
+    except MewoError as exc:
+        st.error(f"Training not started: {exc}. Existing artifacts are untouched.")

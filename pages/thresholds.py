@@ -197,8 +197,8 @@ with save_col:
                 metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,
                 data_folder=ctx.bundle.folder,
             )
-            st.success(f"Saved {path} (test weighted F1 {metrics['test']['weighted']:.4f}); "
-                       "choose it in the sidebar's Model list.")
+            _shared.notify_saved(path.name, f"Saved {path} (test weighted F1 "
+                                 f"{metrics['test']['weighted']:.4f}); it is now the Model.")
         except MewoError as exc:
             _shared.show_error(exc)
 with download_col:

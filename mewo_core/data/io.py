@@ -47,7 +47,16 @@ def load_xy(
     Y = None
     if y is not None:
         y_name = names.get("y") or _label(y, "y")
-        y_frame = read_table(y, y_name, labels=True)
+        try:
+            y_frame = read_table(y, y_name, labels=True)
+        except DataError as exc:
+            if exc.detail.startswith("label ") and _only_zeros_and_ones(x_frame):
+                raise DataError(
+                    f"{exc.detail}: {y_name} holds scores while {x_name} holds only 0/1 values; "
+                    "the x (scores) and y (labels) files look swapped",
+                    file=exc.file, column=exc.column, row=exc.row,
+                ) from None
+            raise
         tags = tuple(y_frame.columns[1:])
         if not tags:
             raise DataError("no tag columns besides ChallengeID", file=y_name, row=1)
@@ -75,6 +84,12 @@ def load_xy(
         name=dataset_name or x_name,
         warnings=tuple(warnings),
     )
+
+
+def _only_zeros_and_ones(frame: pd.DataFrame) -> bool:
+    """Whether every value besides the ids is 0 or 1 (labels, not scores)."""
+    values = frame.iloc[:, 1:].to_numpy(dtype=np.float64)
+    return bool(values.size) and bool(np.isin(values, (0.0, 1.0)).all())
 
 
 def _label(source: Source | pd.DataFrame, default: str) -> str:
@@ -115,6 +130,17 @@ def _load_taxonomy(
         return Taxonomy.infer(columns)
     if isinstance(source, pd.DataFrame):
         return Taxonomy.from_frame(source, columns, file=name or "taxonomy")
+    if isinstance(source, bytes) and source[:4] == b"PAR1":  # an uploaded Parquet taxonomy
+        import io
+
+        import pyarrow.parquet as pq
+
+        label = name or "taxonomy.parquet"
+        try:
+            frame = pq.read_table(io.BytesIO(source)).to_pandas().astype(str)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot be read as Parquet ({exc})", file=label) from None
+        return Taxonomy.from_frame(frame, columns, file=label)
     if isinstance(source, bytes):
         import io
 

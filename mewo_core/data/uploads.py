@@ -23,6 +23,13 @@ def upload_key(files: Mapping[str, tuple[str, bytes]]) -> str:
     return h.hexdigest()[:16]
 
 
+def upload_label(files: Mapping[str, tuple[str, bytes]], key: str, name: str = "") -> str:
+    """How the app lists an upload: ``Upload <name>`` (the user's), else the x file's name and
+    the start of the content key."""
+    name = " ".join(name.split())[:60]
+    return f"Upload {name}" if name else f"Upload {files['x'][0]} ({key[:6]})"
+
+
 def bundle_from_uploads(files: Mapping[str, tuple[str, bytes]]) -> DataBundle:
     """A bundle from uploaded files read in memory: role (x, y, taxonomy, groups) -> (name,
     bytes); x and y are required. The test split is then a grouped holdout of these tracks."""

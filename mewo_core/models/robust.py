@@ -15,7 +15,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..data import Dataset, group_labels
-from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust
+from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust, fit_steps
 from ..scoring.metrics import AVERAGES
 from .base import ProgressCallback, ProgressEvent
 from .baselines import _ThresholdModel
@@ -47,8 +47,10 @@ class RobustThresholds(_ThresholdModel):
     ) -> Self:
         self._validate_params()
         self._remember_columns(train)
+        groups = group_labels(train)
+        steps = fit_steps(self.method, self.n_folds, groups, train.n_tracks)
         if progress:
-            progress(ProgressEvent("thresholds", 0, 1, f"{self.method} for {self.metric} F1"))
+            progress(ProgressEvent("thresholds", 0, steps, f"{self.method} for {self.metric} F1"))
         has_score = self.tag_score_index_ >= 0
         scores = train.tag_scores()[:, has_score]
         labels = train.require_labels()[:, has_score]
@@ -56,19 +58,22 @@ class RobustThresholds(_ThresholdModel):
         result = fit_robust(
             scores,
             labels,
-            group_labels(train),
+            groups,
             self.metric,
             self.method,
             self.seed,
             categories,
             n_folds=self.n_folds,
             n_resamples=self.n_resamples,
+            progress=None if progress is None else (
+                lambda step, total, msg: progress(ProgressEvent("thresholds", step, total, msg))
+            ),
         )
         self.thresholds_ = np.full(train.n_tags, np.inf)
         self.thresholds_[has_score] = result.thresholds
         self.chosen_ = result.chosen.name
         if progress:
-            progress(ProgressEvent("thresholds", 1, 1, f"chose {self.chosen_}"))
+            progress(ProgressEvent("thresholds", steps, steps, f"chose {self.chosen_}"))
         return self
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:

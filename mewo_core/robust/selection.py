@@ -25,7 +25,7 @@ the cross-validated scores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,8 @@ from .estimators import check_metric
 ESTIMATORS = ("benchmark", "global", "category", "bootstrap", "micro-tag", "shrinkage", "auto")
 N_RESAMPLES = 16
 N_FOLDS = 5
+#: ``progress(step, total, message)``: called after each fold and after the final fit.
+Steps = Callable[[int, int, str], None]
 
 
 def default_choice(metric: str, categories: Sequence[str] | None) -> Candidate:
@@ -103,9 +105,12 @@ def cross_validate(
     n_folds: int = N_FOLDS,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
+    progress: Steps | None = None,
+    total: int | None = None,
 ) -> CVResult:
     """Held-out F1 of every candidate of the estimators ``kinds``, each fitted on the other
     folds. Folds are whole groups (each track its own group when ``groups`` is None).
+    ``progress`` hears of each fold done (out of ``total`` steps, the folds by default).
     """
     groups = np.arange(scores.shape[0]) if groups is None else np.asarray(groups)
     n_folds = max(2, min(n_folds, np.unique(groups).size))
@@ -125,6 +130,8 @@ def cross_validate(
             pooled[cand] = counts if cand not in pooled else pooled[cand] + counts
             per_fold.setdefault(cand, []).append(f1_score(counts, metric))
             complexity.setdefault(cand, []).append(fitted.complexity)
+        if progress is not None:
+            progress(k + 1, total or n_folds, f"cross-validation fold {k + 1}/{n_folds}")
     kept = [c for c in pooled if len(per_fold[c]) == n_folds]
     return CVResult(
         metric,
@@ -145,9 +152,11 @@ def fit_robust(
     *,
     n_folds: int = N_FOLDS,
     n_resamples: int = N_RESAMPLES,
+    progress: Steps | None = None,
 ) -> RobustFit:
     """Like :func:`fit_thresholds`, also returning the chosen candidate and, for ``auto``, the
-    cross-validated scores."""
+    cross-validated scores. ``progress`` hears of each cross-validation fold and of the final
+    fit (:func:`fit_steps` steps in all)."""
     check_metric(metric)
     if method not in ESTIMATORS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(ESTIMATORS)}")
@@ -160,8 +169,10 @@ def fit_robust(
     cv = None
     if method == "auto":
         kinds = [m for m in ESTIMATORS if m != "auto"]
+        steps = fit_steps(method, n_folds, groups, scores.shape[0])
         cv = cross_validate(
-            scores, labels, groups, metric, kinds, categories, n_folds, n_resamples, seed
+            scores, labels, groups, metric, kinds, categories, n_folds, n_resamples, seed,
+            progress, steps,
         )
         chosen = cv.choose(default_choice(metric, categories))
     elif method == "shrinkage":
@@ -169,7 +180,19 @@ def fit_robust(
     else:
         chosen = Candidate(method)
     thresholds = refit(chosen, scores, labels, groups, metric, categories, n_resamples, seed)
+    if progress is not None:
+        steps = fit_steps(method, n_folds, groups, scores.shape[0])
+        progress(steps, steps, f"{chosen.name} fitted on all rows")
     return RobustFit(thresholds, chosen, metric, cv)
+
+
+def fit_steps(method: str, n_folds: int, groups: np.ndarray | None, n_rows: int) -> int:
+    """How many ``progress`` steps :func:`fit_robust` reports: the folds ``auto`` runs (as
+    :func:`cross_validate` caps them by the groups) and the final fit."""
+    if method != "auto":
+        return 1
+    n_groups = n_rows if groups is None else np.unique(np.asarray(groups)).size
+    return max(2, min(n_folds, n_groups)) + 1
 
 
 def fit_thresholds(
@@ -180,6 +203,7 @@ def fit_thresholds(
     method: str = "auto",
     seed: int = 0,
     categories: Sequence[str] | None = None,
+    progress: Steps | None = None,
 ) -> np.ndarray:
     """Per-tag thresholds (decision ``scores >= thresholds``) fitted robustly for ``metric``.
 
@@ -190,6 +214,8 @@ def fit_thresholds(
     category, bootstrap, micro-tag, shrinkage, auto (grouped cross-validated choice, the
     default); ``categories`` one category name per tag (enables per-category thresholds and
     priors). Returns float64 ``(n_tags,)``; ``+inf`` for tags with no positive. Deterministic
-    for a seed.
+    for a seed. ``progress`` as in :func:`fit_robust`.
     """
-    return fit_robust(scores, labels, groups, metric, method, seed, categories).thresholds
+    return fit_robust(
+        scores, labels, groups, metric, method, seed, categories, progress=progress
+    ).thresholds

@@ -35,7 +35,7 @@ tags above 0), ``blend_f1_`` (2 x tags: cross-fitted validation F1 of fallback a
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
@@ -67,6 +67,9 @@ from .token_layout import (
     token_sizes,
     variant_spec,
 )
+
+if TYPE_CHECKING:
+    from ...robust.selection import Steps
 
 
 def _losses() -> tuple[str, ...]:
@@ -190,8 +193,7 @@ class ReservoirTransformer(DecisionModel):
         val_in = (self._inputs(Zv), self._own(Zv), Yv)
         del Z, Zv
         self._train_network(fit_in, val_in, progress)
-        self._choose_decisions(train, validation, val_in)
-        _emit(progress, "thresholds", 1, 1, "thresholds tuned")
+        self._choose_decisions(train, validation, val_in, progress)
         return self
 
     def _check_settings(self) -> VariantSpec:
@@ -252,7 +254,21 @@ class ReservoirTransformer(DecisionModel):
             self.network_ = self._network()
             self.history_ = train_transformer(self.network_, fit_in, val_in, settings, progress)
 
-    def _choose_decisions(self, train: Dataset, validation: Dataset, val_in) -> None:  # noqa: ANN001
+    def _choose_decisions(self, train: Dataset, validation: Dataset, val_in,  # noqa: ANN001
+                          progress: ProgressCallback | None = None) -> None:
+        """Per tag, keep the learned correction or fall back to the raw score; tune thresholds.
+
+        Reported as the ``thresholds`` stage in steps: the corrections chosen, then each
+        cross-validation fold and final fit of the fallback thresholds and of the kept ones.
+        """
+        from ...robust.selection import N_FOLDS, fit_steps
+
+        groups = np.concatenate([_group_ids(train, "f"), _group_ids(validation, "v")])
+        fallback_steps = fit_steps(self.threshold_method, N_FOLDS, groups, groups.size)
+        kept_steps = fit_steps(self.threshold_method, N_FOLDS, _group_ids(validation),
+                               validation.n_tracks)
+        total = 1 + fallback_steps + kept_steps
+        _emit(progress, "thresholds", 0, total, "choosing corrections per tag")
         own, corr = self._parts(val_in[0], val_in[1])
         Yv = val_in[2]
         raw_v = validation.tag_scores()
@@ -269,24 +285,36 @@ class ReservoirTransformer(DecisionModel):
         )
         self.blend_weights_ = choice.weights.astype(np.float64)
         self.blend_f1_ = np.stack([choice.f1_fallback, choice.f1_chosen])
+        kept = self.blend_weights_ > 0
+        _emit(progress, "thresholds", 1, total, f"{int(kept.sum())} tag(s) keep the correction")
+
+        def stage(offset: int, what: str):  # noqa: ANN202 - a selection.Steps callback
+            if progress is None:
+                return None
+            return lambda step, _n, msg: _emit(
+                progress, "thresholds", offset + step, total, f"{what}: {msg}"
+            )
+
         # Fallback: the tag's raw score, thresholds fitted on all training rows (fit + validation).
         has_score = self.tag_score_index_ >= 0
-        groups = np.concatenate([_group_ids(train, "f"), _group_ids(validation, "v")])
         thresholds = np.full(len(self.tag_names_), np.inf)
         thresholds[has_score] = self._thresholds(
             np.vstack([train.tag_scores(), raw_v])[:, has_score],
             np.vstack([train.require_labels(), Yv])[:, has_score],
             groups,
             has_score,
+            stage(1, "raw-score thresholds"),
         )
-        kept = self.blend_weights_ > 0
         if kept.any():
             blended = sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
-            thresholds[kept] = self._thresholds(blended, Yv[:, kept], _group_ids(validation), kept)
+            thresholds[kept] = self._thresholds(blended, Yv[:, kept], _group_ids(validation), kept,
+                                                stage(1 + fallback_steps, "corrected thresholds"))
         self.thresholds_ = thresholds
+        _emit(progress, "thresholds", total, total, "thresholds tuned")
 
     def _thresholds(
-        self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray
+        self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray, tags: np.ndarray,
+        progress: Steps | None = None,
     ) -> np.ndarray:
         """Per-tag thresholds by the core's robust estimator ``threshold_method``."""
         from ...robust.selection import fit_thresholds
@@ -297,7 +325,8 @@ class ReservoirTransformer(DecisionModel):
             if ok
         ]
         return fit_thresholds(
-            scores, labels, groups, self.metric, self.threshold_method, self.seed, categories
+            scores, labels, groups, self.metric, self.threshold_method, self.seed, categories,
+            progress,
         )
 
     # --- scoring ------------------------------------------------------------------------------
