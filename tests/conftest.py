@@ -12,6 +12,14 @@ TAGS = ["genres-rock", "genres-punk", "instruments-guitar", "moods-happy"]
 EXTRA = ["category-genres-band"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_job_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own background-job registry (the app's is one per process)."""
+    from mewo_core import jobs
+
+    monkeypatch.setattr(jobs, "_REGISTRY", None)
+
+
 def write_tiny_folder(folder: Path, n: int = 60, seed: int = 0, with_test: bool = True) -> Path:
     """A small valid data folder: x/y train (and test), taxonomy, groups (albums of 3 tracks)."""
     rng = np.random.default_rng(seed)
