@@ -17,7 +17,7 @@ best F1 (threshold at the bucket's lowest positive) and an upper bound of any F1
 bucket. Buckets whose upper bound is below the best lower bound cannot hold the optimum;
 the scores of the remaining range are gathered, narrowed again with finer buckets of their
 exact keys, and the last few hundred are sorted and scored exactly. Tags are processed in
-chunks on a thread pool (numpy releases the GIL in its loops).
+chunks on threads (:func:`mewo_core.parallel.map_spans`; numpy releases the GIL in its loops).
 
 Rounded scores (at most ``_GRID_DECIMALS`` decimals, up to 2**15 distinct values, the usual
 shape of a tagger's CSV export) take a shorter path: each score's code is its exact rank on
@@ -29,12 +29,12 @@ general path.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
+
+from ..parallel import map_spans
 
 __all__ = [
     "f1_curve",
@@ -82,23 +82,9 @@ def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return y if y.dtype == np.bool_ else y != 0
 
 
-def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
-    if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    return max(1, min(int(n_jobs), n_tasks, 32))
-
-
 def _map(fn: Callable[[int, int], None], total: int, step: int, n_jobs: int | None) -> None:
-    """Run ``fn(start, stop)`` over ``range(total)`` in steps, on a thread pool if useful."""
-    spans = [(a, min(a + step, total)) for a in range(0, total, step)]
-    workers = _n_workers(n_jobs, len(spans))
-    if workers == 1:
-        for a, b in spans:
-            fn(a, b)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(fn, a, b) for a, b in spans]:
-            future.result()
+    """Run ``fn(start, stop)`` over ``range(total)`` in steps, on threads if useful."""
+    map_spans(fn, total, step, n_jobs)
 
 
 def thresholds_for_dtype(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
