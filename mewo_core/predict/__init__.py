@@ -1,0 +1,12 @@
+"""Streaming ``predict``: decide a whole catalogue chunk by chunk in bounded memory.
+
+- :mod:`.chunks`: the per-chunk step (validate a pyarrow table, decide it), shared by every engine;
+- :mod:`.ids`: duplicate ids across the whole input in bounded memory;
+- :mod:`.sources`: chunk readers for CSV, Parquet and folders / globs of Parquet partitions;
+- :mod:`.sinks`: atomic writers (``csv``, ``parquet``, ``long``);
+- :mod:`.stream`: the single-process pass that ties them together.
+"""
+
+from .chunks import BlockAligner, Chunk, Decided, check_columns, decide_chunk, table_chunk
+
+__all__ = ["BlockAligner", "Chunk", "Decided", "check_columns", "decide_chunk", "table_chunk"]
