@@ -8,5 +8,26 @@
 """
 
 from .chunks import BlockAligner, Chunk, Decided, check_columns, decide_chunk, table_chunk
+from .ids import IdRegistry
+from .sinks import FORMATS, open_sink
+from .sources import InputFile, Reader, resolve_input
+from .stream import DEFAULT_CHUNK_ROWS, PredictSummary, output_format, predict_stream
 
-__all__ = ["BlockAligner", "Chunk", "Decided", "check_columns", "decide_chunk", "table_chunk"]
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "FORMATS",
+    "BlockAligner",
+    "Chunk",
+    "Decided",
+    "IdRegistry",
+    "InputFile",
+    "PredictSummary",
+    "Reader",
+    "check_columns",
+    "decide_chunk",
+    "open_sink",
+    "output_format",
+    "predict_stream",
+    "resolve_input",
+    "table_chunk",
+]
