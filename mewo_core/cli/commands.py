@@ -174,7 +174,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise MewoError(f"{out} already exists; choose another file or use --force")
     if args.engine == "dask":
-        raise MewoError("--engine dask is not available in this version; use --engine single")
+        return _predict_dask(args, out, fmt)
     model = load_model(args.model)
     bar = PredictProgress(quiet=args.quiet)
     with _terminate_as_interrupt():
@@ -195,6 +195,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
         f"wrote {out}: {summary.tracks} tracks x {summary.tags} tags, "
         f"{summary.positives} positive decisions ({summary.fmt}), "
         f"{summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
+    )
+    return 0
+
+
+def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    """``predict --engine dask``: see :mod:`mewo_core.predict.dask_engine`."""
+    from ..predict.dask_engine import predict_dask
+    from .output import PartsProgress
+
+    bar = PartsProgress(quiet=args.quiet)
+    with _terminate_as_interrupt():
+        try:
+            summary = predict_dask(
+                args.model,
+                args.x,
+                out,
+                fmt=fmt,
+                chunk_rows=args.chunk_rows,
+                with_scores=args.scores,
+                force=args.force,
+                scheduler=args.scheduler,
+                n_workers=args.workers,
+                progress=bar,
+            )
+        finally:
+            bar.close()
+    print(
+        f"wrote {out}/: {summary.tracks} tracks x {summary.tags} tags, "
+        f"{summary.positives} positive decisions ({summary.fmt}, {int(summary.stages['parts'])} "
+        f"parts), {summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
     )
     return 0
 

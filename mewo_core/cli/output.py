@@ -87,3 +87,24 @@ class PredictProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class PartsProgress:
+    """``predict --engine dask``'s tqdm bar on stderr: partitions done; nothing when ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="predict (dask)", unit=" parts", file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

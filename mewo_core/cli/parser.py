@@ -95,7 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["single", "dask"],
         default="single",
-        help="single: one streaming process; dask: Parquet partitions on a Dask cluster",
+        help="single: one streaming process; dask: Parquet partitions on a Dask cluster "
+        "(OUT is then a folder of one part per partition)",
+    )
+    r.add_argument(
+        "--scheduler",
+        default=None,
+        help="with --engine dask: the scheduler's address (tcp://host:8786); default: a "
+        "LocalCluster on this machine",
+    )
+    r.add_argument(
+        "--workers",
+        type=_positive,
+        default=2,
+        help="with --engine dask and no --scheduler: LocalCluster worker processes (default 2)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--force", action="store_true", help="replace an existing output file")
