@@ -58,7 +58,7 @@ class ProgressBars:
 
 class PredictProgress:
     """``predict``'s tqdm bar on stderr: tracks, tracks/s and time left (the total from Parquet
-    metadata, or estimated from the bytes of CSV read so far); nothing when ``quiet``."""
+    metadata, or estimated from the first MiBs of a CSV file); nothing when ``quiet``."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -67,9 +67,7 @@ class PredictProgress:
     def __call__(self, rows: int, reader: Reader) -> None:
         if self.quiet:
             return
-        total = reader.rows_total
-        if total is None and reader.bytes_done() > 0:
-            total = max(rows, int(rows * reader.bytes_total / reader.bytes_done()))
+        total = reader.rows_total or max(rows, reader.rows_estimate)
         if self.bar is None:
             from tqdm import tqdm
 

@@ -198,8 +198,10 @@ def decisions_csv_rows(ids: np.ndarray, decisions: np.ndarray) -> bytes:
     digits = (magnitude[:, None] // powers) % np.uint64(10)
     n_digits = np.maximum(1, (magnitude[:, None] >= powers).sum(axis=1))
     chars = np.empty((n, width + 1), dtype=np.uint8)
-    chars[:, 0] = ord("-")
+    chars[:, 0] = ord("0")
     chars[:, 1:] = digits.astype(np.uint8) + ord("0")
+    negative = np.flatnonzero(ids < 0)
+    chars[negative, width - n_digits[negative]] = ord("-")  # just before the first digit
     keep = np.arange(width + 1)[None, :] >= (width + 1 - n_digits - (ids < 0))[:, None]
     rows = np.concatenate([chars, body], axis=1)
     mask = np.concatenate([keep, np.ones(body.shape, dtype=bool)], axis=1)
@@ -213,7 +215,7 @@ def _wide_table(decided: Decided, tags: tuple[str, ...], with_scores: bool) -> p
     if with_scores:
         assert decided.scores is not None
         for j, tag in enumerate(tags):
-            columns[tag + SCORE_SUFFIX] = pa.array(np.ascontiguousarray(decided.scores[:, j]))
+            columns[tag + SCORE_SUFFIX] = pa.array(decided.scores[:, j].astype(np.float64))
     return pa.table(columns)
 
 
@@ -232,7 +234,7 @@ def _long_table(decided: Decided, tags: tuple[str, ...], with_scores: bool) -> p
     columns = {ID_COLUMN: pa.array(decided.ids[rows], type=pa.int64()), "tag": tag}
     if with_scores:
         assert decided.scores is not None
-        columns["score"] = pa.array(decided.scores[rows, cols], type=pa.float64())
+        columns["score"] = pa.array(decided.scores[rows, cols].astype(np.float64))
     return pa.table(columns)
 
 

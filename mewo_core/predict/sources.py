@@ -36,14 +36,16 @@ CSV_BLOCK_BYTES = 8 << 20  # bytes pyarrow parses at a time
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input file: its path, the name used in messages, ``csv`` or ``parquet``, and its
-    row count when the file says it (Parquet metadata)."""
+    """One input file: its path, the name used in messages, ``csv`` or ``parquet``, its row
+    count when the file says it (Parquet metadata), else an estimate (CSV: from the lines of
+    its first MiBs)."""
 
     path: Path
     label: str
     kind: str
     rows: int | None
     size: int
+    rows_estimate: int = 0
 
 
 def resolve_input(x: str | Path) -> list[InputFile]:
@@ -82,17 +84,30 @@ def _input(path: Path, label: str, multi: bool) -> InputFile:
             rows = pq.ParquetFile(path).metadata.num_rows
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"not a readable Parquet file ({exc})", file=label) from None
-        return InputFile(path, label, "parquet", rows, size)
+        return InputFile(path, label, "parquet", rows, size, rows)
     if multi:
         raise DataError("a folder or pattern must hold Parquet partitions only", file=label)
-    return InputFile(path, label, "csv", None, size)
+    return InputFile(path, label, "csv", None, size, _estimate_csv_rows(path, size))
+
+
+def _estimate_csv_rows(path: Path, size: int, sample: int = 4 << 20) -> int:
+    """Data rows of a CSV file: exact (line count) below ``sample`` bytes, else scaled."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(sample)
+    except OSError:
+        return 0
+    lines = head.count(b"\n") + (0 if head.endswith(b"\n") or len(head) < size else 1)
+    if len(head) >= size:
+        return max(0, lines - 1)
+    return max(0, int(lines * size / max(1, len(head))) - 1)
 
 
 class Reader:
     """Stream the chunks of ``files`` for a model with features ``features``.
 
     ``rows_total`` is the number of rows when every file's metadata gives it (Parquet), else
-    None; ``bytes_done()`` / ``bytes_total`` measure how far the reading is (CSV progress).
+    None; ``rows_estimate`` is that number or an estimate (CSV) for progress bars.
     """
 
     def __init__(
@@ -105,25 +120,13 @@ class Reader:
         self.chunk_rows = chunk_rows
         rows = [f.rows for f in self.files]
         self.rows_total = None if any(r is None for r in rows) else sum(rows)  # type: ignore[misc]
-        self.bytes_total = sum(f.size for f in self.files)
-        self._bytes_before = 0  # bytes of the files already read
-        self._handle = None
-
-    def bytes_done(self) -> int:
-        """Bytes of input consumed so far (the current file's position included)."""
-        handle = self._handle
-        try:
-            here = handle.tell() if handle is not None and not handle.closed else 0
-        except (OSError, ValueError):
-            here = 0
-        return self._bytes_before + here
+        self.rows_estimate = sum(f.rows_estimate for f in self.files)
 
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk of every file, in order; each validated (see the module docstring)."""
         for file in self.files:
             for table, first_row in self._tables(file):
                 yield table_chunk(table, self.features, file.label, first_row)
-            self._bytes_before += file.size
 
     def _tables(self, file: InputFile) -> Iterator[tuple[pa.Table, int]]:
         batches = (
@@ -165,7 +168,6 @@ def _parquet_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch
         handle = file.path.open("rb")
     except OSError as exc:
         raise DataError(f"cannot be read ({exc.strerror})", file=file.label) from None
-    reader._handle = handle
     try:
         pf = pq.ParquetFile(handle)
         names = check_header(pf.schema_arrow.names, file.label)
@@ -181,7 +183,6 @@ def _parquet_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch
         raise DataError(f"not a readable Parquet file ({exc})", file=file.label) from None
     finally:
         handle.close()
-        reader._handle = None
 
 
 def _csv_names(file: InputFile) -> list[str]:
@@ -209,7 +210,6 @@ def _csv_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch]:
     check_columns(names, reader.features, file.label)
     read, parse, convert = _csv_options(raw_names, pa.float64())
     handle = file.path.open("rb")
-    reader._handle = handle
     rows = 0
     try:
         try:
@@ -229,7 +229,6 @@ def _csv_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch]:
             raise DataError("not UTF-8 text", file=file.label) from None
     finally:
         handle.close()
-        reader._handle = None
 
 
 def _locate_csv_error(
