@@ -181,8 +181,8 @@ def dask_client(scheduler: str | None, n_workers: int) -> Iterator[Client]:
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
+        dashboard_address=":0",  # any free port: never clashes with another cluster
+        silence_logs=logging.CRITICAL,  # a task's error is raised here, with its message
     )
     with cluster, Client(cluster) as client:
         yield client
@@ -280,8 +280,9 @@ def predict_dask(
             futures = futures_of(ddf)
             for done, future in enumerate(as_completed(futures), start=1):
                 if future.status == "error":
+                    error = future.exception()  # the task's error (file, column, line)
                     client.cancel(futures)
-                    future.result()  # raises the task's error (file, column, line)
+                    raise error
                 if progress is not None:
                     progress(done, len(futures))
             _check_duplicates(ddf, files)
