@@ -216,7 +216,7 @@ def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
                 with_scores=args.scores,
                 force=args.force,
                 scheduler=args.scheduler,
-                n_workers=args.workers,
+                n_workers=args.dask_workers,
                 progress=bar,
             )
         finally:

@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "LocalCluster on this machine",
     )
     r.add_argument(
-        "--workers",
+        "--dask-workers",
         type=_positive,
         default=2,
         help="with --engine dask and no --scheduler: LocalCluster worker processes (default 2)",

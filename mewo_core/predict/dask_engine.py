@@ -176,7 +176,7 @@ def dask_client(scheduler: str | None, n_workers: int) -> Iterator[Client]:
             yield client
         return
     if n_workers < 1:
-        raise DataError(f"--workers must be at least 1 (got {n_workers})")
+        raise DataError(f"--dask-workers must be at least 1 (got {n_workers})")
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
