@@ -147,7 +147,7 @@ def test_cli_local_cluster_long_format_and_force(setup, cluster, tmp_path, capsy
     out = tmp_path / "long.parquet"
     argv = ["predict", "--model", str(setup["baseline"]), "--x", str(setup["parts"]),
             "--out", str(out), "--engine", "dask", "--format", "long", "--quiet"]  # fmt: skip
-    assert main(argv) == 0
+    assert main([*argv, "--dask-workers", "1"]) == 0  # its own LocalCluster (one process: quick)
     assert "600 tracks x 4 tags" in capsys.readouterr().out
     files = _parts(out, 4, ".parquet")
     assert list(pd.read_parquet(files[0]).columns) == ["ChallengeID", "tag"]
