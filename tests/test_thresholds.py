@@ -367,3 +367,51 @@ def test_global_micro_on_many_cells_uses_blocks():
     with mock.patch.object(thr, "_FLAT_BLOCK", 1000):
         assert thr.global_threshold(s, y) == want_t
     assert thr.global_threshold(s, y) == want_t
+
+
+# ------------------------------------------------------- rounded scores (decimal grid path)
+
+
+def rounded_problem(
+    n: int, t: int, decimals: int, dtype: type, seed: int, shift: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tie-heavy scores: sigmoid scores rounded to ``decimals``, long-tail positive rates."""
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, t)) < np.exp(rng.uniform(np.log(0.005), np.log(0.4), t))
+    s = 1 / (1 + np.exp(-(rng.normal(size=(n, t)) + rng.uniform(0.5, 3, t) * y - 2)))
+    return np.round(s + shift, decimals).astype(dtype), y
+
+
+@pytest.mark.parametrize(
+    ("decimals", "dtype", "shift"),
+    [(3, np.float32, 0.0), (2, np.float64, 0.0), (1, np.float32, -0.5), (4, np.float32, 7.0)],
+)
+def test_rounded_scores_match_brute_force(decimals, dtype, shift):
+    S, Y = rounded_problem(1500, 12, decimals, dtype, seed=decimals, shift=shift)
+    Y[:, 0] = False  # a tag without positives
+    assert thr._grid_scale(S) is not None  # the grid path is the one under test
+    check_per_tag(S, Y)
+    check_per_tag(S, Y, n_jobs=2)
+
+
+def test_rounded_scores_agree_with_the_general_path():
+    S, Y = rounded_problem(20_000, 30, 3, np.float32, seed=5)
+    grid = thr.f1_optimal_thresholds(S, Y)
+    with mock.patch.object(thr, "_grid_thresholds", lambda *args: None):
+        general = thr.f1_optimal_thresholds(S, Y)
+    assert np.array_equal(grid, general)
+
+
+def test_off_grid_score_after_the_head_falls_back_exactly():
+    S, Y = rounded_problem(2000, 5, 2, np.float32, seed=6)
+    S[1500, 3] = np.float32(0.123456)  # off the 2-decimal grid, past the rows that guess it
+    Y[1500, 3] = True
+    with mock.patch.object(thr, "_grid_best", side_effect=AssertionError("grid path used")):
+        check_per_tag(S, Y)
+
+
+def test_grid_needs_exact_integers_and_few_steps():
+    wide = np.array([[0.0], [40_000.0]], dtype=np.float32)  # 40,001 steps of 1: too many
+    assert thr._grid_scale(wide) is None
+    assert thr._grid_scale(np.array([[0.5], [np.inf]], dtype=np.float32)) is None
+    assert thr._grid_scale(np.array([[0.25], [0.5]], dtype=np.float32))[0] == 100

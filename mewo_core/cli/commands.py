@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from ..artifacts import list_artifacts, load_model, read_manifest
-from ..data import SplitSpec, load_folder, load_xy
-from ..data.io import write_csv_atomic
+from ..data import SplitSpec, load_folder
 from ..errors import DataError, MewoError
 from ..evaluation import (
     Comparison,
@@ -203,20 +201,88 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from ..predict import output_format, predict_stream
+    from .output import PredictProgress
+
     out = Path(args.out)
+    fmt = output_format(out, args.format)
     if out.exists() and not args.force:
         raise MewoError(f"{out} already exists; choose another file or use --force")
+    if args.engine == "dask":
+        return _predict_dask(args, out, fmt)
     model = load_model(args.model)
-    data = load_xy(args.x)
-    decisions = model.predict(data)
-    frame = pd.DataFrame(decisions.astype(np.uint8), columns=list(model.tag_names_))
-    frame.insert(0, "ChallengeID", data.ids)
-    write_csv_atomic(frame, out)
+    bar = PredictProgress(quiet=args.quiet)
+    with _terminate_as_interrupt():
+        try:
+            summary = predict_stream(
+                model,
+                args.x,
+                out,
+                fmt=fmt,
+                chunk_rows=args.chunk_rows,
+                with_scores=args.scores,
+                force=args.force,
+                progress=bar,
+            )
+        finally:
+            bar.close()
     print(
-        f"wrote {out}: {frame.shape[0]} tracks x {decisions.shape[1]} tags, "
-        f"{int(decisions.sum())} positive decisions"
+        f"wrote {out}: {summary.tracks} tracks x {summary.tags} tags, "
+        f"{summary.positives} positive decisions ({summary.fmt}), "
+        f"{summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
     )
     return 0
+
+
+def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    """``predict --engine dask``: see :mod:`mewo_core.predict.dask_engine`."""
+    from ..predict.dask_engine import predict_dask
+    from .output import PartsProgress
+
+    bar = PartsProgress(quiet=args.quiet)
+    with _terminate_as_interrupt():
+        try:
+            summary = predict_dask(
+                args.model,
+                args.x,
+                out,
+                fmt=fmt,
+                chunk_rows=args.chunk_rows,
+                with_scores=args.scores,
+                force=args.force,
+                scheduler=args.scheduler,
+                n_workers=args.dask_workers,
+                progress=bar,
+            )
+        finally:
+            bar.close()
+    print(
+        f"wrote {out}/: {summary.tracks} tracks x {summary.tags} tags, "
+        f"{summary.positives} positive decisions ({summary.fmt}, {int(summary.stages['parts'])} "
+        f"parts), {summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
+    )
+    return 0
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt meanwhile, so a terminated run cleans up its
+    temporary file like an interrupted one (SIGKILL cannot be caught: see predict.sinks)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

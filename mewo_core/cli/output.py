@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..models.base import ProgressEvent
+    from ..predict.sources import Reader
 
 
 def print_json(obj: object) -> None:
@@ -53,3 +54,55 @@ class ProgressBars:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
+
+
+class PredictProgress:
+    """``predict``'s tqdm bar on stderr: tracks, tracks/s and time left (the total from Parquet
+    metadata, or estimated from the first MiBs of a CSV file); nothing when ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, rows: int, reader: Reader) -> None:
+        if self.quiet:
+            return
+        total = reader.rows_total or max(rows, reader.rows_estimate)
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                desc="predict",
+                unit=" tracks",
+                unit_scale=True,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+        self.bar.total = total
+        self.bar.update(rows - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class PartsProgress:
+    """``predict --engine dask``'s tqdm bar on stderr: partitions done; nothing when ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="predict (dask)", unit=" parts", file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -21,6 +21,14 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    """A positive integer argument."""
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser: every command and its flags."""
     p = argparse.ArgumentParser(
@@ -75,10 +83,48 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="replace an existing artifact")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    r = sub.add_parser("predict", help="write decisions in the challenge's y shape")
+    r = sub.add_parser(
+        "predict", help="decide a scores file (or Parquet partitions) chunk by chunk"
+    )
     r.add_argument("--model", required=True, help="artifact folder")
-    r.add_argument("--x", required=True, help="scores file (x_*.csv or .parquet)")
-    r.add_argument("--out", required=True, help="CSV file to write")
+    r.add_argument(
+        "--x",
+        required=True,
+        help="scores: a CSV or Parquet file, a folder of Parquet partitions, or a glob of them",
+    )
+    r.add_argument("--out", required=True, help="file to write (atomically)")
+    r.add_argument(
+        "--format",
+        choices=["csv", "parquet", "long"],
+        default=None,
+        help="csv: ChallengeID + 0/1 per tag (the challenge's y shape); parquet: the same as "
+        "uint8 columns; long: one row per positive decision (Parquet if OUT ends in .parquet, "
+        "else CSV). Default: parquet for a .parquet OUT, else csv",
+    )
+    r.add_argument(
+        "--chunk-rows", type=_positive, default=65_536, help="rows read and validated at a time"
+    )
+    r.add_argument("--scores", action="store_true", help="add the decision scores")
+    r.add_argument(
+        "--engine",
+        choices=["single", "dask"],
+        default="single",
+        help="single: one streaming process; dask: Parquet partitions on a Dask cluster "
+        "(OUT is then a folder of one part per partition)",
+    )
+    r.add_argument(
+        "--scheduler",
+        default=None,
+        help="with --engine dask: the scheduler's address (tcp://host:8786); default: a "
+        "LocalCluster on this machine",
+    )
+    r.add_argument(
+        "--dask-workers",
+        type=_positive,
+        default=2,
+        help="with --engine dask and no --scheduler: LocalCluster worker processes (default 2)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--force", action="store_true", help="replace an existing output file")
 
     c = sub.add_parser("correlations", help="strongest score / label correlations and lifts")

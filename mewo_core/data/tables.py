@@ -65,11 +65,26 @@ def _parse_parquet(raw: bytes, label: str) -> pa.Table:
 def _parse_csv(raw: bytes, label: str) -> pa.Table:
     if not raw.strip():
         raise DataError("the file is empty", file=label)
-    head = raw[:_SNIFF_BYTES]
+    check_csv_head(raw[:_SNIFF_BYTES], label)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    parse = pacsv.ParseOptions(delimiter=",")
+    convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True)
+    try:
+        return pacsv.read_csv(io.BytesIO(raw), parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"malformed CSV: {_arrow_message(exc)}", file=label) from None
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text", file=label) from None
+
+
+def check_csv_head(head: bytes, label: str) -> str:
+    """The header line of a CSV file from its first bytes (a UTF-8 BOM dropped); binary,
+    non-UTF-8 and semicolon-separated files, and headers without commas or ``ChallengeID``, are
+    refused."""
     if b"\x00" in head:
         raise DataError("not a text CSV file (binary content)", file=label)
     if head.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
         head = head[3:]
     try:
         first_line = head.split(b"\n", 1)[0].decode("utf-8")
@@ -81,14 +96,7 @@ def _parse_csv(raw: bytes, label: str) -> pa.Table:
         )
     if "," not in first_line and ID_COLUMN not in first_line:
         raise DataError(f"the header has no '{ID_COLUMN}' column and no commas", file=label, row=1)
-    parse = pacsv.ParseOptions(delimiter=",")
-    convert = pacsv.ConvertOptions(null_values=[""], strings_can_be_null=True)
-    try:
-        return pacsv.read_csv(io.BytesIO(raw), parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"malformed CSV: {_arrow_message(exc)}", file=label) from None
-    except UnicodeDecodeError:
-        raise DataError("not UTF-8 text", file=label) from None
+    return first_line.rstrip("\r")
 
 
 def _arrow_message(exc: Exception) -> str:
@@ -97,7 +105,21 @@ def _arrow_message(exc: Exception) -> str:
 
 
 def _to_frame(table: pa.Table, label: str, expected: str) -> pd.DataFrame:
-    names = [str(n).strip().lstrip("\ufeff") for n in table.column_names]
+    names = check_header(table.column_names, label)
+    if table.num_rows == 0:
+        raise DataError("no data rows (header only)", file=label)
+    columns = {}
+    for name, col in zip(names, table.columns, strict=True):
+        columns[name] = numeric_column(col, name, label, expected)
+    frame = pd.DataFrame(columns, copy=False)
+    ordered = [ID_COLUMN] + [n for n in names if n != ID_COLUMN]
+    return frame[ordered]
+
+
+def check_header(raw_names: list[str], label: str) -> list[str]:
+    """The column names, stripped (and a BOM); duplicate or empty names and a missing
+    ``ChallengeID`` are refused (line 1)."""
+    names = [str(n).strip().lstrip("\ufeff") for n in raw_names]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -113,17 +135,14 @@ def _to_frame(table: pa.Table, label: str, expected: str) -> pd.DataFrame:
             file=label,
             row=1,
         )
-    if table.num_rows == 0:
-        raise DataError("no data rows (header only)", file=label)
-    columns = {}
-    for name, col in zip(names, table.columns, strict=True):
-        columns[name] = _numeric_column(col, name, label, expected)
-    frame = pd.DataFrame(columns, copy=False)
-    ordered = [ID_COLUMN] + [n for n in names if n != ID_COLUMN]
-    return frame[ordered]
+    return names
 
 
-def _numeric_column(col: pa.ChunkedArray, name: str, label: str, expected: str) -> np.ndarray:
+def numeric_column(
+    col: pa.ChunkedArray, name: str, label: str, expected: str = "a number"
+) -> np.ndarray:
+    """The column as float64; nulls, text and non-numeric types are refused, naming the line
+    (the column's first value is line 2)."""
     kind = col.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         if col.null_count:
@@ -151,8 +170,9 @@ def _numeric_column(col: pa.ChunkedArray, name: str, label: str, expected: str) 
     raise DataError(what, file=label, column=name, row=row + 2)
 
 
-def _validate(frame: pd.DataFrame, label: str) -> pd.DataFrame:
-    ids = frame[ID_COLUMN].to_numpy()
+def check_ids(ids: np.ndarray, label: str, first_line: int = 2) -> np.ndarray:
+    """``ids`` (numbers) as int64; a non-integer or too large (>= 2**53) id is refused, naming
+    its line (``ids[0]`` is on ``first_line``)."""
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(ids) | (ids != np.round(ids)) | (np.abs(ids) >= 2.0**53)
     if bad.any():
@@ -161,9 +181,30 @@ def _validate(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"id {ids[row]:g} is not an integer (or is too large)",
             file=label,
             column=ID_COLUMN,
-            row=row + 2,
+            row=row + first_line,
         )
-    int_ids = ids.astype(np.int64)
+    return ids.astype(np.int64)
+
+
+def check_finite(values: np.ndarray, columns: list[str], label: str, first_line: int = 2) -> None:
+    """Refuse NaN and infinite scores in ``values`` (rows x ``columns``), naming the first one
+    (row-major) and its line (row 0 is on ``first_line``)."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    r, c = np.argwhere(~finite)[0]
+    v = values[r, c]
+    what = "NaN (missing value)" if np.isnan(v) else f"{v} (infinite value)"
+    raise DataError(
+        f"{what}; scores must be finite numbers",
+        file=label,
+        column=columns[c],
+        row=int(r) + first_line,
+    )
+
+
+def _validate(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    int_ids = check_ids(frame[ID_COLUMN].to_numpy(), label)
     order = np.argsort(int_ids, kind="stable")
     dup = np.flatnonzero(int_ids[order][1:] == int_ids[order][:-1])
     if dup.size:
@@ -178,17 +219,7 @@ def _validate(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     values = frame.drop(columns=ID_COLUMN)
     if values.shape[1]:
         arr = values.to_numpy(dtype=np.float64, copy=False)
-        finite = np.isfinite(arr)
-        if not finite.all():
-            r, c = np.argwhere(~finite)[0]
-            v = arr[r, c]
-            what = "NaN (missing value)" if np.isnan(v) else f"{v} (infinite value)"
-            raise DataError(
-                f"{what}; scores must be finite numbers",
-                file=label,
-                column=values.columns[c],
-                row=int(r) + 2,
-            )
+        check_finite(arr, list(values.columns), label)
     frame[ID_COLUMN] = int_ids
     return frame
 

@@ -48,6 +48,11 @@ class DecisionModel(ABC):
     params: ClassVar[tuple[Param, ...]] = ()
     #: Whether ``fit`` tunes on a validation split (baselines tune on all of train instead).
     uses_validation: ClassVar[bool] = True
+    #: Rows ``_scores`` computes at a time, or None when a row's score never depends on the
+    #: rows around it. BLAS and torch kernels round differently for other batch sizes, so a
+    #: chunked caller (``mewo_core.predict``) scores whole blocks counted from the file's start
+    #: to give the in-memory path's bits.
+    score_block: ClassVar[int | None] = None
     feature_names_: tuple[str, ...]
     tag_names_: tuple[str, ...]
     taxonomy_: Taxonomy
@@ -131,12 +136,21 @@ class DecisionModel(ABC):
         (-inf where a tag has no score column) for threshold models; for the network, its
         probability on tags that keep the learned correction and the raw score elsewhere."""
         self._check_fitted()
-        data = self.align(data)
-        return self._scores(data.X)
+        return self.matrix_scores(self.align(data).X)
+
+    def matrix_scores(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`decision_scores` of a float32 matrix already in ``feature_names_`` order (the
+        streaming ``predict`` calls this per chunk: the same computation)."""
+        self._check_fitted()
+        return self._scores(X)
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        """Decisions (uint8, tracks x tags) for decision scores: ``scores >= thresholds_``."""
+        return (scores >= self.thresholds_).astype(np.uint8)
 
     def predict(self, data: Dataset) -> np.ndarray:
         """Decisions (uint8, tracks x tags): ``decision_scores(data) >= thresholds_``."""
-        return (self.decision_scores(data) >= self.thresholds_).astype(np.uint8)
+        return self.decide(self.decision_scores(data))
 
     def correction_weights(self) -> np.ndarray:
         """Per tag (``tag_names_`` order), the weight of a learned correction in

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..parallel import map_tasks
 from ..scoring.metrics import AVERAGES, safe_ratio, tag_f1
 from ..scoring.space import ScoreSpace
 from ..scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
@@ -189,11 +190,15 @@ def resample_thresholds(
     replace: bool = True,
     space: ScoreSpace | None = None,
     seed: int = 0,
+    n_jobs: int | None = None,
 ) -> ResampleStats:
     """Per-tag F1-optimal thresholds on ``n_resamples`` resamples of whole groups.
 
     Each resample draws ``round(fraction * n_groups)`` groups, with or without replacement
     (``fraction=0.5, replace=False`` is half-sampling). Without groups, each row is a group.
+    Every draw is made first, in order, then the resamples are solved in parallel
+    (:func:`mewo_core.parallel.map_tasks`, ``n_jobs`` workers, default all; 1 is one at a
+    time with threads inside each): the result does not depend on the workers.
     """
     scores = np.asarray(scores)
     labels = np.asarray(labels)
@@ -205,17 +210,19 @@ def resample_thresholds(
     starts = np.searchsorted(inverse[order], np.arange(uniq.size + 1))
     rng = np.random.default_rng(seed)
     n_draw = max(1, round(fraction * uniq.size))
-    raw = np.empty((n_resamples, scores.shape[1]))
-    for b in range(n_resamples):
+    draws = []
+    for _ in range(n_resamples):
         pick = rng.choice(uniq.size, size=n_draw, replace=replace)
         if not replace:
             pick = np.sort(pick)
         lengths = starts[pick + 1] - starts[pick]
         offsets = np.repeat(starts[pick] - (np.cumsum(lengths) - lengths), lengths)
         rows = order[offsets + np.arange(offsets.size)]
-        if not replace:
-            rows = np.sort(rows)
-        raw[b] = f1_optimal_thresholds(scores[rows], labels[rows])
+        draws.append(np.sort(rows) if not replace else rows)
+    inner = None if n_jobs == 1 or n_resamples <= 1 else 1  # threads inside, or across
+    calls = [(scores, labels, rows, inner) for rows in draws]
+    raw = np.asarray(map_tasks(_resample_thresholds, calls, n_jobs), dtype=np.float64)
+    raw = raw.reshape(n_resamples, scores.shape[1])
     z = space.forward(raw)
     finite = np.isfinite(z)
     zn = np.where(finite, z, np.nan)
@@ -229,6 +236,13 @@ def resample_thresholds(
         lo, hi = np.nanmin(rawn, axis=0), np.nanmax(rawn, axis=0)
     single = np.where(lo == hi, lo, np.nan)
     return ResampleStats(mean, median, var, n_finite, single)
+
+
+def _resample_thresholds(
+    scores: np.ndarray, labels: np.ndarray, rows: np.ndarray, n_jobs: int | None
+) -> np.ndarray:
+    """One resample's per-tag thresholds (a task of :func:`resample_thresholds`)."""
+    return f1_optimal_thresholds(scores[rows], labels[rows], n_jobs=n_jobs)
 
 
 def aggregate_resamples(

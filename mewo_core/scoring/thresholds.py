@@ -17,17 +17,24 @@ best F1 (threshold at the bucket's lowest positive) and an upper bound of any F1
 bucket. Buckets whose upper bound is below the best lower bound cannot hold the optimum;
 the scores of the remaining range are gathered, narrowed again with finer buckets of their
 exact keys, and the last few hundred are sorted and scored exactly. Tags are processed in
-chunks on a thread pool (numpy releases the GIL in its loops).
+chunks on threads (:func:`mewo_core.parallel.map_spans`; numpy releases the GIL in its loops).
+
+Rounded scores (at most ``_GRID_DECIMALS`` decimals, up to 2**15 distinct values, the usual
+shape of a tagger's CSV export) take a shorter path: each score's code is its exact rank on
+the decimal grid (``rint(score * 10**d)``, checked to give the score back), so one
+``bincount`` per tag already counts every distinct value and the best threshold is read off
+its suffix sums, vectorised over a chunk of tags; any score off the grid falls back to the
+general path.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
+
+from ..parallel import map_spans
 
 __all__ = [
     "f1_curve",
@@ -47,6 +54,9 @@ _FLAT_BLOCK = 1 << 20  # elements per step for long pooled arrays
 _EXACT_SIZE = 2048  # at most this many scores left: sort them
 _LEVEL1_BITS = 13  # first level: the score range in up to 2**13 buckets (16-bit codes)
 _REFINE_BITS = 10  # refinement levels use up to 2**10 buckets
+_GRID_DECIMALS = 6  # scores with at most this many decimals may be counted per value
+_GRID_VALUES = 1 << 15  # at most this many grid steps between the lowest and highest score
+_GRID_HEAD = 256  # rows that guess the number of decimals (every score is checked later)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -72,23 +82,9 @@ def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return y if y.dtype == np.bool_ else y != 0
 
 
-def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
-    if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    return max(1, min(int(n_jobs), n_tasks, 32))
-
-
 def _map(fn: Callable[[int, int], None], total: int, step: int, n_jobs: int | None) -> None:
-    """Run ``fn(start, stop)`` over ``range(total)`` in steps, on a thread pool if useful."""
-    spans = [(a, min(a + step, total)) for a in range(0, total, step)]
-    workers = _n_workers(n_jobs, len(spans))
-    if workers == 1:
-        for a, b in spans:
-            fn(a, b)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(fn, a, b) for a, b in spans]:
-            future.result()
+    """Run ``fn(start, stop)`` over ``range(total)`` in steps, on threads if useful."""
+    map_spans(fn, total, step, n_jobs)
 
 
 def thresholds_for_dtype(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -157,6 +153,107 @@ def _transposed_codes(s: np.ndarray, y: np.ndarray, n_jobs: int | None) -> np.nd
             out[:, r:r2] = _codes(s[r:r2], y[r:r2], kmin, shift).T
 
     _map(work, s.shape[0], _ROW_SPAN, n_jobs)
+    return out
+
+
+def _on_grid(x: np.ndarray, scale: np.floating) -> np.ndarray | None:
+    """``rint(x * scale)`` if it gives every ``x`` back when divided by ``scale``, else None."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = x * scale
+        np.rint(k, out=k)
+        return k if np.array_equal(k / scale, x) else None
+
+
+def _grid_scale(s: np.ndarray) -> tuple[np.floating, float, int] | None:
+    """``(scale, kmin, width)`` of the coarsest decimal grid that the first rows lie on.
+
+    ``kmin`` is ``rint(min * scale)`` (an integer-valued float) and ``width`` the number of
+    grid steps up to the maximum. None if no grid of at most ``_GRID_DECIMALS`` decimals
+    fits or it would need more than ``_GRID_VALUES`` steps (or inexact float integers).
+    """
+    head = s[:_GRID_HEAD]
+    exact_ints = 2.0 ** (np.finfo(s.dtype).nmant + 1)
+    lo = hi = None
+    for d in range(_GRID_DECIMALS + 1):
+        scale = s.dtype.type(10**d)
+        if _on_grid(head, scale) is None:
+            continue
+        if lo is None:
+            lo, hi = s.min(), s.max()
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                return None
+        with np.errstate(over="ignore"):
+            kmin, kmax = float(np.rint(lo * scale)), float(np.rint(hi * scale))
+        if max(abs(kmin), abs(kmax)) >= exact_ints or kmax - kmin >= _GRID_VALUES:
+            return None  # finer grids only make it wider
+        return scale, kmin, int(kmax - kmin) + 1
+    return None
+
+
+def _grid_codes(
+    s: np.ndarray, y: np.ndarray, grid: tuple[np.floating, float, int], n_jobs: int | None
+) -> np.ndarray | None:
+    """Codes ``rank * 2 + label`` as ``(n_tags, n_tracks)`` uint16, ``rank`` the exact grid step.
+
+    ``k = rint(score * scale)`` is monotone in the score, and ``k / scale`` giving the score
+    back makes it one-to-one: equal codes are equal scores. None if any score is off grid.
+    """
+    scale, kmin, _ = grid
+    out = np.empty((s.shape[1], s.shape[0]), dtype=np.uint16)
+    off_grid: list[bool] = []
+
+    def work(r0: int, r1: int) -> None:
+        for r in range(r0, r1, _ROW_BLOCK):
+            if off_grid:
+                return
+            r2 = min(r + _ROW_BLOCK, r1)
+            k = _on_grid(s[r:r2], scale)
+            if k is None:
+                off_grid.append(True)  # list.append is atomic
+                return
+            k -= kmin  # exact: integers below 2**24 (float32) / 2**53 (float64)
+            k *= 2
+            codes = k.astype(np.uint16)
+            codes |= y[r:r2].view(np.uint8)
+            out[:, r:r2] = codes.T
+
+    _map(work, s.shape[0], _ROW_SPAN, n_jobs)
+    return None if off_grid else out
+
+
+def _grid_best(rows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per code row, the best grid step (ties: the highest) and whether the tag has positives."""
+    hist = np.stack([np.bincount(row, minlength=2 * width) for row in rows])
+    hist = hist.reshape(rows.shape[0], width, 2)
+    pos = hist[..., 1]
+    tp = _suffix_sums(pos)[:, :-1]  # positives / tracks at or above each step
+    predicted = _suffix_sums(hist[..., 0] + pos)[:, :-1]
+    n_pos = tp[:, :1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = 2 * tp / (predicted + n_pos)  # the same float expression as the general path
+    f1[pos == 0] = -1.0  # F1 only peaks at a positive's score
+    best = width - 1 - np.argmax(f1[:, ::-1], axis=1)
+    return best, n_pos[:, 0] > 0
+
+
+def _grid_thresholds(s: np.ndarray, y: np.ndarray, n_jobs: int | None) -> np.ndarray | None:
+    """:func:`f1_optimal_thresholds` for scores on a decimal grid; None when they are not."""
+    grid = _grid_scale(s)
+    if grid is None:
+        return None
+    codes = _grid_codes(s, y, grid, n_jobs)
+    if codes is None:
+        return None
+    scale, kmin, width = grid
+    steps = np.arange(width, dtype=s.dtype) + s.dtype.type(kmin)
+    values = (steps / scale).astype(np.float64)  # the scores themselves (checked above)
+    out = np.full(s.shape[1], np.inf)
+
+    def work(c0: int, c1: int) -> None:
+        best, has_pos = _grid_best(codes[c0:c1], width)
+        out[c0:c1] = np.where(has_pos, values[best], np.inf)
+
+    _map(work, s.shape[1], _TAG_CHUNK, n_jobs)
     return out
 
 
@@ -328,6 +425,9 @@ def f1_optimal_thresholds(
     out = np.full(s.shape[1], np.inf)
     if s.size == 0:
         return out
+    on_grid = _grid_thresholds(s, y, n_jobs)
+    if on_grid is not None:
+        return on_grid
     codes = _transposed_codes(s, y, n_jobs)
 
     def work(c0: int, c1: int) -> None:

@@ -104,6 +104,7 @@ class ReservoirTransformer(DecisionModel):
     """Reservoir bank + Transformer over tokens, with a per-tag benchmark fallback."""
 
     model_type = "reservoir-transformer"
+    score_block = 16384
 
     params = (
         Param("variant", str, "transformer-only", "model variant (token layout)",
@@ -339,13 +340,14 @@ class ReservoirTransformer(DecisionModel):
     def _scores(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
         kept = self.blend_weights_ > 0
-        for start in range(0, X.shape[0], 16384):
-            Xb = X[start : start + 16384]
+        block = self.score_block
+        for start in range(0, X.shape[0], block):
+            Xb = X[start : start + block]
             Z = self.transform_.transform(Xb)
             own, corr = self._parts(self._inputs(Z), self._own(Z))
             raw = columns_or_neg_inf(Xb, self.tag_score_index_).astype(np.float64)
             blended = sigmoid(own + self.blend_weights_ * corr)
-            out[start : start + 16384] = np.where(kept, blended, raw)
+            out[start : start + block] = np.where(kept, blended, raw)
         return out
 
     def correction_weights(self) -> np.ndarray:
