@@ -282,7 +282,7 @@ def test_cli_keeps_existing_out_without_force(
     assert "300 tracks x 4 tags" in stdout and "tracks/s" in stdout
     assert out.read_text().startswith("ChallengeID,")
     status, _, err = _run(capsys, *args, "--force", "--engine", "dask")
-    assert status == 2 and "--engine dask is not available" in err
+    assert status == 2 and "--engine dask reads Parquet partitions only" in err
 
 
 def test_cli_progress_bar_and_parquet_by_suffix(
