@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="400000,1600000,8000000")
     parser.add_argument("--root", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument("--model", default=str(ROOT / "artifacts" / "demo-model"))
-    parser.add_argument("--chunk-rows", type=int, default=65_536)
+    parser.add_argument("--chunk-rows", type=int, default=16_384)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--csv-size", type=int, default=400_000, help="CSV and peer runs (0: none)")
     parser.add_argument("--profile", action="store_true", help="time the model's own steps")
