@@ -366,3 +366,31 @@ def test_header_only_and_unreadable_inputs(models, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no file matches"):
         predict_stream(models["baseline"], str(tmp_path / "nothing-*.parquet"), tmp_path / "d.csv")
     assert not (tmp_path / "d.csv").exists()
+
+
+def test_faster_inference_path_keeps_the_previous_bits(tmp_path: Path) -> None:
+    """The default model's scores equal the formulas the in-memory path used before the
+    streaming work (per-token gathers into a preallocated input, sigmoid and raw scores over
+    all tags, then a select), bit for bit."""
+    from mewo_core.data import columns_or_neg_inf
+    from mewo_core.scoring.space import sigmoid
+
+    assert main(["demo-data", "--out", str(tmp_path / "demo"), "--tracks", "400"]) == 0
+    model = load_model(DEMO_MODEL)
+    data = load_xy(tmp_path / "demo" / "x_train.csv")
+    Z = model.transform_.transform(data.X)
+    sizes = [tok.refs.size for tok in model.tokens_]
+    u = np.empty((Z.shape[0], sum(sizes)), dtype=np.float32)
+    start = 0
+    for tok, size in zip(model.tokens_, sizes, strict=True):
+        u[:, start : start + size] = Z[:, tok.refs]
+        start += size
+    assert np.array_equal(model._inputs(Z), u)
+    own, corr = model._parts(u, model._own(Z))
+    raw = data.X[:, np.maximum(model.tag_score_index_, 0)].astype(np.float64)
+    raw[:, model.tag_score_index_ < 0] = -np.inf
+    assert np.array_equal(columns_or_neg_inf(data.X, model.tag_score_index_), raw)
+    kept = model.blend_weights_ > 0
+    before = np.where(kept, sigmoid(own + model.blend_weights_ * corr), raw)
+    assert kept.any() and (~kept).any()
+    assert np.array_equal(model.decision_scores(data), before)

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "else CSV). Default: parquet for a .parquet OUT, else csv",
     )
     r.add_argument(
-        "--chunk-rows", type=_positive, default=65_536, help="rows read and validated at a time"
+        "--chunk-rows", type=_positive, default=16_384, help="rows read and validated at a time"
     )
     r.add_argument("--scores", action="store_true", help="add the decision scores")
     r.add_argument(

@@ -9,6 +9,7 @@ numbered the same way, as the loader does). Memory: about two chunks of the inpu
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 from collections.abc import Iterator, Sequence
@@ -164,12 +165,10 @@ def _rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]
 
 
 def _parquet_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch]:
+    # Opened by path: arrow reads into its own pool (reading through a Python file object makes
+    # one Python bytes object per read, and the process's heap grows with the file).
     try:
-        handle = file.path.open("rb")
-    except OSError as exc:
-        raise DataError(f"cannot be read ({exc.strerror})", file=file.label) from None
-    try:
-        pf = pq.ParquetFile(handle)
+        pf = pq.ParquetFile(str(file.path), pre_buffer=False)  # no read-ahead of the whole file
         names = check_header(pf.schema_arrow.names, file.label)
         check_columns(names, reader.features, file.label)
         batches = pf.iter_batches(batch_size=reader.chunk_rows, use_threads=True)
@@ -182,7 +181,8 @@ def _parquet_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"not a readable Parquet file ({exc})", file=file.label) from None
     finally:
-        handle.close()
+        with contextlib.suppress(NameError):
+            pf.close()
 
 
 def _csv_names(file: InputFile) -> list[str]:
@@ -209,12 +209,12 @@ def _csv_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch]:
     names = check_header(raw_names, file.label)
     check_columns(names, reader.features, file.label)
     read, parse, convert = _csv_options(raw_names, pa.float64())
-    handle = file.path.open("rb")
     rows = 0
+    stream = None
     try:
         try:
-            stream = pacsv.open_csv(
-                handle, read_options=read, parse_options=parse, convert_options=convert
+            stream = pacsv.open_csv(  # by path: arrow's own reads (see _parquet_batches)
+                str(file.path), read_options=read, parse_options=parse, convert_options=convert
             )
             while True:
                 try:
@@ -228,7 +228,8 @@ def _csv_batches(file: InputFile, reader: Reader) -> Iterator[pa.RecordBatch]:
         except UnicodeDecodeError:
             raise DataError("not UTF-8 text", file=file.label) from None
     finally:
-        handle.close()
+        if stream is not None:
+            stream.close()
 
 
 def _locate_csv_error(

@@ -26,7 +26,7 @@ from .ids import IdRegistry
 from .sinks import FORMATS, open_sink
 from .sources import Reader, resolve_input
 
-DEFAULT_CHUNK_ROWS = 65_536
+DEFAULT_CHUNK_ROWS = 16_384  # the default model's score block: no regrouping copies
 #: Threads deciding blocks at once (each block's computation is single-threaded as in memory).
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 #: Called after each written block with (rows written so far, the reader).

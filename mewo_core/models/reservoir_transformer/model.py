@@ -339,15 +339,19 @@ class ReservoirTransformer(DecisionModel):
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
-        kept = self.blend_weights_ > 0
+        kept = np.flatnonzero(self.blend_weights_ > 0)
+        fallback = np.flatnonzero(self.blend_weights_ <= 0)
+        weights = self.blend_weights_[kept]
         block = self.score_block
         for start in range(0, X.shape[0], block):
             Xb = X[start : start + block]
             Z = self.transform_.transform(Xb)
             own, corr = self._parts(self._inputs(Z), self._own(Z))
-            raw = columns_or_neg_inf(Xb, self.tag_score_index_).astype(np.float64)
-            blended = sigmoid(own + self.blend_weights_ * corr)
-            out[start : start + block] = np.where(kept, blended, raw)
+            rows = out[start : start + block]
+            # Each tag's columns only: the same float64 operations, element by element, as
+            # sigmoid(own + w * corr) for kept tags and the raw score for the others.
+            rows[:, fallback] = columns_or_neg_inf(Xb, self.tag_score_index_[fallback])
+            rows[:, kept] = sigmoid(own[:, kept] + weights * corr[:, kept])
         return out
 
     def correction_weights(self) -> np.ndarray:

@@ -130,6 +130,9 @@ def token_inputs(
     tokens: list[Token], reservoirs: list[FittedReservoir], Z: np.ndarray, n_tags: int
 ) -> np.ndarray:
     """The flat input (rows x sum of token sizes, float32) of ``tokens`` for transformed ``Z``."""
+    if all(tok.kind == "columns" for tok in tokens):  # one gather (same values, far faster)
+        columns = np.concatenate([tok.refs for tok in tokens])
+        return np.take(np.asarray(Z, dtype=np.float32), columns, axis=1)
     sizes = token_sizes(tokens, n_tags, reservoirs)
     out = np.empty((Z.shape[0], sum(sizes)), dtype=np.float32)
     start = 0
