@@ -217,7 +217,44 @@ def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.F
 # --- thresholds ---------------------------------------------------------------------------------
 
 
-def pr_curve(curve: pd.DataFrame, current: tuple[float, float] | None, tag: str) -> go.Figure:
+def _on(split: str) -> str:
+    return f" on the {split} split" if split else ""
+
+
+def _readable(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    """Title, axis titles and tick labels inside the figure (margins grow to fit them), the
+    legend in one row under the title."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", automargin=True),
+        height=height,
+        margin=dict(l=60, r=20, t=70, b=60),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
+    return fig
+
+
+def category_f1_bars(frame: pd.DataFrame, split: str = "") -> go.Figure:
+    """Per (class, category) F1 at the current and at the starting thresholds (``category``,
+    ``f1``, ``f1_tuned``), labelled with the split they were computed on."""
+    fig = _figure()
+    for i, (name, column) in enumerate((("current thresholds", "f1"),
+                                        ("starting thresholds", "f1_tuned"))):
+        fig.add_bar(
+            x=frame["category"].astype(str).to_numpy(), y=frame[column].to_numpy(), name=name,
+            marker_color=SERIES_COLORS[i], customdata=frame[["class"]].to_numpy(),
+            hovertemplate=f"%{{x}} (%{{customdata[0]}})<br>{name}: %{{y:.4f}}<extra></extra>",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="category", tickangle=-40)
+    fig.update_yaxes(title=f"F1{_on(split)} (micro within the category)")
+    return _readable(fig, "F1 per category", 420)
+
+
+def pr_curve(
+    curve: pd.DataFrame, current: tuple[float, float] | None, tag: str, split: str = ""
+) -> go.Figure:
     """Precision against recall (columns of ``curve``), the current (recall, precision) marked."""
     idx = evenly(len(curve), MAX_POINTS // 2)
     part = curve.iloc[idx]
@@ -226,7 +263,7 @@ def pr_curve(curve: pd.DataFrame, current: tuple[float, float] | None, tag: str)
             x=part["recall"].to_numpy(),
             y=part["precision"].to_numpy(),
             mode="lines",
-            name="curve",
+            name="all thresholds",
             customdata=part[["threshold"]].to_numpy(),
             hovertemplate="recall %{x:.3f}, precision %{y:.3f}<br>"
             "threshold %{customdata[0]:.4f}<extra></extra>",
@@ -240,13 +277,13 @@ def pr_curve(curve: pd.DataFrame, current: tuple[float, float] | None, tag: str)
             name="current threshold",
             marker=dict(size=13, color="#E45756", symbol="x"),
         )
-    fig.update_xaxes(title="recall", range=[0, 1.02])
-    fig.update_yaxes(title="precision", range=[0, 1.02])
-    return _layout(fig, f"Precision-recall: {tag}")
+    fig.update_xaxes(title=f"recall{_on(split)}", range=[0, 1.02])
+    fig.update_yaxes(title=f"precision{_on(split)}", range=[0, 1.02])
+    return _readable(fig, f"Precision-recall: {tag}")
 
 
 def f1_threshold_curve(
-    curve: pd.DataFrame, current: float | None, tuned: float | None, tag: str
+    curve: pd.DataFrame, current: float | None, tuned: float | None, tag: str, split: str = ""
 ) -> go.Figure:
     """F1, precision and recall against the threshold; current and tuned thresholds marked."""
     idx = evenly(len(curve), MAX_POINTS // 3)
@@ -260,20 +297,21 @@ def f1_threshold_curve(
             name=col,
             line=dict(width=3 if col == "f1" else 1.5, color=SERIES_COLORS[[0, 3, 1][i]]),
         )
-    for value, name, color in ((tuned, "tuned", "#888"), (current, "current", "#E45756")):
+    for value, name, color in ((tuned, "starting", "#888"), (current, "current", "#E45756")):
         if value is not None and np.isfinite(value):  # a line trace: add_vline is slow
             fig.add_scatter(
                 x=[value, value], y=[0, 1], mode="lines", name=f"{name} threshold",
                 line=dict(dash="dash", color=color, width=2),
             )
     fig.update_xaxes(title="threshold (decision: score >= threshold)")
-    fig.update_yaxes(title="value", range=[0, 1.02])
-    return _layout(fig, f"F1 against the threshold: {tag}")
+    fig.update_yaxes(title=f"F1, precision, recall{_on(split)}", range=[0, 1.02])
+    return _readable(fig, f"F1 against the threshold: {tag}")
 
 
-def threshold_shift(frame: pd.DataFrame, title: str) -> go.Figure:
+def threshold_shift(frame: pd.DataFrame, title: str, tuning: str = "") -> go.Figure:
     """Per tag, one threshold against another (``tag``, ``benchmark``, ``robust``,
-    ``positives``): points above the diagonal mean the robust threshold is higher."""
+    ``positives``): points above the diagonal mean the robust threshold is higher. ``tuning``
+    names the data both were fitted on."""
     idx = evenly(len(frame), MAX_POINTS)
     part = frame.iloc[idx]
     fig = _figure(
@@ -281,6 +319,7 @@ def threshold_shift(frame: pd.DataFrame, title: str) -> go.Figure:
             x=part["benchmark"],
             y=part["robust"],
             mode="markers",
+            name="tags",
             marker=dict(
                 size=7,
                 color=np.log10(part["positives"].to_numpy(dtype=np.float64) + 1),
@@ -298,9 +337,10 @@ def threshold_shift(frame: pd.DataFrame, title: str) -> go.Figure:
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="equal", line_dash="dot")
-    fig.update_xaxes(title="benchmark threshold (per-tag F1 on train)")
-    fig.update_yaxes(title="robust threshold")
-    return _layout(fig, title, 460)
+    fitted = f" (fitted on {tuning})" if tuning else ""
+    fig.update_xaxes(title=f"benchmark threshold: per-tag F1 optimum{fitted}")
+    fig.update_yaxes(title=f"robust threshold{fitted}")
+    return _readable(fig, title, 460)
 
 
 # --- track inspector ----------------------------------------------------------------------------

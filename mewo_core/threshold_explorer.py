@@ -67,6 +67,58 @@ def compose_thresholds(
 
 
 @dataclass(frozen=True)
+class SliderRange:
+    """A slider's ``lo``, ``hi`` and ``step``; ``lo`` and ``hi`` are whole steps (from 0 for an
+    offset, so that 0 is on the grid)."""
+
+    lo: float
+    hi: float
+    step: float
+
+
+def _nice_step(span: float, steps: int) -> float:
+    """1, 2 or 5 times a power of ten, near ``span / steps``."""
+    raw = max(span / steps, 1e-9)
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(min((m * power for m in (1, 2, 5, 10)), key=lambda v: abs(v - raw)))
+
+
+def offset_range(
+    tuned: np.ndarray, score_ranges: np.ndarray, scope: np.ndarray | None = None,
+    steps: int = 400,
+) -> SliderRange:
+    """The offsets that matter for the tags in ``scope`` (a boolean mask; all tags if None).
+
+    The lowest offset takes the scope's highest threshold to its lowest score (every track
+    predicted), the highest takes its lowest threshold to its highest score (none predicted);
+    both rounded outwards to whole steps of about ``1/steps`` of the span. ``score_ranges`` is
+    tags x (lowest, highest), as :attr:`ThresholdExplorer.score_ranges`.
+    """
+    tuned = np.asarray(tuned, dtype=np.float64)
+    mask = np.isfinite(tuned) if scope is None else np.asarray(scope, bool) & np.isfinite(tuned)
+    if not mask.any():
+        return SliderRange(-0.5, 0.5, 0.005)
+    ranges = np.asarray(score_ranges, dtype=np.float64)[mask]
+    lo = float(ranges[:, 0].min() - tuned[mask].max())
+    hi = float(ranges[:, 1].max() - tuned[mask].min())
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo <= 0:
+        lo, hi = -0.5, 0.5
+    step = _nice_step(hi - lo, steps)
+    return SliderRange(round(np.floor(lo / step) * step, 12), round(np.ceil(hi / step) * step, 12),
+                       step)
+
+
+def tag_range(score_range: tuple[float, float], *values: float, steps: int = 500) -> SliderRange:
+    """A tag's own threshold slider: its lowest to highest score, widened to hold ``values``
+    (the threshold shown may lie outside this split's scores)."""
+    finite = [float(v) for v in values if np.isfinite(v)]
+    lo, hi = min([float(score_range[0]), *finite]), max([float(score_range[1]), *finite])
+    hi = max(hi, lo + 1e-6)
+    return SliderRange(lo, hi, max((hi - lo) / steps, 1e-6))
+
+
+@dataclass(frozen=True)
 class ExplorerResult:
     """Metrics of one threshold vector."""
 
