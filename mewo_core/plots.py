@@ -215,132 +215,119 @@ def delta_bars(frame: pd.DataFrame, title: str, value: str = "delta_f1") -> go.F
 
 
 # --- thresholds ---------------------------------------------------------------------------------
+# Built in one go from plain trace and layout dicts (one validation pass): the Thresholds page
+# redraws them on every slider move, and update_*() calls cost several times the figure.
 
 
 def _on(split: str) -> str:
     return f" on the {split} split" if split else ""
 
 
-def _readable(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    """Title, axis titles and tick labels inside the figure (margins grow to fit them), the
-    legend in one row under the title."""
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", automargin=True),
-        height=height,
-        margin=dict(l=60, r=20, t=70, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+def _axis(title: str, **extra: object) -> dict[str, object]:
+    return {"title": {"text": title}, "automargin": True, **extra}
+
+
+def _readable(traces: list[dict[str, object]], title: str, x: dict[str, object],
+              y: dict[str, object], height: int = 380, **layout: object) -> go.Figure:
+    """A figure whose title, axis titles and tick labels fit inside it (margins grow to hold
+    them), with the legend in one row above the plot."""
+    return go.Figure(
+        data=traces,
+        layout={
+            "template": _BLANK,
+            "title": {"text": title, "x": 0, "xanchor": "left", "automargin": True},
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 70, "b": 60},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right",
+                       "x": 1.0},
+            "xaxis": x,
+            "yaxis": y,
+            **layout,
+        },
     )
-    return fig
 
 
 def category_f1_bars(frame: pd.DataFrame, split: str = "") -> go.Figure:
     """Per (class, category) F1 at the current and at the starting thresholds (``category``,
     ``f1``, ``f1_tuned``), labelled with the split they were computed on."""
-    fig = _figure()
-    for i, (name, column) in enumerate((("current thresholds", "f1"),
-                                        ("starting thresholds", "f1_tuned"))):
-        fig.add_bar(
-            x=frame["category"].astype(str).to_numpy(), y=frame[column].to_numpy(), name=name,
-            marker_color=SERIES_COLORS[i], customdata=frame[["class"]].to_numpy(),
-            hovertemplate=f"%{{x}} (%{{customdata[0]}})<br>{name}: %{{y:.4f}}<extra></extra>",
-        )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(title="category", tickangle=-40)
-    fig.update_yaxes(title=f"F1{_on(split)} (micro within the category)")
-    return _readable(fig, "F1 per category", 420)
+    names = frame["category"].astype(str).to_numpy()
+    classes = frame["class"].astype(str).to_numpy()[:, None]
+    traces = [
+        {"type": "bar", "x": names, "y": frame[column].to_numpy(), "name": name,
+         "marker": {"color": SERIES_COLORS[i]}, "customdata": classes,
+         "hovertemplate": f"%{{x}} (%{{customdata[0]}})<br>{name}: %{{y:.4f}}<extra></extra>"}
+        for i, (name, column) in enumerate((("current thresholds", "f1"),
+                                            ("starting thresholds", "f1_tuned")))
+    ]
+    return _readable(traces, "F1 per category", _axis("category", tickangle=-40),
+                     _axis(f"F1{_on(split)} (micro within the category)"), 420, barmode="group")
 
 
 def pr_curve(
     curve: pd.DataFrame, current: tuple[float, float] | None, tag: str, split: str = ""
 ) -> go.Figure:
     """Precision against recall (columns of ``curve``), the current (recall, precision) marked."""
-    idx = evenly(len(curve), MAX_POINTS // 2)
-    part = curve.iloc[idx]
-    fig = _figure(
-        go.Scatter(
-            x=part["recall"].to_numpy(),
-            y=part["precision"].to_numpy(),
-            mode="lines",
-            name="all thresholds",
-            customdata=part[["threshold"]].to_numpy(),
-            hovertemplate="recall %{x:.3f}, precision %{y:.3f}<br>"
-            "threshold %{customdata[0]:.4f}<extra></extra>",
-        )
-    )
+    part = curve.iloc[evenly(len(curve), MAX_POINTS // 2)]
+    traces: list[dict[str, object]] = [{
+        "type": "scatter", "x": part["recall"].to_numpy(), "y": part["precision"].to_numpy(),
+        "mode": "lines", "name": "all thresholds", "customdata": part[["threshold"]].to_numpy(),
+        "hovertemplate": "recall %{x:.3f}, precision %{y:.3f}<br>threshold "
+                         "%{customdata[0]:.4f}<extra></extra>",
+    }]
     if current is not None:
-        fig.add_scatter(
-            x=[current[0]],
-            y=[current[1]],
-            mode="markers",
-            name="current threshold",
-            marker=dict(size=13, color="#E45756", symbol="x"),
-        )
-    fig.update_xaxes(title=f"recall{_on(split)}", range=[0, 1.02])
-    fig.update_yaxes(title=f"precision{_on(split)}", range=[0, 1.02])
-    return _readable(fig, f"Precision-recall: {tag}")
+        traces.append({"type": "scatter", "x": [current[0]], "y": [current[1]],
+                       "mode": "markers", "name": "current threshold",
+                       "marker": {"size": 13, "color": "#E45756", "symbol": "x"}})
+    return _readable(traces, f"Precision-recall: {tag}",
+                     _axis(f"recall{_on(split)}", range=[0, 1.02]),
+                     _axis(f"precision{_on(split)}", range=[0, 1.02]))
 
 
 def f1_threshold_curve(
     curve: pd.DataFrame, current: float | None, tuned: float | None, tag: str, split: str = ""
 ) -> go.Figure:
-    """F1, precision and recall against the threshold; current and tuned thresholds marked."""
-    idx = evenly(len(curve), MAX_POINTS // 3)
-    part = curve.iloc[idx]
-    fig = _figure()
-    for i, col in enumerate(("f1", "precision", "recall")):
-        fig.add_scatter(
-            x=part["threshold"].to_numpy(),
-            y=part[col],
-            mode="lines",
-            name=col,
-            line=dict(width=3 if col == "f1" else 1.5, color=SERIES_COLORS[[0, 3, 1][i]]),
-        )
+    """F1, precision and recall against the threshold; current and starting thresholds marked."""
+    part = curve.iloc[evenly(len(curve), MAX_POINTS // 3)]
+    x = part["threshold"].to_numpy()
+    traces: list[dict[str, object]] = [
+        {"type": "scatter", "x": x, "y": part[col].to_numpy(), "mode": "lines", "name": col,
+         "line": {"width": 3 if col == "f1" else 1.5, "color": SERIES_COLORS[[0, 3, 1][i]]}}
+        for i, col in enumerate(("f1", "precision", "recall"))
+    ]
     for value, name, color in ((tuned, "starting", "#888"), (current, "current", "#E45756")):
         if value is not None and np.isfinite(value):  # a line trace: add_vline is slow
-            fig.add_scatter(
-                x=[value, value], y=[0, 1], mode="lines", name=f"{name} threshold",
-                line=dict(dash="dash", color=color, width=2),
-            )
-    fig.update_xaxes(title="threshold (decision: score >= threshold)")
-    fig.update_yaxes(title=f"F1, precision, recall{_on(split)}", range=[0, 1.02])
-    return _readable(fig, f"F1 against the threshold: {tag}")
+            traces.append({"type": "scatter", "x": [value, value], "y": [0, 1], "mode": "lines",
+                           "name": f"{name} threshold",
+                           "line": {"dash": "dash", "color": color, "width": 2}})
+    return _readable(traces, f"F1 against the threshold: {tag}",
+                     _axis("threshold (decision: score >= threshold)"),
+                     _axis(f"F1, precision, recall{_on(split)}", range=[0, 1.02]))
 
 
 def threshold_shift(frame: pd.DataFrame, title: str, tuning: str = "") -> go.Figure:
     """Per tag, one threshold against another (``tag``, ``benchmark``, ``robust``,
     ``positives``): points above the diagonal mean the robust threshold is higher. ``tuning``
     names the data both were fitted on."""
-    idx = evenly(len(frame), MAX_POINTS)
-    part = frame.iloc[idx]
-    fig = _figure(
-        go.Scatter(
-            x=part["benchmark"],
-            y=part["robust"],
-            mode="markers",
-            name="tags",
-            marker=dict(
-                size=7,
-                color=np.log10(part["positives"].to_numpy(dtype=np.float64) + 1),
-                colorscale="Viridis",
-                colorbar=dict(title="log10(1 + positives)"),
-            ),
-            text=part["tag"],
-            customdata=part[["positives"]],
-            hovertemplate="%{text}<br>benchmark %{x:.4f} → robust %{y:.4f}"
-            "<br>%{customdata[0]} positives<extra></extra>",
-        )
-    )
+    part = frame.iloc[evenly(len(frame), MAX_POINTS)]
+    traces: list[dict[str, object]] = [{
+        "type": "scatter", "x": part["benchmark"].to_numpy(), "y": part["robust"].to_numpy(),
+        "mode": "markers", "name": "tags", "text": part["tag"].to_numpy(),
+        "marker": {"size": 7, "colorscale": "Viridis",
+                   "color": np.log10(part["positives"].to_numpy(dtype=np.float64) + 1),
+                   "colorbar": {"title": {"text": "log10(1 + positives)"}}},
+        "customdata": part[["positives"]].to_numpy(),
+        "hovertemplate": "%{text}<br>benchmark %{x:.4f} → robust %{y:.4f}"
+                         "<br>%{customdata[0]} positives<extra></extra>",
+    }]
     finite = part[["benchmark", "robust"]].to_numpy(dtype=np.float64)
     finite = finite[np.isfinite(finite)]
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
-        fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="equal", line_dash="dot")
+        traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines",
+                       "name": "equal", "line": {"dash": "dot"}})
     fitted = f" (fitted on {tuning})" if tuning else ""
-    fig.update_xaxes(title=f"benchmark threshold: per-tag F1 optimum{fitted}")
-    fig.update_yaxes(title=f"robust threshold{fitted}")
-    return _readable(fig, title, 460)
+    return _readable(traces, title, _axis(f"benchmark threshold: per-tag F1 optimum{fitted}"),
+                     _axis(f"robust threshold{fitted}"), 460)
 
 
 # --- track inspector ----------------------------------------------------------------------------

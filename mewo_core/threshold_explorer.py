@@ -11,8 +11,10 @@ with ``zero_division=0``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -120,12 +122,21 @@ def tag_range(score_range: tuple[float, float], *values: float, steps: int = 500
 
 @dataclass(frozen=True)
 class ExplorerResult:
-    """Metrics of one threshold vector."""
+    """Metrics of one threshold vector; the per-class and per-category tables are computed on
+    first use (a slider move on the Thresholds page needs only some of them)."""
 
     overall: dict[str, float]
     per_tag: pd.DataFrame  # tag, class, category, threshold, tp, fp, fn, support, predicted, f1…
-    per_class: pd.DataFrame  # :func:`~.scoring.metrics.aggregate_table` by class
-    per_category: pd.DataFrame  # the same by (class, category)
+
+    @cached_property
+    def per_class(self) -> pd.DataFrame:
+        """:func:`~.scoring.metrics.aggregate_table` by class."""
+        return aggregate_table(self.per_tag, "class")
+
+    @cached_property
+    def per_category(self) -> pd.DataFrame:
+        """:func:`~.scoring.metrics.aggregate_table` by (class, category)."""
+        return aggregate_table(self.per_tag, ["class", "category"])
 
 
 class ThresholdExplorer:
@@ -166,31 +177,75 @@ class ThresholdExplorer:
         rows, cols = np.nonzero(labels)  # the positives, for samples F1 without a full pass
         self._pos_rows, self._pos_cols, self._pos_scores = rows, cols, scores[rows, cols]
         self.score_ranges = np.array([_finite_range(row) for row in self.sorted_scores])
+        # the last vector's (thresholds in the scores' dtype, ranks, row_tp, row_pred)
+        self._last: tuple | None = None
+        self._lock = threading.Lock()
 
     # --- counts ---------------------------------------------------------------------------------
     def counts(self, thresholds: np.ndarray, rows: bool = False) -> DecisionCounts:
         """Counts of the decisions ``score >= thresholds``: per tag by binary search, and per
-        track (for samples F1) with one vectorised pass when ``rows``."""
+        track (for samples F1) when ``rows``.
+
+        Incremental: the explorer keeps the last vector's counts, and when only a few tags'
+        thresholds changed (a class, category or tag slider) only those tags are searched and
+        only their columns are compared for the per-track counts. Exact either way.
+        """
         thresholds = np.asarray(thresholds, dtype=np.float64)
         if thresholds.shape != (self.n_tags,):
             raise ValueError(f"expected {self.n_tags} thresholds")
         t = self._as_score_dtype(thresholds)
-        rank = np.fromiter(
-            (
-                np.searchsorted(row, v, side="left")
-                for row, v in zip(self.sorted_scores, t, strict=True)
-            ),
-            dtype=np.int64,
-            count=self.n_tags,
-        )
+        with self._lock:
+            last = self._last
+        changed = None if last is None else np.flatnonzero(t != last[0])
+        if changed is None or changed.size > self.n_tags * _INCREMENTAL_SHARE:
+            rank = self._ranks(t, np.arange(self.n_tags))
+            row_tp, row_pred = self._row_counts(t) if rows else (None, None)
+        else:
+            rank = last[1].copy()
+            rank[changed] = self._ranks(t, changed)
+            if not rows:
+                row_tp, row_pred = None, None
+            elif last[2] is None:
+                row_tp, row_pred = self._row_counts(t)
+            else:
+                row_tp, row_pred = self._row_counts_moved(t, last, changed)
+        with self._lock:
+            self._last = (t, rank, row_tp, row_pred)
         tp = self.positives_at_or_above[np.arange(self.n_tags), rank].astype(np.int64)
         pred = self.n_tracks - rank
         if not rows:
             return DecisionCounts(tp, pred, self.support)
+        return DecisionCounts(tp, pred, self.support, row_tp.copy(), row_pred.copy(),
+                              self._true_per_track)
+
+    def _ranks(self, t: np.ndarray, tags: np.ndarray) -> np.ndarray:
+        """Per tag in ``tags``, how many of its scores lie below its threshold."""
+        return np.fromiter(
+            (np.searchsorted(self.sorted_scores[j], t[j], side="left") for j in tags),
+            dtype=np.int64,
+            count=tags.size,
+        )
+
+    def _row_counts(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per track, true positives and positive decisions at ``t`` (one full pass)."""
         row_pred = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
         hits = self._pos_scores >= t[self._pos_cols]
         row_tp = np.bincount(self._pos_rows[hits], minlength=self.n_tracks).astype(np.int64)
-        return DecisionCounts(tp, pred, self.support, row_tp, row_pred, self._true_per_track)
+        return row_tp, row_pred
+
+    def _row_counts_moved(
+        self, t: np.ndarray, last: tuple, changed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The last per-track counts, corrected for the columns ``changed`` only."""
+        if not changed.size:
+            return last[2], last[3]
+        columns = self._scores[:, changed]
+        labels = self._labels[:, changed]
+        now, before = columns >= t[changed], columns >= last[0][changed]
+        row_pred = last[3] + now.sum(axis=1, dtype=np.int64) - before.sum(axis=1, dtype=np.int64)
+        row_tp = (last[2] + (now & labels).sum(axis=1, dtype=np.int64)
+                  - (before & labels).sum(axis=1, dtype=np.int64))
+        return row_tp, row_pred
 
     def decisions(self, thresholds: np.ndarray) -> np.ndarray:
         """The 0/1 decisions (tracks x tags) at ``thresholds``."""
@@ -214,12 +269,7 @@ class ThresholdExplorer:
             **{"class": self.classes, "category": self.categories, "threshold": thresholds},
             predicted=counts.pred,
         )[[*_TAG_COLUMNS]]
-        return ExplorerResult(
-            overall=f1_averages(counts, _averages(samples)),
-            per_tag=per_tag,
-            per_class=aggregate_table(per_tag, "class"),
-            per_category=aggregate_table(per_tag, ["class", "category"]),
-        )
+        return ExplorerResult(overall=f1_averages(counts, _averages(samples)), per_tag=per_tag)
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
         """Precision, recall and F1 against the threshold for one tag (exact, via
@@ -245,6 +295,8 @@ class ThresholdExplorer:
         lo, hi = self.score_ranges[tag]
         return float(lo), float(hi)
 
+
+_INCREMENTAL_SHARE = 0.25  # above this share of changed tags, count everything afresh
 
 _TAG_COLUMNS = (
     "tag",
