@@ -224,20 +224,21 @@ def _on(split: str) -> str:
 
 
 def _axis(title: str, **extra: object) -> dict[str, object]:
-    return {"title": {"text": title}, "automargin": True, **extra}
+    return {"title": {"text": title}, **extra}
 
 
 def _readable(traces: list[dict[str, object]], title: str, x: dict[str, object],
               y: dict[str, object], height: int = 380, **layout: object) -> go.Figure:
-    """A figure whose title, axis titles and tick labels fit inside it (margins grow to hold
-    them), with the legend in one row above the plot."""
+    """A figure with margins wide enough for its title, axis titles and numeric tick labels,
+    and the legend in one row above the plot. Fixed margins, not automargin: the page redraws
+    these charts on every slider move, and automargin makes the browser lay them out again."""
     return go.Figure(
         data=traces,
         layout={
             "template": _BLANK,
-            "title": {"text": title, "x": 0, "xanchor": "left", "automargin": True},
+            "title": {"text": title, "x": 0, "xanchor": "left"},
             "height": height,
-            "margin": {"l": 60, "r": 20, "t": 70, "b": 60},
+            "margin": {"l": 70, "r": 20, "t": 90, "b": 60},
             "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right",
                        "x": 1.0},
             "xaxis": x,
@@ -249,18 +250,35 @@ def _readable(traces: list[dict[str, object]], title: str, x: dict[str, object],
 
 def category_f1_bars(frame: pd.DataFrame, split: str = "") -> go.Figure:
     """Per (class, category) F1 at the current and at the starting thresholds (``category``,
-    ``f1``, ``f1_tuned``), labelled with the split they were computed on."""
+    ``f1``, ``f1_tuned``), labelled with the split they were computed on.
+
+    Horizontal bars with a left margin sized to the names, not automargin: the page redraws
+    this chart on every slider move, and measuring 40 labels each time costs the browser more
+    than the rest of the page."""
     names = frame["category"].astype(str).to_numpy()
     classes = frame["class"].astype(str).to_numpy()[:, None]
     traces = [
-        {"type": "bar", "x": names, "y": frame[column].to_numpy(), "name": name,
-         "marker": {"color": SERIES_COLORS[i]}, "customdata": classes,
-         "hovertemplate": f"%{{x}} (%{{customdata[0]}})<br>{name}: %{{y:.4f}}<extra></extra>"}
+        {"type": "bar", "orientation": "h", "y": names, "x": frame[column].to_numpy(),
+         "name": name, "marker": {"color": SERIES_COLORS[i]}, "customdata": classes,
+         "hovertemplate": f"%{{y}} (%{{customdata[0]}})<br>{name}: %{{x:.4f}}<extra></extra>"}
         for i, (name, column) in enumerate((("current thresholds", "f1"),
                                             ("starting thresholds", "f1_tuned")))
     ]
-    return _readable(traces, "F1 per category", _axis("category", tickangle=-40),
-                     _axis(f"F1{_on(split)} (micro within the category)"), 420, barmode="group")
+    width = max((len(n) for n in names), default=8)
+    return go.Figure(
+        data=traces,
+        layout={
+            "template": _BLANK,
+            "title": {"text": "F1 per category", "x": 0, "xanchor": "left"},
+            "height": 16 * len(names) + 150,
+            "margin": {"l": 12 + 7 * width, "r": 20, "t": 80, "b": 60},
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right",
+                       "x": 1.0},
+            "barmode": "group",
+            "xaxis": {"title": {"text": f"F1{_on(split)} (micro within the category)"}},
+            "yaxis": {"autorange": "reversed", "tickfont": {"size": 11}},
+        },
+    )
 
 
 def pr_curve(

@@ -35,6 +35,7 @@ METHODS = {
 
 SHOWN, BEFORE, REFERENCE = "thr_shown", "thr_before", "thr_reference"
 PANEL_HEIGHT = 600  # px: the sliders scroll inside, the metric cards above stay in view
+CURVE_POINTS = 300  # per curve: finer than the chart's pixels; every point is redrawn per move
 
 
 def _setting_changed() -> None:
@@ -187,7 +188,7 @@ st.session_state[SHOWN] = {"prefix": prefix, "split": ctx.split, "setting": sett
 
 with view:
     row = result.per_tag.iloc[t]
-    curve = explorer.curve(t)
+    curve = explorer.curve(t, max_points=CURVE_POINTS)
     st.caption(
         f"{tag}: threshold {thresholds[t]:.4f} ({base_name} {tuned[t]:.4f}), "
         f"{int(row['support'])} positives, {int(row['predicted'])} predicted, "
