@@ -34,7 +34,7 @@ METHODS = {
 
 
 SHOWN, BEFORE, REFERENCE = "thr_shown", "thr_before", "thr_reference"
-PANEL_HEIGHT = 600  # px: the sliders scroll inside, the metric cards above stay in view
+PANEL_HEIGHT = 420  # px: the sliders scroll inside; with the cards above, both fit one screen
 CURVE_POINTS = 300  # per curve: finer than the chart's pixels; every point is redrawn per move
 
 
@@ -195,16 +195,16 @@ with view:
         f"precision {row['precision']:.3f}, recall {row['recall']:.3f}, F1 {row['f1']:.3f}"
         + ("; set individually" if tag in overrides else "")
     )
-    left, right = st.columns(2)
     current_point = (float(row["recall"]), float(row["precision"])) if row["predicted"] else None
-    left.plotly_chart(plots.pr_curve(curve, current_point, tag, ctx.split))
-    right.plotly_chart(plots.f1_threshold_curve(curve, float(thresholds[t]), float(tuned[t]), tag,
-                                                ctx.split))
-    per_cat = result.per_category.merge(
-        tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
-        suffixes=("", "_tuned"),
-    )
-    st.plotly_chart(plots.category_f1_bars(per_cat, ctx.split))
+    st.plotly_chart(plots.f1_threshold_curve(curve, float(thresholds[t]), float(tuned[t]), tag,
+                                             ctx.split))
+    st.plotly_chart(plots.pr_curve(curve, current_point, tag, ctx.split))
+
+per_cat = result.per_category.merge(
+    tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
+    suffixes=("", "_tuned"),
+)
+st.plotly_chart(plots.category_f1_bars(per_cat, ctx.split))
 
 if effect is not None:
     with st.expander(f"Per-tag effect of the {method} thresholds ({metric} F1) vs the benchmark",
