@@ -209,7 +209,7 @@ def test_keyboard_bursts_on_the_global_offset_never_pin_a_tag(
     page: Any, server: h.StreamlitServer, app_env: dict[str, str]
 ) -> None:
     tuned = _tuned(app_env)
-    for i, pause in enumerate((0.3, 1.0, 0.3, 1.0)):
+    for i, pause in enumerate((0.3, 1.0)):
         if i:
             _reset(page)
         start = _caption(page)
