@@ -92,7 +92,8 @@ def expander_thumb(page: Any, title: str) -> Any:
     return thumb
 
 
-def run(server: h.StreamlitServer, chromium: str, presses: int, split: str) -> None:
+def run(server: h.StreamlitServer, chromium: str, presses: int, split: str,
+        chosen: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -119,6 +120,8 @@ def run(server: h.StreamlitServer, chromium: str, presses: int, split: str) -> N
             "tag": lambda: h.slider(page, "Threshold of the chosen tag"),
         }
         for kind, thumb in kinds.items():
+            if kind not in chosen:
+                continue
             triples = timed_presses(page, cdp, thumb(), presses)
             starts, times, tasks = (list(column) for column in zip(*triples, strict=True))
             shown = h.failures(page)
@@ -170,6 +173,8 @@ def main() -> None:
     parser.add_argument("--artifacts", type=Path, default=ROOT / "artifacts",
                         help="models folder (its demo-model is the sidebar's default)")
     parser.add_argument("--split", choices=("validation", "test"), default="validation")
+    parser.add_argument("--kinds", default="global,class,category,tag",
+                        help="slider kinds to time, comma-separated")
     parser.add_argument("--server-only", action="store_true",
                         help="only the script runs under AppTest, no browser")
     args = parser.parse_args()
@@ -191,7 +196,7 @@ def main() -> None:
         with h.StreamlitServer(env=env, log_path=Path(tmp) / "streamlit.log",
                                startup_timeout=300) as server:
             try:
-                run(server, chromium, args.presses, args.split)
+                run(server, chromium, args.presses, args.split, args.kinds.split(","))
             finally:
                 print("server log tail:\n" + server.log_tail(800))
 
