@@ -11,8 +11,10 @@ with ``zero_division=0``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -67,13 +69,74 @@ def compose_thresholds(
 
 
 @dataclass(frozen=True)
+class SliderRange:
+    """A slider's ``lo``, ``hi`` and ``step``; ``lo`` and ``hi`` are whole steps (from 0 for an
+    offset, so that 0 is on the grid)."""
+
+    lo: float
+    hi: float
+    step: float
+
+
+def _nice_step(span: float, steps: int) -> float:
+    """1, 2 or 5 times a power of ten, near ``span / steps``."""
+    raw = max(span / steps, 1e-9)
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(min((m * power for m in (1, 2, 5, 10)), key=lambda v: abs(v - raw)))
+
+
+def offset_range(
+    tuned: np.ndarray, score_ranges: np.ndarray, scope: np.ndarray | None = None,
+    steps: int = 400,
+) -> SliderRange:
+    """The offsets that matter for the tags in ``scope`` (a boolean mask; all tags if None).
+
+    The lowest offset takes the scope's highest threshold to its lowest score (every track
+    predicted), the highest takes its lowest threshold to its highest score (none predicted);
+    both rounded outwards to whole steps of about ``1/steps`` of the span. ``score_ranges`` is
+    tags x (lowest, highest), as :attr:`ThresholdExplorer.score_ranges`.
+    """
+    tuned = np.asarray(tuned, dtype=np.float64)
+    mask = np.isfinite(tuned) if scope is None else np.asarray(scope, bool) & np.isfinite(tuned)
+    if not mask.any():
+        return SliderRange(-0.5, 0.5, 0.005)
+    ranges = np.asarray(score_ranges, dtype=np.float64)[mask]
+    lo = float(ranges[:, 0].min() - tuned[mask].max())
+    hi = float(ranges[:, 1].max() - tuned[mask].min())
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo <= 0:
+        lo, hi = -0.5, 0.5
+    step = _nice_step(hi - lo, steps)
+    return SliderRange(round(np.floor(lo / step) * step, 12), round(np.ceil(hi / step) * step, 12),
+                       step)
+
+
+def tag_range(score_range: tuple[float, float], *values: float, steps: int = 500) -> SliderRange:
+    """A tag's own threshold slider: its lowest to highest score, widened to hold ``values``
+    (the threshold shown may lie outside this split's scores)."""
+    finite = [float(v) for v in values if np.isfinite(v)]
+    lo, hi = min([float(score_range[0]), *finite]), max([float(score_range[1]), *finite])
+    hi = max(hi, lo + 1e-6)
+    return SliderRange(lo, hi, max((hi - lo) / steps, 1e-6))
+
+
+@dataclass(frozen=True)
 class ExplorerResult:
-    """Metrics of one threshold vector."""
+    """Metrics of one threshold vector; the per-class and per-category tables are computed on
+    first use (a slider move on the Thresholds page needs only some of them)."""
 
     overall: dict[str, float]
     per_tag: pd.DataFrame  # tag, class, category, threshold, tp, fp, fn, support, predicted, f1…
-    per_class: pd.DataFrame  # :func:`~.scoring.metrics.aggregate_table` by class
-    per_category: pd.DataFrame  # the same by (class, category)
+
+    @cached_property
+    def per_class(self) -> pd.DataFrame:
+        """:func:`~.scoring.metrics.aggregate_table` by class."""
+        return aggregate_table(self.per_tag, "class")
+
+    @cached_property
+    def per_category(self) -> pd.DataFrame:
+        """:func:`~.scoring.metrics.aggregate_table` by (class, category)."""
+        return aggregate_table(self.per_tag, ["class", "category"])
 
 
 class ThresholdExplorer:
@@ -114,31 +177,75 @@ class ThresholdExplorer:
         rows, cols = np.nonzero(labels)  # the positives, for samples F1 without a full pass
         self._pos_rows, self._pos_cols, self._pos_scores = rows, cols, scores[rows, cols]
         self.score_ranges = np.array([_finite_range(row) for row in self.sorted_scores])
+        # the last vector's (thresholds in the scores' dtype, ranks, row_tp, row_pred)
+        self._last: tuple | None = None
+        self._lock = threading.Lock()
 
     # --- counts ---------------------------------------------------------------------------------
     def counts(self, thresholds: np.ndarray, rows: bool = False) -> DecisionCounts:
         """Counts of the decisions ``score >= thresholds``: per tag by binary search, and per
-        track (for samples F1) with one vectorised pass when ``rows``."""
+        track (for samples F1) when ``rows``.
+
+        Incremental: the explorer keeps the last vector's counts, and when only a few tags'
+        thresholds changed (a class, category or tag slider) only those tags are searched and
+        only their columns are compared for the per-track counts. Exact either way.
+        """
         thresholds = np.asarray(thresholds, dtype=np.float64)
         if thresholds.shape != (self.n_tags,):
             raise ValueError(f"expected {self.n_tags} thresholds")
         t = self._as_score_dtype(thresholds)
-        rank = np.fromiter(
-            (
-                np.searchsorted(row, v, side="left")
-                for row, v in zip(self.sorted_scores, t, strict=True)
-            ),
-            dtype=np.int64,
-            count=self.n_tags,
-        )
+        with self._lock:
+            last = self._last
+        changed = None if last is None else np.flatnonzero(t != last[0])
+        if changed is None or changed.size > self.n_tags * _INCREMENTAL_SHARE:
+            rank = self._ranks(t, np.arange(self.n_tags))
+            row_tp, row_pred = self._row_counts(t) if rows else (None, None)
+        else:
+            rank = last[1].copy()
+            rank[changed] = self._ranks(t, changed)
+            if not rows:
+                row_tp, row_pred = None, None
+            elif last[2] is None:
+                row_tp, row_pred = self._row_counts(t)
+            else:
+                row_tp, row_pred = self._row_counts_moved(t, last, changed)
+        with self._lock:
+            self._last = (t, rank, row_tp, row_pred)
         tp = self.positives_at_or_above[np.arange(self.n_tags), rank].astype(np.int64)
         pred = self.n_tracks - rank
         if not rows:
             return DecisionCounts(tp, pred, self.support)
+        return DecisionCounts(tp, pred, self.support, row_tp.copy(), row_pred.copy(),
+                              self._true_per_track)
+
+    def _ranks(self, t: np.ndarray, tags: np.ndarray) -> np.ndarray:
+        """Per tag in ``tags``, how many of its scores lie below its threshold."""
+        return np.fromiter(
+            (np.searchsorted(self.sorted_scores[j], t[j], side="left") for j in tags),
+            dtype=np.int64,
+            count=tags.size,
+        )
+
+    def _row_counts(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per track, true positives and positive decisions at ``t`` (one full pass)."""
         row_pred = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
         hits = self._pos_scores >= t[self._pos_cols]
         row_tp = np.bincount(self._pos_rows[hits], minlength=self.n_tracks).astype(np.int64)
-        return DecisionCounts(tp, pred, self.support, row_tp, row_pred, self._true_per_track)
+        return row_tp, row_pred
+
+    def _row_counts_moved(
+        self, t: np.ndarray, last: tuple, changed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The last per-track counts, corrected for the columns ``changed`` only."""
+        if not changed.size:
+            return last[2], last[3]
+        columns = self._scores[:, changed]
+        labels = self._labels[:, changed]
+        now, before = columns >= t[changed], columns >= last[0][changed]
+        row_pred = last[3] + now.sum(axis=1, dtype=np.int64) - before.sum(axis=1, dtype=np.int64)
+        row_tp = (last[2] + (now & labels).sum(axis=1, dtype=np.int64)
+                  - (before & labels).sum(axis=1, dtype=np.int64))
+        return row_tp, row_pred
 
     def decisions(self, thresholds: np.ndarray) -> np.ndarray:
         """The 0/1 decisions (tracks x tags) at ``thresholds``."""
@@ -162,12 +269,7 @@ class ThresholdExplorer:
             **{"class": self.classes, "category": self.categories, "threshold": thresholds},
             predicted=counts.pred,
         )[[*_TAG_COLUMNS]]
-        return ExplorerResult(
-            overall=f1_averages(counts, _averages(samples)),
-            per_tag=per_tag,
-            per_class=aggregate_table(per_tag, "class"),
-            per_category=aggregate_table(per_tag, ["class", "category"]),
-        )
+        return ExplorerResult(overall=f1_averages(counts, _averages(samples)), per_tag=per_tag)
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
         """Precision, recall and F1 against the threshold for one tag (exact, via
@@ -193,6 +295,8 @@ class ThresholdExplorer:
         lo, hi = self.score_ranges[tag]
         return float(lo), float(hi)
 
+
+_INCREMENTAL_SHARE = 0.25  # above this share of changed tags, count everything afresh
 
 _TAG_COLUMNS = (
     "tag",

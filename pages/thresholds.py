@@ -15,7 +15,7 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.evaluation import evaluate_decisions
 from mewo_core.locations import artifacts_root
-from mewo_core.threshold_explorer import Adjustments, compose_thresholds
+from mewo_core.threshold_explorer import Adjustments, compose_thresholds, offset_range, tag_range
 from pages import _shared
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
@@ -33,6 +33,18 @@ METHODS = {
 }
 
 
+SHOWN, BEFORE, REFERENCE = "thr_shown", "thr_before", "thr_reference"
+PANEL_HEIGHT = 420  # px: the sliders scroll inside; with the cards above, both fit one screen
+CURVE_POINTS = 300  # per curve: finer than the chart's pixels; every point is redrawn per move
+
+
+def _setting_changed() -> None:
+    """The method or target metric changed: keep what the cards showed, to compare against."""
+    if SHOWN in st.session_state:
+        st.session_state[BEFORE] = dict(st.session_state[SHOWN])
+        st.session_state[REFERENCE] = "before"
+
+
 st.title("Thresholds")
 ctx = _shared.context()
 data = ctx.data
@@ -41,17 +53,20 @@ if ctx.split == "test":
                "Tune on the validation split (sidebar), then check the result on test.")
 
 options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
-target = st.radio("Thresholds of", options, horizontal=True, key="thr_target")
+m0, m1, m2 = st.columns([2, 3, 1])
+target = m0.radio("Thresholds of", options, horizontal=True, key="thr_target")
 which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
+tuning_split = "train" if which == "baseline" or ctx.is_baseline else "validation"
 explorer = ctx.explorer(which)
-m1, m2 = st.columns([2, 1])
 method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
+                            on_change=_setting_changed,
                             help="Where the sliders start from; robust methods are fitted on the "
                             "data the thresholds are tuned on (train for the baseline, "
                             "validation for a model)")
 method = METHODS[method_label]
 metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"], key="thr_metric",
-                      disabled=method is None)
+                      disabled=method is None, on_change=_setting_changed)
+setting = method_label if method is None else f"{method_label}, {metric} F1"
 effect = None
 if method is None:
     tuned = ctx.thresholds(which)
@@ -63,70 +78,82 @@ else:
     base_name = f"{method}-{metric}"
 prefix = ctx.key("thr", which)
 overrides: dict[str, float] = st.session_state.setdefault(prefix + ":tags", {})
-
-# --- slider ranges from the scores' scale -----------------------------------------------------
-ranges = explorer.score_ranges
-span = float(np.median(ranges[:, 1] - ranges[:, 0])) or 1.0
-offset_max = round(0.5 * span, 4)
-offset_step = max(round(span / 400, 5), 1e-5)
+generation: int = st.session_state.setdefault(prefix + ":gen", 0)
 
 
 def _reset() -> None:
     """Offsets back to 0 (set, not deleted: the browser would send the moved thumb back) and
-    per-tag changes dropped (their sliders follow the tuned value again on the next run)."""
+    per-tag changes dropped; a new generation of per-tag sliders shows the offsets' values."""
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         if key == prefix + ":global" or key.startswith((prefix + ":class:", prefix + ":cat:")):
             st.session_state[key] = 0.0
     st.session_state[prefix + ":tags"] = {}
+    st.session_state[prefix + ":gen"] = generation + 1
 
 
-def _remember_tag(tag: str, key: str) -> None:
-    st.session_state.setdefault(prefix + ":tags", {})[tag] = float(st.session_state[key])
+def _remember_tag(tag: str, key: str, created: float, tolerance: float) -> None:
+    """on_change of a tag's own slider, the only place an override is made.
+
+    Streamlit also calls it when the browser reports a slider the page has since replaced
+    (interrupted reruns during keyboard bursts): such a report carries the value the slider was
+    created with, so only a value other than that one is the user's edit."""
+    value = float(st.session_state[key])
+    if abs(value - created) > tolerance:
+        st.session_state.setdefault(prefix + ":tags", {})[tag] = value
+
+
+def _offset_slider(label: str, key: str, scope: np.ndarray | None, help: str) -> float:
+    r = offset_range(tuned, explorer.score_ranges, scope)
+    return st.slider(label, r.lo, r.hi, 0.0, r.step, key=key, format="%.4f", help=help)
 
 
 classes = list(dict.fromkeys(data.tag_classes))
 categories = list(dict.fromkeys(data.tag_categories))
+tag_classes = np.asarray(data.tag_classes, dtype=object)
+tag_categories = np.asarray(data.tag_categories, dtype=object)
 
+st.caption(
+    f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
+    f"thresholds start from {setting} (tuned on {tuning_split})."
+)
+cards = st.container()  # filled once the sliders below are read
 controls, view = st.columns([1, 2], gap="large")
-with controls:
+with controls, st.container(height=PANEL_HEIGHT):
     st.button("Reset to tuned", on_click=_reset, help="Drop every offset and per-tag change")
-    glob = st.slider(
-        "Global offset", -offset_max, offset_max, 0.0, offset_step, key=prefix + ":global",
-        format="%.4f", help="Added to every tuned threshold",
-    )
+    glob = _offset_slider("Global offset", prefix + ":global", None,
+                          "Added to every starting threshold; the range spans the offsets that "
+                          "change some decision")
     with st.expander("Offsets per class"):
         class_off = {
-            c: st.slider(f"Class {c}", -offset_max, offset_max, 0.0, offset_step,
-                         key=f"{prefix}:class:{c}", format="%.4f")
+            c: _offset_slider(f"Class {c}", f"{prefix}:class:{c}", tag_classes == c,
+                              f"Added to the thresholds of the {c} tags")
             for c in classes
         }
     with st.expander("Offsets per category"):
         cat_off = {
-            c: st.slider(f"Category {c}", -offset_max, offset_max, 0.0, offset_step,
-                         key=f"{prefix}:cat:{c}", format="%.4f")
+            c: _offset_slider(f"Category {c}", f"{prefix}:cat:{c}", tag_categories == c,
+                              f"Added to the thresholds of the {c} tags")
             for c in categories
         }
-    adjust = Adjustments(glob, class_off, cat_off, dict(overrides))
-    before_tag = compose_thresholds(
+    offsets_only = compose_thresholds(
         tuned, data.tag_names, data.tag_classes, data.tag_categories,
         Adjustments(glob, class_off, cat_off, {}),
     )
     tag = st.selectbox("Tag (type to search)", list(data.tag_names), key=prefix + ":chosen")
     t = data.tag_names.index(tag)
-    lo, hi = float(ranges[t][0]), float(ranges[t][1])
-    if np.isfinite(before_tag[t]):  # the tuned value may lie outside this split's scores
-        lo, hi = min(lo, float(before_tag[t])), max(hi, float(before_tag[t]))
-    hi = max(hi, lo + 1e-6)
-    tag_key = f"{prefix}:tag:{tag}"
     if np.isfinite(tuned[t]):
-        current = overrides.get(tag, float(np.clip(before_tag[t], lo, hi)))
-        step = max((hi - lo) / 500, 1e-6)
-        if tag not in overrides or tag_key not in st.session_state:
-            st.session_state[tag_key] = float(np.clip(current, lo, hi))
+        shown_value = float(overrides.get(tag, offsets_only[t]))
+        r = tag_range(explorer.score_range(t), shown_value)
+        # The page never writes this widget's value: its key names what it is created from
+        # (the offsets' threshold and the reset generation), so a new starting point makes a new
+        # widget showing it, and on_change keeps only a value the user moved it to.
+        tag_key = f"{prefix}:tag:{generation}:{tag}:{float(offsets_only[t])!r}"
         st.slider(
-            "Threshold of the chosen tag", float(lo), float(hi), step=float(step),
-            key=tag_key, format="%.4f", on_change=_remember_tag, args=(tag, tag_key),
-            help="Sets this tag's threshold exactly (offsets no longer apply to it)",
+            "Threshold of the chosen tag", r.lo, r.hi, shown_value, r.step, key=tag_key,
+            format="%.4f", on_change=_remember_tag,
+            args=(tag, tag_key, shown_value, r.step / 100),
+            help="Sets this tag's threshold exactly (offsets no longer apply to it; "
+            "Reset to tuned drops it)",
         )
     else:
         st.info(f"{tag} is never predicted (no score column or no positive in train).")
@@ -134,45 +161,58 @@ with controls:
         st.caption(f"{len(overrides)} tag(s) set individually: " + ", ".join(sorted(overrides)[:8]))
 
 thresholds = compose_thresholds(tuned, data.tag_names, data.tag_classes, data.tag_categories,
-                                adjust)
+                                Adjustments(glob, class_off, cat_off, dict(overrides)))
 result = explorer.evaluate(thresholds)
 tuned_result = ctx.session.tuned_result(which, ctx.split, base_name, tuned)
 
-with view:
-    st.caption(
-        f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
-        f"deltas against the starting ({base_name}) thresholds."
-    )
-    cols = st.columns(4)
-    for col, (key, label) in zip(cols, AVERAGES, strict=True):
-        change = result.overall[key] - tuned_result.overall[key]
+with cards:
+    before = st.session_state.get(BEFORE)
+    if before and (before["prefix"] != prefix or before["split"] != ctx.split
+                   or before["setting"] == setting):
+        before = None
+    reference = {"start": f"the starting thresholds ({setting})"}
+    if before:
+        reference["before"] = f"what was shown before the switch ({before['setting']})"
+    if st.session_state.get(REFERENCE) not in reference:
+        st.session_state[REFERENCE] = "start"
+    ref = st.radio("Deltas against", list(reference), format_func=reference.__getitem__,
+                   key=REFERENCE, horizontal=True) if before else "start"
+    base_overall = tuned_result.overall if ref == "start" else before["overall"]
+    for col, (key, label) in zip(st.columns(4), AVERAGES, strict=True):
+        change = result.overall[key] - base_overall[key]
         col.metric(label, f"{result.overall[key]:.4f}",
-                   delta=f"{change:+.4f}" if abs(change) >= 5e-5 else None)
-    per_cat = result.per_category.merge(
-        tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
-        suffixes=("", "_tuned"),
-    )
-    st.plotly_chart(plots.grouped_bars(per_cat, "category", {"current": "f1",
-                                                             "tuned": "f1_tuned"},
-                                       "F1 per category (micro within the category)"))
+                   delta=f"{change:+.4f}" if abs(change) >= 5e-5 else None,
+                   help=f"On the {ctx.split} split; delta against {reference[ref]}")
+st.session_state[SHOWN] = {"prefix": prefix, "split": ctx.split, "setting": setting,
+                           "overall": dict(result.overall)}
+
+with view:
     row = result.per_tag.iloc[t]
-    curve = explorer.curve(t)
-    left, right = st.columns(2)
-    current_point = (float(row["recall"]), float(row["precision"])) if row["predicted"] else None
-    left.plotly_chart(plots.pr_curve(curve, current_point, tag))
-    right.plotly_chart(plots.f1_threshold_curve(curve, float(thresholds[t]), float(tuned[t]), tag))
+    curve = explorer.curve(t, max_points=CURVE_POINTS)
     st.caption(
-        f"{tag}: threshold {thresholds[t]:.4f} (tuned {tuned[t]:.4f}), {int(row['support'])} "
-        f"positives, {int(row['predicted'])} predicted, precision {row['precision']:.3f}, "
-        f"recall {row['recall']:.3f}, F1 {row['f1']:.3f}"
+        f"{tag}: threshold {thresholds[t]:.4f} ({base_name} {tuned[t]:.4f}), "
+        f"{int(row['support'])} positives, {int(row['predicted'])} predicted, "
+        f"precision {row['precision']:.3f}, recall {row['recall']:.3f}, F1 {row['f1']:.3f}"
+        + ("; set individually" if tag in overrides else "")
     )
+    current_point = (float(row["recall"]), float(row["precision"])) if row["predicted"] else None
+    st.plotly_chart(plots.f1_threshold_curve(curve, float(thresholds[t]), float(tuned[t]), tag,
+                                             ctx.split))
+    st.plotly_chart(plots.pr_curve(curve, current_point, tag, ctx.split))
+
+per_cat = result.per_category.merge(
+    tuned_result.per_category[["class", "category", "f1"]], on=["class", "category"],
+    suffixes=("", "_tuned"),
+)
+st.plotly_chart(plots.category_f1_bars(per_cat, ctx.split))
 
 if effect is not None:
     with st.expander(f"Per-tag effect of the {method} thresholds ({metric} F1) vs the benchmark",
                      expanded=True):
         shown = effect.assign(change=effect["robust"] - effect["benchmark"])
         left, right = st.columns(2)
-        left.plotly_chart(plots.threshold_shift(shown, "Robust vs benchmark threshold per tag"))
+        left.plotly_chart(plots.threshold_shift(shown, "Robust vs benchmark threshold per tag",
+                                                tuning_split))
         order = shown.assign(size=shown["change"].abs()).sort_values("size", ascending=False)
         right.dataframe(order.drop(columns="size"), hide_index=True, height=420)
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")

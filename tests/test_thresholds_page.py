@@ -1,0 +1,170 @@
+"""The Thresholds page under AppTest on a small demo catalogue (3,000 tracks, baseline only).
+
+Overrides come only from the chosen tag's own slider and survive later offsets; offset sliders
+span the offsets that matter for their scope; switching the threshold method shows deltas
+against what was shown before; the charts name every trace and their axes the split.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.test_app_pages import _NavigationPagesManager  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TRACKS = 3000
+TIMEOUT = 120
+CAPTION = re.compile(r"^(\S+): threshold (-?\d+\.\d{4}) \((\S+) (-?\d+\.\d{4})\)")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MEWO_CACHE_DIR", str(tmp_path_factory.mktemp("thr-cache")))
+    mp.setenv("MEWO_DEMO_TRACKS", str(TRACKS))
+    mp.setenv("MEWO_DEMO_SEED", "0")
+    mp.setenv("MEWO_ARTIFACTS_DIR", str(tmp_path_factory.mktemp("thr-artifacts")))
+    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    yield
+    mp.undo()
+
+
+@pytest.fixture
+def at(env: None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("pages/thresholds.py")
+    app.run()
+    _ok(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def session(env: None):
+    """The page's data and baseline, computed here as the page does."""
+    from mewo_core import demo
+    from mewo_core.session import Session
+
+    return Session(demo.load_demo_bundle(demo.ensure_demo_data()), "check")
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _one(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]
+
+
+def _caption(at: AppTest) -> tuple[str, float, float]:
+    for c in at.caption:
+        found = CAPTION.match(c.value)
+        if found:
+            return found[1], float(found[2]), float(found[4])
+    raise AssertionError([c.value for c in at.caption])
+
+
+def _individual(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption if "set individually:" in c.value)
+
+
+def test_offsets_never_make_an_override_and_an_edit_survives_them(at: AppTest) -> None:
+    tag, start, tuned = _caption(at)
+    assert start == tuned
+    for value in (0.01, 0.03, -0.02):
+        glob = _one(at.slider, "Global offset")
+        glob.set_value(glob.min + round((value - glob.min) / glob.step) * glob.step).run()
+        _ok(at)
+        offset = _one(at.slider, "Global offset").value
+        assert not _individual(at)
+        assert _caption(at)[1] == pytest.approx(tuned + offset, abs=1.5e-4)
+        assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(
+            tuned + offset, abs=1.5e-4)
+
+    own = _one(at.slider, "Threshold of the chosen tag")
+    own.set_value(own.min).run()  # the user's own edit
+    _ok(at)
+    assert tag in _individual(at)
+    pinned = _caption(at)[1]
+    assert pinned == pytest.approx(own.min, abs=1.5e-4)
+    glob = _one(at.slider, "Global offset")
+    glob.set_value(glob.max).run()
+    _ok(at)
+    assert _caption(at)[1] == pinned, "an offset moved a tag set individually"
+    assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(own.min)
+
+    _one(at.button, "Reset to tuned").click().run()
+    _ok(at)
+    assert not _individual(at)
+    assert _caption(at)[1] == pytest.approx(tuned, abs=1e-4)
+    assert _one(at.slider, "Global offset").value == 0.0
+    assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(tuned, abs=1.5e-4)
+
+
+def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -> None:
+    from mewo_core.threshold_explorer import offset_range
+
+    data = session.data("validation")
+    tuned = session.thresholds("baseline")
+    ranges = session.explorer("baseline", "validation").score_ranges
+    expected = {"Global offset": offset_range(tuned, ranges)}
+    classes = np.asarray(data.tag_classes, dtype=object)
+    categories = np.asarray(data.tag_categories, dtype=object)
+    for c in dict.fromkeys(data.tag_classes):
+        expected[f"Class {c}"] = offset_range(tuned, ranges, classes == c)
+    for c in dict.fromkeys(data.tag_categories):
+        expected[f"Category {c}"] = offset_range(tuned, ranges, categories == c)
+    for label, want in expected.items():
+        slider = _one(at.slider, label)
+        assert (slider.min, slider.max, slider.step) == pytest.approx(
+            (want.lo, want.hi, want.step)), label
+        assert slider.min < 0 < slider.max and slider.value == 0.0
+    spans = {label: r.hi - r.lo for label, r in expected.items()}
+    assert len({round(s, 9) for s in spans.values()}) > 1, "one range for every scope"
+    # the lowest offset takes the scope's highest threshold to its lowest score
+    finite = np.isfinite(tuned)
+    assert expected["Global offset"].lo <= ranges[finite, 0].min() - tuned[finite].max()
+
+    tag_slider = _one(at.slider, "Threshold of the chosen tag")
+    t = data.tag_names.index(_caption(at)[0])
+    assert tag_slider.min == pytest.approx(min(ranges[t, 0], tuned[t]))
+    assert tag_slider.max == pytest.approx(max(ranges[t, 1], tuned[t]))
+
+
+def test_switching_the_method_shows_deltas_against_what_was_shown(at: AppTest) -> None:
+    before = float(_one(at.metric, "Weighted F1").value)
+    assert not [r for r in at.radio if r.label == "Deltas against"]
+    _one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
+    _ok(at)
+    reference = _one(at.radio, "Deltas against")
+    assert reference.value == "before"
+    card = _one(at.metric, "Weighted F1")
+    after = float(card.value)
+    assert after != before
+    assert float(card.delta.lstrip("↑↓ ")) == pytest.approx(after - before, abs=1.5e-4)
+    reference.set_value("start").run()
+    _ok(at)
+    assert _one(at.metric, "Weighted F1").delta in (None, "", "+0.0000")  # at its start
+
+
+def test_charts_name_their_traces_and_the_split(at: AppTest) -> None:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 3
+    for fig in charts:
+        assert all(trace.get("name") for trace in fig["data"]), fig["layout"]["title"]
+        assert fig["layout"]["margin"]["l"] >= 60 and fig["layout"]["margin"]["t"] >= 60
+        axes = " ".join(str(fig["layout"][a].get("title", {}).get("text", ""))
+                        for a in ("xaxis", "yaxis"))
+        assert "validation split" in axes, axes
