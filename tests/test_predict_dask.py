@@ -14,25 +14,16 @@ import pytest
 
 from mewo_core.artifacts import save_model
 from mewo_core.cli import main
-from mewo_core.data import load_folder, split_dataset
+from mewo_core.data import load_folder
 from mewo_core.errors import ArtifactError, DataError
-from mewo_core.models import DecisionModel, create_model
 from mewo_core.predict import dask_engine, predict_stream
 from mewo_core.predict.dask_engine import part_name, predict_dask
 from tests.conftest import write_tiny_folder
-from tests.test_model_contract import FAST
+from tests.test_model_contract import fit_fast
 
 distributed = pytest.importorskip("distributed")
 
 MODELS = ("baseline", "reservoir-transformer")
-
-
-def _fit(model_type: str, train) -> DecisionModel:  # noqa: ANN001
-    model = create_model(model_type, **FAST.get(model_type, {}))
-    if model.uses_validation:
-        fit, validation = split_dataset(train, 0.3, 0)
-        return model.fit(fit, validation)
-    return model.fit(train)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     train = load_folder(data).train
     paths = {}
     for model_type in MODELS:
-        paths[model_type] = save_model(_fit(model_type, train), root / model_type)
+        paths[model_type] = save_model(fit_fast(model_type, train), root / model_type)
     frame = pd.concat([pd.read_csv(data / "x_train.csv"), pd.read_csv(data / "x_test.csv")])
     parts = root / "parts"
     parts.mkdir()
