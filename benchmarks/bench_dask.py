@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _inputs import demo_catalogue, measure_child  # noqa: E402
+
 DEMO_MODEL = ROOT / "artifacts" / "demo-model"
 
 
@@ -39,28 +40,7 @@ def make_parts(root: Path, n: int, parts: int) -> Path:
     target = root / f"parts-{n}-{parts}"
     if target.is_dir():
         return target
-    demo = root / f"demo-{n}"
-    if not (demo / "x_test.parquet").exists():
-        print(f"generating {n:,} demo tracks into {demo} …", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mewo_core",
-                "demo-data",
-                "--out",
-                str(demo),
-                "--tracks",
-                str(n),
-                "--format",
-                "parquet",
-                "--force",
-            ],  # fmt: skip
-            check=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL,
-        )
+    demo = demo_catalogue(root, n)
     table = pa.concat_tables(
         [pq.read_table(demo / "x_train.parquet"), pq.read_table(demo / "x_test.parquet")]
     )
@@ -116,29 +96,11 @@ def child(kind: str, model_path: str, x: str, out: str, workers: int) -> None:
     print("RESULT " + json.dumps(results))
 
 
-_WRAPPER = """
-import json, resource, subprocess, sys, time
-t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - t
-u = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"rc": p.returncode, "out": p.stdout, "err": p.stderr[-3000:], "wall": wall,
-                  "maxrss_mb": u.ru_maxrss / 1024, "cpu": u.ru_utime + u.ru_stime}))
-"""
-
-
 def measure(kind: str, model: str, x: Path, out: Path, workers: int) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--model", model, "--x", str(x),
            "--out", str(out), "--workers", str(workers)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, env=env, cwd=ROOT
-    )
-    info = json.loads(proc.stdout)
-    if info["rc"] != 0:
-        raise SystemExit(f"{kind} on {x} failed:\n{info['err']}")
-    line = next(ln for ln in info["out"].splitlines() if ln.startswith("RESULT "))
-    info["runs"] = json.loads(line[len("RESULT ") :])
+    info, runs = measure_child(cmd, f"{kind} on {x}")
+    info["runs"] = runs
     if out.is_file():
         out.unlink()
     return info

@@ -1,9 +1,10 @@
 """End-to-end helpers: a ``streamlit run app.py`` server on a free port and Debian's Chromium.
 
-Used by ``tests/test_browser.py`` and ``benchmarks/bench_sessions.py``. The server runs as a
-subprocess with its own cache and artifacts folders (``MEWO_CACHE_DIR``, ``MEWO_ARTIFACTS_DIR``)
-and demo catalogue size (``MEWO_DEMO_TRACKS``); Chromium is the system binary driven through
-Playwright's Python package (never a Playwright browser download).
+Used by the browser tests (their shared fixtures are in ``tests/conftest.py``) and
+``benchmarks/bench_sessions.py``. The server runs as a subprocess with its own cache and
+artifacts folders (``MEWO_CACHE_DIR``, ``MEWO_ARTIFACTS_DIR``) and demo catalogue size
+(``MEWO_DEMO_TRACKS``); Chromium is the system binary driven through Playwright's Python package
+(never a Playwright browser download).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ VIEWPORT = {"width": 1280, "height": 900}
 # ``stApp``'s ``data-test-script-state`` once a script run has finished
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 BUSY = '[data-testid="stApp"]:not([data-test-script-state="notRunning"])'
+FIRST_RENDER_MS = 180_000  # cold server: loads the catalogue, fits the baseline, scores
+STEP_MS = 60_000
 
 
 def find_chromium() -> str | None:
@@ -140,6 +143,14 @@ def launch_chromium(playwright: Any, executable: str) -> Any:
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
 
 
+def new_session(browser: Any, timeout_ms: float = STEP_MS) -> Any:
+    """A new browser context (own cookies and storage) with one page; ``timeout_ms`` is its
+    default timeout."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(timeout_ms)
+    return context.new_page()
+
+
 # --- page helpers -------------------------------------------------------------------------------
 
 
@@ -170,6 +181,23 @@ def open_page(page: Any, nav_title: str, heading: str, timeout_ms: float = 60_00
     wait_page(page, heading, timeout_ms)
 
 
+def settled(page: Any, server: StreamlitServer, heading: str, timeout_ms: float = STEP_MS) -> None:
+    """``wait_page``, failing with what the page and the server said."""
+    try:
+        wait_page(page, heading, timeout_ms)
+    except Exception as exc:
+        raise AssertionError(
+            f"page {heading!r} did not render: {exc}\nshown errors: {failures(page)}\n"
+            f"server log:\n{server.log_tail()}"
+        ) from exc
+
+
+def assert_clean(page: Any, server: StreamlitServer, where: str) -> None:
+    """No exception or error box on the page (else fail with them and the server log)."""
+    found = failures(page)
+    assert not found, f"{where}: error shown: {found}\nserver log:\n{server.log_tail()}"
+
+
 def failures(page: Any, *, errors: bool = True) -> list[str]:
     """Texts of exception boxes (and of error alerts, when ``errors``) on the page."""
     selectors = ['[data-testid="stException"]']
@@ -194,6 +222,36 @@ def slider(page: Any, label: str) -> Any:
         has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
     )
     return box.locator('input[type="range"]').first
+
+
+def sidebar_select(page: Any, label: str) -> Any:
+    """The sidebar's selectbox labelled ``label``."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has=page.get_by_role("combobox", name=label)
+    )
+
+
+def sidebar_choice(page: Any, label: str) -> str:
+    """The value shown by the sidebar's selectbox ``label``."""
+    return sidebar_select(page, label).get_by_role("combobox").input_value()
+
+
+def sidebar_options(page: Any, label: str) -> list[str]:
+    """All choices of the sidebar's selectbox ``label`` (read from its open dropdown)."""
+    sidebar_select(page, label).get_by_role("button", name="Open").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    texts = [t.strip() for t in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    options.first.wait_for(state="detached")
+    return texts
+
+
+def sidebar_choose(page: Any, label: str, value: str, timeout_ms: float = STEP_MS) -> None:
+    """Pick ``value`` in the sidebar's selectbox ``label`` and wait for the rerun."""
+    sidebar_select(page, label).get_by_role("combobox").click()
+    page.get_by_role("option", name=value, exact=True).click()
+    wait_idle(page, timeout_ms)
 
 
 def charts_drawn(page: Any, timeout_ms: float = 30_000) -> None:

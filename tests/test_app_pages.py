@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
-from streamlit.runtime import pages_manager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest_helpers import no_exception, one, open_app, set_app_env, switch_page  # noqa: E402
+
 PAGES = (
     "pages/data.py",
     "pages/correlations.py",
@@ -24,107 +23,67 @@ PAGES = (
     "pages/thresholds.py",
     "pages/track_inspector.py",
 )
-TIMEOUT = 120
-
-
-class _NavigationPagesManager(pages_manager.PagesManager):
-    """AppTest resets ``PagesManager.uses_pages_directory`` before every run; since ``pages/``
-    exists the flag then turns True and reruns take Streamlit's legacy pages-folder path until
-    ``st.navigation`` runs again. A real server clears the flag for good at the first
-    ``st.navigation`` call (the browser tests check that); this mirrors it under AppTest."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        pages_manager.PagesManager.uses_pages_directory = False
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
     """Small demo catalogue and an empty artifacts folder, through the app's env variables."""
     mp = pytest.MonkeyPatch()
-    cache = tmp_path_factory.mktemp("cache")
-    mp.setenv("MEWO_CACHE_DIR", str(cache))
-    mp.setenv("MEWO_DEMO_TRACKS", "3000")
-    mp.setenv("MEWO_DEMO_SEED", "0")
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    mp.setenv("MEWO_ARTIFACTS_DIR", str(artifacts))
-    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    _, artifacts = set_app_env(mp, tmp_path_factory, 3000)
     yield artifacts
     mp.undo()
 
 
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    return at
-
-
-def _page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    return at
-
-
-def _one(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
-
-
 def _metric(at: AppTest, label: str) -> str:
-    return _one(at.metric, label).value
-
-
-def _no_failure(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return one(at.metric, label).value
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(env: Path, page: str) -> None:
-    at = _page(_app(), page)
-    _no_failure(at)
+    at = switch_page(open_app(), page)
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert at.title, "the page shows no title"
 
 
 def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("MEWO_ARTIFACTS_DIR", str(tmp_path / "none-yet"))
-    at = _app()
-    assert _one(at.sidebar.selectbox, "Model").value.startswith("Baseline")
+    at = open_app()
+    assert one(at.sidebar.selectbox, "Model").value.startswith("Baseline")
     assert any("No trained model" in c.value for c in at.sidebar.caption)
 
 
 def test_moving_threshold_sliders_changes_the_metric(env: Path) -> None:
-    at = _page(_app(), "pages/thresholds.py")
+    at = switch_page(open_app(), "pages/thresholds.py")
     # the larger test split: the default chosen tag has positives there
-    _one(at.sidebar.radio, "Split to show").set_value("test").run()
+    one(at.sidebar.radio, "Split to show").set_value("test").run()
     assert any("looking at the test split" in w.value for w in at.warning)
     before = _metric(at, "Weighted F1")
-    _one(at.slider, "Global offset").set_value(0.1).run()
-    _no_failure(at)
+    one(at.slider, "Global offset").set_value(0.1).run()
+    no_exception(at)
     after_global = _metric(at, "Weighted F1")
     assert after_global != before
-    tag = _one(at.slider, "Threshold of the chosen tag")
+    tag = one(at.slider, "Threshold of the chosen tag")
     tag.set_value(tag.min).run()  # every track predicted: the tag's F1 drops
-    _no_failure(at)
+    no_exception(at)
     assert _metric(at, "Weighted F1") != after_global
-    _one(at.button, "Reset to tuned").click().run()
-    _no_failure(at)
+    one(at.button, "Reset to tuned").click().run()
+    no_exception(at)
     assert _metric(at, "Weighted F1") == before
 
 
 def test_saving_a_threshold_set_never_overwrites(env: Path) -> None:
-    at = _page(_app(), "pages/thresholds.py")
-    _one(at.slider, "Global offset").set_value(0.05).run()
-    _one(at.text_input, "New artifact name").set_value("thr-test").run()
-    _one(at.button, "Save threshold set as a new artifact").click().run()
-    _no_failure(at)
+    at = switch_page(open_app(), "pages/thresholds.py")
+    one(at.slider, "Global offset").set_value(0.05).run()
+    one(at.text_input, "New artifact name").set_value("thr-test").run()
+    one(at.button, "Save threshold set as a new artifact").click().run()
+    no_exception(at)
     assert (env / "thr-test" / "manifest.json").exists()
     assert any("Saved" in s.value for s in at.success)
     first = (env / "thr-test" / "manifest.json").read_bytes()
-    _one(at.text_input, "New artifact name").set_value("thr-test").run()
-    _one(at.button, "Save threshold set as a new artifact").click().run()
-    _no_failure(at)
+    one(at.text_input, "New artifact name").set_value("thr-test").run()
+    one(at.button, "Save threshold set as a new artifact").click().run()
+    no_exception(at)
     assert any("already exists" in e.value for e in at.error)
     assert (env / "thr-test" / "manifest.json").read_bytes() == first
 
@@ -138,13 +97,13 @@ def test_saving_a_threshold_set_never_overwrites(env: Path) -> None:
     ],
 )
 def test_malformed_upload_shows_an_error(env: Path, x: bytes, y: bytes) -> None:
-    at = _app()
-    _one(at.file_uploader, "Scores (x) CSV").upload("x.csv", x, "text/csv")
-    _one(at.file_uploader, "Labels (y) CSV").upload("y.csv", y, "text/csv")
-    _one(at.button, "Load uploaded files").click().run()
-    _no_failure(at)
+    at = open_app()
+    one(at.file_uploader, "Scores (x) CSV").upload("x.csv", x, "text/csv")
+    one(at.file_uploader, "Labels (y) CSV").upload("y.csv", y, "text/csv")
+    one(at.button, "Load uploaded files").click().run()
+    no_exception(at)
     assert at.error, "a malformed upload must show an error message"
-    assert _one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
 
 
 def test_valid_upload_becomes_the_active_dataset(env: Path) -> None:
@@ -154,23 +113,23 @@ def test_valid_upload_becomes_the_active_dataset(env: Path) -> None:
     for i in range(40):
         rows_x.append(f"{i},{(i % 7) / 7:.3f},{(i % 5) / 5:.3f}")
         rows_y.append(f"{i},{int(i % 7 > 3)},{int(i % 5 > 2)}")
-    at = _app()
-    _one(at.file_uploader, "Scores (x) CSV").upload("x.csv", "\n".join(rows_x).encode())
-    _one(at.file_uploader, "Labels (y) CSV").upload("y.csv", "\n".join(rows_y).encode())
-    _one(at.button, "Load uploaded files").click().run()
-    _no_failure(at)
+    at = open_app()
+    one(at.file_uploader, "Scores (x) CSV").upload("x.csv", "\n".join(rows_x).encode())
+    one(at.file_uploader, "Labels (y) CSV").upload("y.csv", "\n".join(rows_y).encode())
+    one(at.button, "Load uploaded files").click().run()
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
-    assert _one(at.sidebar.selectbox, "Dataset").value.startswith("Upload x.csv")
-    _page(at, "pages/thresholds.py")
-    _no_failure(at)
+    assert one(at.sidebar.selectbox, "Dataset").value.startswith("Upload x.csv")
+    switch_page(at, "pages/thresholds.py")
+    no_exception(at)
     assert _metric(at, "Weighted F1")
 
 
 def test_folder_outside_allowed_roots_is_refused(env: Path, tmp_path: Path) -> None:
-    at = _app()
-    _one(at.text_input, "Folder path").set_value("/").run()
-    _one(at.button, "Load folder").click().run()
-    _no_failure(at)
+    at = open_app()
+    one(at.text_input, "Folder path").set_value("/").run()
+    one(at.button, "Load folder").click().run()
+    no_exception(at)
     assert any("outside" in e.value or "not found" in e.value for e in at.error)
 
 
@@ -179,17 +138,17 @@ def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
     from mewo_core.models import create_model, model_class
     from mewo_core.training import train_params
 
-    at = _page(_app(), "pages/models.py")
-    assert _one(at.selectbox, "Model type").value == "reservoir-transformer"
+    at = switch_page(open_app(), "pages/models.py")
+    assert one(at.selectbox, "Model type").value == "reservoir-transformer"
     spec = model_class("reservoir-transformer").exposed_params()
-    shown = {p.name: _one(at.selectbox if p.choices else at.number_input, p.label) for p in spec}
+    shown = {p.name: one(at.selectbox if p.choices else at.number_input, p.label) for p in spec}
     assert {n: w.value for n, w in shown.items()} == {p.name: p.default for p in spec}
     assert list(shown["variant"].options) == list(spec[0].allowed())
     form = train_params("reservoir-transformer", {n: w.value for n, w in shown.items()})
     cli = train_params("reservoir-transformer", {})  # the CLI with no option flags
     config = create_model("reservoir-transformer", **form).get_config()
     assert config == create_model("reservoir-transformer", **cli).get_config()
-    _one(at.selectbox, "Model type").set_value("baseline").run()
+    one(at.selectbox, "Model type").set_value("baseline").run()
     assert [n.label for n in at.number_input] == ["Seed"]
 
 
@@ -199,21 +158,21 @@ def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
     from mewo_core import jobs
 
     def train(at: AppTest) -> AppTest:
-        _one(at.text_input, "Artifact name").set_value("tiny-model")
-        _one(at.button, "Train and save").click().run()
-        _no_failure(at)
+        one(at.text_input, "Artifact name").set_value("tiny-model")
+        one(at.button, "Train and save").click().run()
+        no_exception(at)
         assert not at.error, [e.value for e in at.error]
         job = jobs.registry().jobs("training")[-1]
         assert jobs.registry().wait(job.id, timeout=600).status == "done", job.error
         return at.run()
 
-    at = _page(_app(), "pages/models.py")
-    _one(at.selectbox, "Model type").set_value("robust-thresholds").run()
-    assert _one(at.selectbox, "Metric").value == "weighted"
+    at = switch_page(open_app(), "pages/models.py")
+    one(at.selectbox, "Model type").set_value("robust-thresholds").run()
+    assert one(at.selectbox, "Metric").value == "weighted"
     train(at)
     assert (env / "tiny-model" / "manifest.json").exists()
-    assert "tiny-model" in _one(at.selectbox, "Artifact").options
-    assert "tiny-model" in _one(at.sidebar.selectbox, "Model").options
+    assert "tiny-model" in one(at.selectbox, "Artifact").options
+    assert "tiny-model" in one(at.sidebar.selectbox, "Model").options
     # the same name again: saved as tiny-model-v2, the first artifact untouched
     before = (env / "tiny-model" / "manifest.json").read_bytes()
     train(at)
@@ -222,10 +181,10 @@ def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
 
 
 def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
-    at = _page(_app(), "pages/models.py")
-    _one(at.text_input, "Artifact name").set_value("../escape")
-    _one(at.button, "Train and save").click().run()
-    _no_failure(at)
+    at = switch_page(open_app(), "pages/models.py")
+    one(at.text_input, "Artifact name").set_value("../escape")
+    one(at.button, "Train and save").click().run()
+    no_exception(at)
     assert any("invalid artifact name" in e.value for e in at.error)
 
 
@@ -236,25 +195,25 @@ def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     if not (env / "cmp-model").exists():
         train_and_save(bundle, "global-threshold", {}, env / "cmp-model")
-    at = _app()
-    _one(at.sidebar.selectbox, "Model").set_value("cmp-model").run()
-    _no_failure(at)
+    at = open_app()
+    one(at.sidebar.selectbox, "Model").set_value("cmp-model").run()
+    no_exception(at)
     for page in ("pages/compare.py", "pages/thresholds.py", "pages/track_inspector.py"):
-        _page(at, page)
-        _no_failure(at)
+        switch_page(at, page)
+        no_exception(at)
         assert not at.error, [e.value for e in at.error]
-    _page(at, "pages/compare.py")
+    switch_page(at, "pages/compare.py")
     assert _metric(at, "Weighted F1")
 
 
 def test_track_inspector_lists_and_by_id(env: Path) -> None:
-    at = _page(_app(), "pages/track_inspector.py")
-    _one(at.selectbox, "Outcome").set_value("False positives of a tag").run()
-    _no_failure(at)
-    _one(at.radio, "Pick a track").set_value("By id").run()
-    _no_failure(at)
-    _one(at.number_input, "ChallengeID").set_value(-5).run()
-    _no_failure(at)
+    at = switch_page(open_app(), "pages/track_inspector.py")
+    one(at.selectbox, "Outcome").set_value("False positives of a tag").run()
+    no_exception(at)
+    one(at.radio, "Pick a track").set_value("By id").run()
+    no_exception(at)
+    one(at.number_input, "ChallengeID").set_value(-5).run()
+    no_exception(at)
     assert any("No track" in e.value for e in at.error)
 
 
@@ -279,12 +238,12 @@ def test_correlation_views(env: Path) -> None:
             lift.log2().at_least(10), top=30, by_abs=False, **pair
         ),
     }
-    at = _page(_app(), "pages/correlations.py")
+    at = switch_page(open_app(), "pages/correlations.py")
     for view, want in expected.items():
-        _one(at.radio, "View").set_value(view).run()
-        _no_failure(at)
-        _one(at.selectbox, "Columns: class").set_value("moods").run()
-        _no_failure(at)
+        one(at.radio, "View").set_value(view).run()
+        no_exception(at)
+        one(at.selectbox, "Columns: class").set_value("moods").run()
+        no_exception(at)
         shown = at.dataframe[0].value
         assert list(shown["tag_a"]) == list(want["tag_a"])
         assert list(shown["tag_b"]) == list(want["tag_b"])
@@ -296,10 +255,10 @@ def test_correlation_views(env: Path) -> None:
 
 
 def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
-    at = _page(_app(), "pages/thresholds.py")
+    at = switch_page(open_app(), "pages/thresholds.py")
     before = _metric(at, "Weighted F1")
-    _one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
-    _no_failure(at)
+    one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert any("Per-tag effect" in e.label for e in at.expander)
     assert _metric(at, "Weighted F1") != before
@@ -315,10 +274,10 @@ def test_a_damaged_model_shows_an_error_not_a_traceback(env: Path) -> None:
         train_and_save(bundle, "global-threshold", {}, path)
         with (path / "arrays.npz").open("ab") as fh:
             fh.write(b"tampered")
-    at = _app()
-    _one(at.sidebar.selectbox, "Model").set_value("damaged-model").run()
+    at = open_app()
+    one(at.sidebar.selectbox, "Model").set_value("damaged-model").run()
     for page in ("pages/compare.py", "pages/thresholds.py",
                  "pages/track_inspector.py"):
-        _page(at, page)
-        _no_failure(at)
+        switch_page(at, page)
+        no_exception(at)
         assert any("does not match its hash" in e.value for e in at.error), page

@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.apptest_helpers import (  # noqa: E402
+    no_exception,
+    one,
+    open_app,
+    set_app_env,
+    switch_page,
+)
 from tests.conftest import write_tiny_folder  # noqa: E402
-from tests.test_app_pages import _NavigationPagesManager  # noqa: E402
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 120
 MODEL_LIST = "Model"
 
 
@@ -33,15 +36,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from mewo_core.training import train_and_save
 
     mp = pytest.MonkeyPatch()
-    cache = tmp_path_factory.mktemp("cache")
     roots = tmp_path_factory.mktemp("roots")
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    mp.setenv("MEWO_CACHE_DIR", str(cache))
-    mp.setenv("MEWO_DEMO_TRACKS", "1500")
-    mp.setenv("MEWO_DEMO_SEED", "0")
-    mp.setenv("MEWO_ARTIFACTS_DIR", str(artifacts))
-    mp.setenv("MEWO_DATA_ROOTS", str(roots))
-    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    cache, artifacts = set_app_env(mp, tmp_path_factory, 1500, MEWO_DATA_ROOTS=str(roots))
     tiny = write_tiny_folder(roots / "tiny", n=90)
     train_and_save(load_folder(tiny), "global-threshold", {}, artifacts / "tiny-fit")
     bundle = demo.load_demo_bundle(demo.ensure_demo_data(1500, 0, root=cache))
@@ -50,38 +46,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     mp.undo()
 
 
-def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    return at
-
-
-def _page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    return at
-
-
-def _one(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
 def _texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
 def _load_folder(at: AppTest, folder: Path | str) -> AppTest:
-    _one(at.text_input, "Folder path").set_value(str(folder)).run()
-    _one(at.button, "Load folder").click().run()
-    _ok(at)
+    one(at.text_input, "Folder path").set_value(str(folder)).run()
+    one(at.button, "Load folder").click().run()
+    no_exception(at)
     return at
 
 
@@ -89,26 +61,26 @@ def _load_folder(at: AppTest, folder: Path | str) -> AppTest:
 
 
 def test_the_sidebar_offers_only_models_that_fit(env: dict[str, Path]) -> None:
-    at = _app()
-    _ok(at)
-    models = _one(at.sidebar.selectbox, MODEL_LIST)
+    at = open_app()
+    no_exception(at)
+    models = one(at.sidebar.selectbox, MODEL_LIST)
     assert "demo-fit" in models.options and "tiny-fit" not in models.options
     assert any(e.label == "Models that do not fit this data (1)" for e in at.sidebar.expander)
     assert any("tiny-fit" in m.value and "tags differ" in m.value for m in at.sidebar.markdown)
-    _page(at, "pages/models.py")
-    _ok(at)
+    switch_page(at, "pages/models.py")
+    no_exception(at)
     table = at.dataframe[0].value.set_index("name")["problem"]
     assert table["tiny-fit"] == "its tags differ from the data's"
     assert table["demo-fit"] == ""
 
 
 def test_a_model_that_stops_fitting_falls_back_with_one_notice(env: dict[str, Path]) -> None:
-    at = _app()
-    _one(at.sidebar.selectbox, MODEL_LIST).set_value("demo-fit").run()
+    at = open_app()
+    one(at.sidebar.selectbox, MODEL_LIST).set_value("demo-fit").run()
     assert at.query_params["model"] == "demo-fit"
     _load_folder(at, env["tiny"])
-    assert _one(at.sidebar.selectbox, "Dataset").value == "Folder tiny"
-    models = _one(at.sidebar.selectbox, MODEL_LIST)
+    assert one(at.sidebar.selectbox, "Dataset").value == "Folder tiny"
+    models = one(at.sidebar.selectbox, MODEL_LIST)
     assert models.value.startswith("Baseline")
     assert "tiny-fit" in models.options and "demo-fit" not in models.options
     notices = [w for w in _texts(at.warning) if "demo-fit" in w]
@@ -116,8 +88,8 @@ def test_a_model_that_stops_fitting_falls_back_with_one_notice(env: dict[str, Pa
     assert not any("showing the baseline instead" in w for w in _texts(at.warning))
     assert "model" not in at.query_params
     for page in ("pages/compare.py", "pages/models.py"):
-        _page(at, page)
-        _ok(at)
+        switch_page(at, page)
+        no_exception(at)
         assert not any("demo-fit" in w for w in _texts(at.warning)), page  # said once
 
 
@@ -125,13 +97,13 @@ def test_a_model_that_stops_fitting_falls_back_with_one_notice(env: dict[str, Pa
 
 
 def test_a_saved_threshold_set_is_in_the_model_list_at_once(env: dict[str, Path]) -> None:
-    at = _page(_app(), "pages/thresholds.py")
-    _one(at.slider, "Global offset").set_value(0.05).run()
-    _one(at.text_input, "New artifact name").set_value("thr-now").run()
-    _one(at.button, "Save threshold set as a new artifact").click().run()
-    _ok(at)
+    at = switch_page(open_app(), "pages/thresholds.py")
+    one(at.slider, "Global offset").set_value(0.05).run()
+    one(at.text_input, "New artifact name").set_value("thr-now").run()
+    one(at.button, "Save threshold set as a new artifact").click().run()
+    no_exception(at)
     assert (env["artifacts"] / "thr-now" / "manifest.json").exists()
-    models = _one(at.sidebar.selectbox, MODEL_LIST)
+    models = one(at.sidebar.selectbox, MODEL_LIST)
     assert "thr-now" in models.options and models.value == "thr-now"
     assert any("Saved" in s.value and "thr-now" in s.value for s in at.success)
     assert at.query_params["model"] == "thr-now"
@@ -141,26 +113,26 @@ def test_a_saved_threshold_set_is_in_the_model_list_at_once(env: dict[str, Path]
 
 
 def test_the_address_restores_dataset_model_and_split(env: dict[str, Path]) -> None:
-    at = _app()
+    at = open_app()
     _load_folder(at, env["tiny"])
-    _one(at.sidebar.selectbox, MODEL_LIST).set_value("tiny-fit").run()
-    _one(at.sidebar.radio, "Split to show").set_value("test").run()
+    one(at.sidebar.selectbox, MODEL_LIST).set_value("tiny-fit").run()
+    one(at.sidebar.radio, "Split to show").set_value("test").run()
     query = dict(at.query_params)
     assert query == {"data": f"folder:{env['tiny'].resolve()}", "model": "tiny-fit",
                      "split": "test"}
-    again = _app(query)  # a reload: a new session with the same address
-    _ok(again)
-    assert _one(again.sidebar.selectbox, "Dataset").value == "Folder tiny"
-    assert _one(again.sidebar.selectbox, MODEL_LIST).value == "tiny-fit"
-    assert _one(again.sidebar.radio, "Split to show").value == "test"
+    again = open_app(query)  # a reload: a new session with the same address
+    no_exception(again)
+    assert one(again.sidebar.selectbox, "Dataset").value == "Folder tiny"
+    assert one(again.sidebar.selectbox, MODEL_LIST).value == "tiny-fit"
+    assert one(again.sidebar.radio, "Split to show").value == "test"
 
 
 def test_an_address_that_cannot_be_restored_says_so(env: dict[str, Path]) -> None:
-    at = _app({"data": "folder:/", "model": "no-such-model", "split": "sideways"})
-    _ok(at)
-    assert _one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
-    assert _one(at.sidebar.selectbox, MODEL_LIST).value.startswith("Baseline")
-    assert _one(at.sidebar.radio, "Split to show").value == "validation"
+    at = open_app({"data": "folder:/", "model": "no-such-model", "split": "sideways"})
+    no_exception(at)
+    assert one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert one(at.sidebar.selectbox, MODEL_LIST).value.startswith("Baseline")
+    assert one(at.sidebar.radio, "Split to show").value == "validation"
     warnings = " ".join(_texts(at.warning))
     assert "was not loaded" in warnings and "MEWO_DATA_ROOTS" in warnings
     assert "no model no-such-model" in warnings
@@ -168,12 +140,12 @@ def test_an_address_that_cannot_be_restored_says_so(env: dict[str, Path]) -> Non
 
 
 def test_the_introduction_shows_until_hidden(env: dict[str, Path]) -> None:
-    at = _app()
+    at = open_app()
     assert any("synthetic" in m.value for m in at.markdown)
-    _one(at.button, "Got it, hide this").click().run()
+    one(at.button, "Got it, hide this").click().run()
     assert not any("synthetic" in m.value for m in at.markdown)
     assert at.query_params["intro"] == "off"
-    assert not any("synthetic" in m.value for m in _app(dict(at.query_params)).markdown)
+    assert not any("synthetic" in m.value for m in open_app(dict(at.query_params)).markdown)
 
 
 # --- Models page: background training -----------------------------------------------------------
@@ -182,23 +154,23 @@ def test_the_introduction_shows_until_hidden(env: dict[str, Path]) -> None:
 def test_training_runs_in_the_background_and_is_listed(env: dict[str, Path]) -> None:
     from mewo_core import jobs
 
-    at = _page(_app(), "pages/models.py")
-    _one(at.selectbox, "Model type").set_value("robust-thresholds").run()
-    name = _one(at.text_input, "Artifact name")
+    at = switch_page(open_app(), "pages/models.py")
+    one(at.selectbox, "Model type").set_value("robust-thresholds").run()
+    name = one(at.text_input, "Artifact name")
     assert name.value.startswith("robust-thresholds-demo-catalogue-")
     name.set_value("demo-fit")  # taken: the app saves under the next free name
-    _one(at.button, "Train and save").click().run()
-    _ok(at)
+    one(at.button, "Train and save").click().run()
+    no_exception(at)
     assert not at.error, _texts(at.error)
     job = jobs.registry().jobs("training")[-1]
     jobs.registry().wait(job.id, timeout=300)
-    _page(at, "pages/data.py")  # left the page meanwhile; the job finished anyway
-    _page(at, "pages/models.py")
-    _ok(at)
+    switch_page(at, "pages/data.py")  # left the page meanwhile; the job finished anyway
+    switch_page(at, "pages/models.py")
+    no_exception(at)
     assert job.status == "done", job.error
     assert (env["artifacts"] / "demo-fit-v2" / "manifest.json").exists()
     assert any("demo-fit-v2" in s.value and "was taken" in s.value for s in at.success)
-    assert "demo-fit-v2" in _one(at.sidebar.selectbox, MODEL_LIST).options
+    assert "demo-fit-v2" in one(at.sidebar.selectbox, MODEL_LIST).options
     assert not any("--force" in t for t in _texts(at.error) + _texts(at.success))
 
 
@@ -211,8 +183,8 @@ def test_a_failed_training_job_shows_its_error(env: dict[str, Path]) -> None:
 
     job = jobs.registry().start("global-threshold on Demo catalogue", fail)
     jobs.registry().wait(job.id, timeout=10)
-    at = _page(_app(), "pages/models.py")
-    _ok(at)
+    at = switch_page(open_app(), "pages/models.py")
+    no_exception(at)
     assert any("failed" in e.value and "too few tracks" in e.value for e in at.error)
 
 
@@ -232,11 +204,11 @@ def _upload_rows(n: int = 40) -> tuple[bytes, bytes]:
 
 def test_swapped_uploads_are_named_and_no_valid_box_follows(env: dict[str, Path]) -> None:
     x, y = _upload_rows()
-    at = _app()
-    _one(at.file_uploader, "Scores (x) CSV").upload("x.csv", y, "text/csv")
-    _one(at.file_uploader, "Labels (y) CSV").upload("y.csv", x, "text/csv")
-    _one(at.button, "Load uploaded files").click().run()
-    _ok(at)
+    at = open_app()
+    one(at.file_uploader, "Scores (x) CSV").upload("x.csv", y, "text/csv")
+    one(at.file_uploader, "Labels (y) CSV").upload("y.csv", x, "text/csv")
+    one(at.button, "Load uploaded files").click().run()
+    no_exception(at)
     assert any("look swapped" in e.value for e in at.error), _texts(at.error)
     assert not any(s.value.startswith("Valid") for s in at.success)
     assert any("Still active: Demo catalogue" in i.value for i in at.info)
@@ -256,22 +228,22 @@ def test_named_parquet_upload(env: dict[str, Path]) -> None:
         pd.read_csv(io.BytesIO(raw)).to_parquet(buffer, index=False)
         return buffer.getvalue()
 
-    at = _app()
-    _one(at.file_uploader, "Scores (x) CSV").upload("x.parquet", parquet(x))
-    _one(at.file_uploader, "Labels (y) CSV").upload("y.parquet", parquet(y))
-    _one(at.text_input, "Name of the upload (optional)").set_value("november").run()
-    _one(at.button, "Load uploaded files").click().run()
-    _ok(at)
+    at = open_app()
+    one(at.file_uploader, "Scores (x) CSV").upload("x.parquet", parquet(x))
+    one(at.file_uploader, "Labels (y) CSV").upload("y.parquet", parquet(y))
+    one(at.text_input, "Name of the upload (optional)").set_value("november").run()
+    one(at.button, "Load uploaded files").click().run()
+    no_exception(at)
     assert not at.error, _texts(at.error)
-    assert _one(at.sidebar.selectbox, "Dataset").value == "Upload november"
+    assert one(at.sidebar.selectbox, "Dataset").value == "Upload november"
     assert any(s.value.startswith("Valid: Upload november") for s in at.success)
     ref = at.query_params["data"]
     assert ref.startswith("upload:")
-    assert _one(_app({"data": ref}).sidebar.selectbox, "Dataset").value == "Upload november"
+    assert one(open_app({"data": ref}).sidebar.selectbox, "Dataset").value == "Upload november"
 
 
 def test_a_folder_outside_the_roots_says_how_to_allow_it(env: dict[str, Path]) -> None:
-    at = _load_folder(_app(), env["roots"].parent)
+    at = _load_folder(open_app(), env["roots"].parent)
     errors = " ".join(_texts(at.error))
     assert "outside the folders" in errors and "MEWO_DATA_ROOTS=" in errors
     assert not any(s.value.startswith("Valid") for s in at.success)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from tests import browser_harness as h
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TRACKS = 1500
-FIRST_RENDER_MS = 180_000  # cold server: loads the catalogue, fits the baseline, scores
-STEP_MS = 60_000
+FIRST_RENDER_MS = h.FIRST_RENDER_MS
+STEP_MS = h.STEP_MS
 # Screenshots go to test-artifacts/screenshots/ (git-ignored); MEWO_SCREENSHOTS=docs/screenshots
 # refreshes the README's pictures.
 SCREENSHOTS = Path(__file__).resolve().parents[1] / os.environ.get(
@@ -66,21 +65,6 @@ RT_OPTIONS = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_laye
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = h.find_chromium()
-    reason = "no Chromium executable (install Debian's `chromium` to run the browser tests)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        path, reason = None, "the `playwright` Python package is not installed"
-    if path is None:
-        if os.environ.get("MEWO_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"MEWO_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return path
-
-
-@pytest.fixture(scope="module")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Temporary cache and artifacts folders holding a small demo catalogue and a quick model
     named ``demo-model`` (the sidebar's default choice)."""
@@ -102,53 +86,6 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def server(chromium: str, app_env: dict[str, str],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.StreamlitServer]:
-    log = tmp_path_factory.mktemp("browser-server") / "streamlit.log"
-    with h.StreamlitServer(env=app_env, log_path=log) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = h.launch_chromium(playwright, chromium)
-        yield browser
-        browser.close()
-
-
-def _session(browser: Any) -> Any:
-    """A new browser context (own cookies and storage) with one page."""
-    context = browser.new_context(viewport=h.VIEWPORT)
-    context.set_default_timeout(STEP_MS)
-    return context.new_page()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    tab = _session(browser)
-    yield tab
-    tab.context.close()
-
-
-def _check_clean(page: Any, server: h.StreamlitServer, where: str) -> None:
-    found = h.failures(page)
-    assert not found, f"{where}: error shown: {found}\nserver log:\n{server.log_tail()}"
-
-
-def _settled(page: Any, server: h.StreamlitServer, heading: str, timeout: float) -> None:
-    try:
-        h.wait_page(page, heading, timeout)
-    except Exception as exc:  # show what the page and the server said
-        raise AssertionError(
-            f"page {heading!r} did not render: {exc}\nshown errors: {h.failures(page)}\n"
-            f"server log:\n{server.log_tail()}"
-        ) from exc
-
-
 # --- every page ---------------------------------------------------------------------------------
 
 
@@ -157,14 +94,14 @@ def test_every_page_renders_without_errors(server: h.StreamlitServer, page: Any)
     no exception or error box; its URL path derives from the page file's name."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(server.url)
-    _settled(page, server, PAGES[0].heading, FIRST_RENDER_MS)
+    h.settled(page, server, PAGES[0].heading, FIRST_RENDER_MS)
     for i, spec in enumerate(PAGES):
         if i:
             h.open_page(page, spec.title, spec.heading, STEP_MS)
         path = urlsplit(page.url).path  # the address also holds the state's query parameters
         assert path.rstrip("/").endswith(f"/{spec.path}".rstrip("/")), page.url
         h.charts_drawn(page)
-        _check_clean(page, server, spec.title)
+        h.assert_clean(page, server, spec.title)
         assert page.locator('[data-testid="stMain"]').inner_text().strip(), "empty page"
         page.screenshot(path=str(SCREENSHOTS / spec.shot))
 
@@ -175,8 +112,8 @@ def test_every_page_renders_without_errors(server: h.StreamlitServer, page: Any)
 def _open_thresholds(page: Any, server: h.StreamlitServer, *, go: bool = True) -> None:
     if go:
         page.goto(f"{server.url}/thresholds")
-    _settled(page, server, "Thresholds", FIRST_RENDER_MS)
-    _check_clean(page, server, "Thresholds")
+    h.settled(page, server, "Thresholds", FIRST_RENDER_MS)
+    h.assert_clean(page, server, "Thresholds")
 
 
 def _move(page: Any, label: str, *keys: str) -> None:
@@ -212,7 +149,7 @@ def test_threshold_slider_changes_the_metric(server: h.StreamlitServer, page: An
         '[data-testid="stMetricDelta"]'
     )
     assert delta.inner_text().strip().lstrip("↑↓ ") not in ("+0.0000", "-0.0000", "0.0000")
-    _check_clean(page, server, "Thresholds after moving the global offset")
+    h.assert_clean(page, server, "Thresholds after moving the global offset")
 
     # the chosen tag's own slider moves its threshold in the caption under the curves
     caption = page.get_by_text(re.compile(r": threshold -?\d+\.\d{4} \(tuned ")).first
@@ -220,7 +157,7 @@ def test_threshold_slider_changes_the_metric(server: h.StreamlitServer, page: An
     _move(page, "Threshold of the chosen tag", "Home")
     after = _changed(page, caption, before)
     assert after.split(": threshold ")[1] != before.split(": threshold ")[1]
-    _check_clean(page, server, "Thresholds after moving the chosen tag's threshold")
+    h.assert_clean(page, server, "Thresholds after moving the chosen tag's threshold")
 
 
 def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any) -> None:
@@ -236,7 +173,7 @@ def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any)
     page.get_by_role("button", name="Reset to tuned").click()
     expect(weighted).to_have_text(tuned, timeout=STEP_MS)
     h.wait_idle(page, STEP_MS)
-    _check_clean(page, server, "Thresholds after reset")
+    h.assert_clean(page, server, "Thresholds after reset")
     assert offset.get_attribute("aria-valuetext") == "0.0000", "the slider still shows the offset"
     page.get_by_role("heading", level=1).click()  # focus off the widgets, then rerun ("r")
     page.keyboard.press("r")
@@ -247,29 +184,19 @@ def test_reset_to_tuned_resets_the_sliders(server: h.StreamlitServer, page: Any)
 # --- explanations ------------------------------------------------------------------------------
 
 
-def _choose_model(page: Any, name: str) -> None:
-    """Pick ``name`` in the sidebar's Model selectbox (typing filters the list)."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has=page.get_by_role("combobox", name="Model")
-    )
-    box.get_by_role("combobox").click()
-    page.get_by_role("option", name=name, exact=True).click()
-    h.wait_idle(page, STEP_MS)
-
-
 def test_why_view_and_what_if(server: h.StreamlitServer, page: Any) -> None:
     """With a network: the Why view names the path and draws the waterfall; editing the top
     contributor and applying it recomputes the explanation (the path text changes)."""
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/track_inspector")
-    _settled(page, server, "Track inspector", FIRST_RENDER_MS)
-    _choose_model(page, "rt-small")
+    h.settled(page, server, "Track inspector", FIRST_RENDER_MS)
+    h.sidebar_choose(page, "Model", "rt-small")
     page.get_by_role("heading", name="Why").wait_for(timeout=STEP_MS)
     path = page.get_by_text(re.compile(r"^Path: own score"))
     expect(path).to_be_visible(timeout=STEP_MS)
     h.charts_drawn(page)
-    _check_clean(page, server, "Why view")
+    h.assert_clean(page, server, "Why view")
     before = path.inner_text()
     page.get_by_text("What if: edit input scores").click()
     field = page.locator('[data-testid="stNumberInput"] input').first
@@ -281,18 +208,18 @@ def test_why_view_and_what_if(server: h.StreamlitServer, page: Any) -> None:
     page.get_by_role("button", name="Apply what-if").click()
     h.after_click(page, STEP_MS)
     page.get_by_text(re.compile(r"^What-if edits:")).wait_for(timeout=STEP_MS)
-    _check_clean(page, server, "Why view after a what-if edit")
+    h.assert_clean(page, server, "Why view after a what-if edit")
     assert path.inner_text() != before, "the explanation did not change with the edit"
     page.screenshot(path=str(SCREENSHOTS / "why_view.png"), full_page=True)
 
 
 def test_relation_map_of_a_network(server: h.StreamlitServer, page: Any) -> None:
     page.goto(f"{server.url}/relations")
-    _settled(page, server, "Relations", FIRST_RENDER_MS)
-    _choose_model(page, "rt-small")
+    h.settled(page, server, "Relations", FIRST_RENDER_MS)
+    h.sidebar_choose(page, "Model", "rt-small")
     h.metric(page, "Tags keeping a correction").wait_for(timeout=STEP_MS)
     h.charts_drawn(page)
-    _check_clean(page, server, "Relations")
+    h.assert_clean(page, server, "Relations")
     page.screenshot(path=str(SCREENSHOTS / "relations.png"), full_page=True)
 
 
@@ -301,21 +228,6 @@ def test_relation_map_of_a_network(server: h.StreamlitServer, page: Any) -> None
 
 def _data_label(page: Any) -> str:
     return page.get_by_role("heading", name=re.compile("^Validation report: ")).inner_text()
-
-
-def _dataset_options(page: Any) -> tuple[str, list[str]]:
-    """The sidebar's Dataset choice and all its choices (read from the open dropdown)."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has=page.get_by_role("combobox", name="Dataset")
-    )
-    chosen = box.get_by_role("combobox").input_value()
-    box.get_by_role("button", name="Open").click()
-    options = page.get_by_role("option")
-    options.first.wait_for()
-    texts = [t.strip() for t in options.all_inner_texts()]
-    page.keyboard.press("Escape")
-    options.first.wait_for(state="detached")
-    return chosen, texts
 
 
 def _upload_demo_test_part(page: Any, folder: Path) -> None:
@@ -336,7 +248,7 @@ def _upload_demo_test_part(page: Any, folder: Path) -> None:
 def test_four_sessions_at_once_keep_their_own_state(
     server: h.StreamlitServer, browser: Any, app_env: dict[str, str]
 ) -> None:
-    sessions = [_session(browser) for _ in range(4)]
+    sessions = [h.new_session(browser) for _ in range(4)]
     try:
         for tab in sessions:  # all four requested before any is waited for
             tab.goto(f"{server.url}/thresholds", wait_until="commit")
@@ -360,7 +272,7 @@ def test_four_sessions_at_once_keep_their_own_state(
                 h.after_click(tab, STEP_MS)
             shown.append((h.slider(tab, "Global offset").get_attribute("aria-valuetext"),
                           weighted.inner_text()))
-            _check_clean(tab, server, "Thresholds (parallel sessions)")
+            h.assert_clean(tab, server, "Thresholds (parallel sessions)")
         offsets = [float(value) for value, _ in shown]
         assert offsets[0] > 0 > offsets[1], shown
         assert 0 < offsets[2] < offsets[0], shown
@@ -371,14 +283,15 @@ def test_four_sessions_at_once_keep_their_own_state(
         first, *others = sessions
         h.open_page(first, "Data", "Data", STEP_MS)
         _upload_demo_test_part(first, Path(app_env["DEMO_FOLDER"]))
-        _check_clean(first, server, "Data after an upload")
-        chosen, options = _dataset_options(first)
+        h.assert_clean(first, server, "Data after an upload")
+        chosen, options = h.sidebar_choice(first, "Dataset"), h.sidebar_options(first, "Dataset")
         assert chosen.startswith("Upload x_test.csv") and chosen in options, (chosen, options)
         for tab in others:
             h.open_page(tab, "Data", "Data", STEP_MS)
             assert _data_label(tab) == "Validation report: Demo catalogue"
-            assert _dataset_options(tab) == ("Demo catalogue", ["Demo catalogue"])
-            _check_clean(tab, server, "Data (another session)")
+            assert h.sidebar_choice(tab, "Dataset") == "Demo catalogue"
+            assert h.sidebar_options(tab, "Dataset") == ["Demo catalogue"]
+            h.assert_clean(tab, server, "Data (another session)")
     finally:
         for tab in sessions:
             tab.context.close()

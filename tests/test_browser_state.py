@@ -12,8 +12,6 @@ Skipped where no Chromium exists, unless ``MEWO_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,23 +22,8 @@ from tests.conftest import write_tiny_folder
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TRACKS = 1500
-FIRST_RENDER_MS = 180_000
-STEP_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = h.find_chromium()
-    reason = "no Chromium executable (install Debian's `chromium` to run the browser tests)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        path, reason = None, "the `playwright` Python package is not installed"
-    if path is None:
-        if os.environ.get("MEWO_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"MEWO_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return path
+FIRST_RENDER_MS = h.FIRST_RENDER_MS
+STEP_MS = h.STEP_MS
 
 
 @pytest.fixture(scope="module")
@@ -67,75 +50,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def server(chromium: str, app_env: dict[str, str],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.StreamlitServer]:
-    log = tmp_path_factory.mktemp("state-server") / "streamlit.log"
-    with h.StreamlitServer(env=app_env, log_path=log) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = h.launch_chromium(playwright, chromium)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=h.VIEWPORT)
-    context.set_default_timeout(STEP_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _settled(page: Any, server: h.StreamlitServer, heading: str, timeout: float = STEP_MS) -> None:
-    try:
-        h.wait_page(page, heading, timeout)
-    except Exception as exc:
-        raise AssertionError(f"page {heading!r} did not render: {exc}\nshown errors: "
-                             f"{h.failures(page)}\nserver log:\n{server.log_tail()}") from exc
-
-
-def _clean(page: Any, server: h.StreamlitServer, where: str) -> None:
-    found = h.failures(page)
-    assert not found, f"{where}: error shown: {found}\nserver log:\n{server.log_tail()}"
-
-
-def _sidebar_box(page: Any, label: str) -> Any:
-    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has=page.get_by_role("combobox", name=label)
-    )
-
-
-def _choice(page: Any, label: str) -> str:
-    return _sidebar_box(page, label).get_by_role("combobox").input_value()
-
-
-def _options(page: Any, label: str) -> list[str]:
-    """All choices of the sidebar's selectbox ``label`` (read from its open dropdown)."""
-    box = _sidebar_box(page, label)
-    box.get_by_role("button", name="Open").click()
-    options = page.get_by_role("option")
-    options.first.wait_for()
-    texts = [t.strip() for t in options.all_inner_texts()]
-    page.keyboard.press("Escape")
-    options.first.wait_for(state="detached")
-    return texts
-
-
-def _choose(page: Any, label: str, value: str) -> None:
-    _sidebar_box(page, label).get_by_role("combobox").click()
-    page.get_by_role("option", name=value, exact=True).click()
-    h.wait_idle(page, STEP_MS)
 
 
 def _load_folder(page: Any, folder: str) -> None:
@@ -164,11 +79,11 @@ def test_a_page_address_on_a_fresh_server_opens_that_page(
     pages-folder mode (which lists ``pages/*.py`` and runs the page alone). Keep this test first
     in the module: it needs the fresh server."""
     page.goto(f"{server.url}/compare?split=test")
-    _settled(page, server, "Compare with the baseline", FIRST_RENDER_MS)
-    _clean(page, server, "Compare as the first page")
+    h.settled(page, server, "Compare with the baseline", FIRST_RENDER_MS)
+    h.assert_clean(page, server, "Compare as the first page")
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Track inspector" in nav and "shared" not in nav, nav
-    assert _choice(page, "Dataset") == "Demo catalogue"
+    assert h.sidebar_choice(page, "Dataset") == "Demo catalogue"
     assert page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="test").is_checked()
     assert "/compare?" in page.url and "split=test" in page.url
 
@@ -180,14 +95,14 @@ def test_another_dataset_offers_only_the_models_that_fit(
     server: h.StreamlitServer, page: Any, app_env: dict[str, str]
 ) -> None:
     page.goto(server.url)
-    _settled(page, server, "Data", FIRST_RENDER_MS)
-    assert _choice(page, "Model") == "demo-model"
-    assert "tiny-model" not in _options(page, "Model")
+    h.settled(page, server, "Data", FIRST_RENDER_MS)
+    assert h.sidebar_choice(page, "Model") == "demo-model"
+    assert "tiny-model" not in h.sidebar_options(page, "Model")
     _load_folder(page, app_env["TINY"])
-    _clean(page, server, "Data after loading the tiny folder")
-    assert _choice(page, "Dataset") == "Folder tiny"
-    assert _choice(page, "Model").startswith("Baseline")
-    options = _options(page, "Model")
+    h.assert_clean(page, server, "Data after loading the tiny folder")
+    assert h.sidebar_choice(page, "Dataset") == "Folder tiny"
+    assert h.sidebar_choice(page, "Model").startswith("Baseline")
+    options = h.sidebar_options(page, "Model")
     assert "tiny-model" in options and "demo-model" not in options, options
     notices = [w for w in _alerts(page, "Warning") if "demo-model" in w]
     assert len(notices) == 1 and "baseline is selected" in notices[0], notices
@@ -195,7 +110,7 @@ def test_another_dataset_offers_only_the_models_that_fit(
     sidebar.get_by_text("Models that do not fit this data (1)").click()
     sidebar.get_by_text("its tags differ from the data's").wait_for()
     h.open_page(page, "Compare", "Compare with the baseline", STEP_MS)
-    _clean(page, server, "Compare on the tiny folder")
+    h.assert_clean(page, server, "Compare on the tiny folder")
     assert not [w for w in _alerts(page, "Warning") if "cannot be used" in w]
 
 
@@ -204,7 +119,7 @@ def test_another_dataset_offers_only_the_models_that_fit(
 
 def test_a_saved_threshold_set_is_listed_at_once(server: h.StreamlitServer, page: Any) -> None:
     page.goto(f"{server.url}/thresholds")
-    _settled(page, server, "Thresholds", FIRST_RENDER_MS)
+    h.settled(page, server, "Thresholds", FIRST_RENDER_MS)
     thumb = h.slider(page, "Global offset")
     thumb.focus()
     thumb.press("End")
@@ -216,9 +131,9 @@ def test_a_saved_threshold_set_is_listed_at_once(server: h.StreamlitServer, page
     page.get_by_role("button", name="Save threshold set as a new artifact").click()
     page.get_by_text("Saved ", exact=False).first.wait_for(timeout=STEP_MS)
     h.wait_idle(page, STEP_MS)
-    _clean(page, server, "Thresholds after saving")
-    assert _choice(page, "Model") == "thr-browser"  # no page change needed
-    assert "thr-browser" in _options(page, "Model")
+    h.assert_clean(page, server, "Thresholds after saving")
+    assert h.sidebar_choice(page, "Model") == "thr-browser"  # no page change needed
+    assert "thr-browser" in h.sidebar_options(page, "Model")
 
 
 # --- a reload keeps the state -------------------------------------------------------------------
@@ -228,29 +143,29 @@ def test_a_reload_keeps_dataset_model_split_and_page(
     server: h.StreamlitServer, page: Any, app_env: dict[str, str]
 ) -> None:
     page.goto(server.url)
-    _settled(page, server, "Data", FIRST_RENDER_MS)
+    h.settled(page, server, "Data", FIRST_RENDER_MS)
     _load_folder(page, app_env["TINY"])
-    _choose(page, "Model", "tiny-model")
+    h.sidebar_choose(page, "Model", "tiny-model")
     page.locator('[data-testid="stSidebar"]').get_by_text("test", exact=True).click()
     h.wait_idle(page, STEP_MS)
     h.open_page(page, "Compare", "Compare with the baseline", STEP_MS)
-    _clean(page, server, "Compare before the reload")
+    h.assert_clean(page, server, "Compare before the reload")
     page.wait_for_function("() => location.search.includes('split=test')", timeout=STEP_MS)
     url = page.url
     assert "/compare?" in url and "model=tiny-model" in url, url
 
     page.reload()
-    _settled(page, server, "Compare with the baseline")
-    _clean(page, server, "Compare after the reload")
-    assert _choice(page, "Dataset") == "Folder tiny"
-    assert _choice(page, "Model") == "tiny-model"
+    h.settled(page, server, "Compare with the baseline")
+    h.assert_clean(page, server, "Compare after the reload")
+    assert h.sidebar_choice(page, "Dataset") == "Folder tiny"
+    assert h.sidebar_choice(page, "Model") == "tiny-model"
     assert page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="test").is_checked()
     assert page.url == url
 
     fresh = page.context.new_page()  # the address in another tab: the same state
     fresh.goto(url)
-    _settled(fresh, server, "Compare with the baseline")
-    assert _choice(fresh, "Model") == "tiny-model"
+    h.settled(fresh, server, "Compare with the baseline")
+    assert h.sidebar_choice(fresh, "Model") == "tiny-model"
     fresh.close()
 
 
@@ -263,7 +178,7 @@ def test_training_goes_on_when_the_page_is_left(server: h.StreamlitServer, page:
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/models")
-    _settled(page, server, "Models", FIRST_RENDER_MS)
+    h.settled(page, server, "Models", FIRST_RENDER_MS)
     epochs = page.get_by_role("spinbutton", name="Epochs")
     epochs.fill("2")
     epochs.press("Tab")
@@ -272,11 +187,11 @@ def test_training_goes_on_when_the_page_is_left(server: h.StreamlitServer, page:
     name.fill("rt-background")
     page.get_by_role("button", name="Train and save").click()
     page.get_by_text("Training reservoir-transformer on Demo catalogue").first.wait_for()
-    _clean(page, server, "Models while training")
+    h.assert_clean(page, server, "Models while training")
     h.open_page(page, "Data", "Data", STEP_MS)  # leave the page while it trains
     h.open_page(page, "Models", "Models", STEP_MS)
     done = page.get_by_text("saved it as rt-background", exact=False)
     expect(done).to_be_visible(timeout=240_000)  # polled: no click needed
     h.wait_idle(page, STEP_MS)
-    _clean(page, server, "Models after training")
-    assert "rt-background" in _options(page, "Model")
+    h.assert_clean(page, server, "Models after training")
+    assert "rt-background" in h.sidebar_options(page, "Model")

@@ -12,32 +12,18 @@ import numpy as np
 import pytest
 
 pytest.importorskip("streamlit")
-import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
-from streamlit.runtime import pages_manager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest_helpers import no_exception, one, open_app, set_app_env, switch_page  # noqa: E402
+
 TIMEOUT = 180
-
-
-class _NavigationPagesManager(pages_manager.PagesManager):
-    """As in tests/test_app_pages.py: keep AppTest on the ``st.navigation`` path."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        pages_manager.PagesManager.uses_pages_directory = False
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
     """Small demo catalogue, two global-threshold models (split seeds 0 and 1)."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("MEWO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    mp.setenv("MEWO_DEMO_TRACKS", "3000")
-    mp.setenv("MEWO_DEMO_SEED", "0")
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    mp.setenv("MEWO_ARTIFACTS_DIR", str(artifacts))
-    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    _, artifacts = set_app_env(mp, tmp_path_factory, 3000)
     from mewo_core import demo
     from mewo_core.data import SplitSpec
     from mewo_core.training import train_and_save
@@ -50,24 +36,16 @@ def env(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _compare(split: str = "validation") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    _one(at.sidebar.selectbox, "Model").set_value("flat").run()
-    _one(at.sidebar.radio, "Split to show").set_value(split).run()
-    at.switch_page("pages/compare.py")
-    at.run()
+    at = open_app(timeout=TIMEOUT)
+    one(at.sidebar.selectbox, "Model").set_value("flat").run()
+    one(at.sidebar.radio, "Split to show").set_value(split).run()
+    switch_page(at, "pages/compare.py")
     _ok(at)
     return at
 
 
-def _one(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
-
-
 def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
 
 
@@ -98,7 +76,7 @@ def test_compare_shows_tuning_intervals_and_tables(env) -> None:
     assert "group bootstrap, 1000 replicates" in captions
     assert any("choose **test**" in w.value for w in at.warning)
     want = _session(env).comparison("validation").overall.set_index("average")
-    card = _one(at.metric, "Weighted F1")
+    card = one(at.metric, "Weighted F1")
     assert card.value == f"{want.at['weighted', 'model']:.4f}"
     assert f"{want.at['weighted', 'delta']:+.4f}" in card.delta
     low, high = want.at["weighted", "delta_low"], want.at["weighted", "delta_high"]
@@ -116,22 +94,22 @@ def test_compare_shows_tuning_intervals_and_tables(env) -> None:
 
 def test_baseline_on_the_fit_part_is_not_in_sample(env) -> None:
     at = _compare()
-    _one(at.radio, "Baseline tuned on").set_value("fit").run()
+    one(at.radio, "Baseline tuned on").set_value("fit").run()
     _ok(at)
     captions = " ".join(c.value for c in at.caption)
     assert "baseline (per-tag thresholds): tuned on the fit part" in captions
     want = _session(env).comparison("validation", baseline_part="fit").overall
-    card = _one(at.metric, "Micro F1")
+    card = one(at.metric, "Micro F1")
     assert f"{want.set_index('average').at['micro', 'delta']:+.4f}" in card.delta
 
 
 def test_model_vs_itself_and_a_differently_split_model(env) -> None:
     at = _compare()
-    _one(at.selectbox, "Compared with (B)").set_value("flat").run()
+    one(at.selectbox, "Compared with (B)").set_value("flat").run()
     _ok(at)
     overall = _frame(at, "average")
     assert (overall["delta"] == 0).all() and set(overall["interval"]) == {"≈ +0.000 … +0.000"}
-    _one(at.selectbox, "Compared with (B)").set_value("flat-seed1").run()
+    one(at.selectbox, "Compared with (B)").set_value("flat-seed1").run()
     assert not at.exception
     assert any("split differently" in e.value for e in at.error)
 
@@ -139,13 +117,13 @@ def test_model_vs_itself_and_a_differently_split_model(env) -> None:
 def test_min_support_and_slices(env) -> None:
     at = _compare("test")
     assert not any("choose **test**" in w.value for w in at.warning)
-    _one(at.number_input, "Minimum positives for the won / lost lists").set_value(10_000).run()
+    one(at.number_input, "Minimum positives for the won / lost lists").set_value(10_000).run()
     _ok(at)
     assert any("no tag with at least 10000 positives" in i.value for i in at.info)
     bands = _frame(at, "band")
     assert list(bands["band"]) == ["< 20", "20–99", "100–499", "≥ 500"]
     assert bands["n_tags"].sum() == env.train.n_tags
-    _one(at.selectbox, "Group column").set_value("album_id").run()
+    one(at.selectbox, "Group column").set_value("album_id").run()
     _ok(at)
     groups = _frame(at, "slice")  # score bands first, then groups
     assert len(groups) == 4
@@ -160,7 +138,7 @@ def test_min_support_and_slices(env) -> None:
 
 def test_without_intervals_the_page_still_renders(env) -> None:
     at = _compare("test")
-    _one(at.number_input, "Bootstrap replicates").set_value(0).run()
+    one(at.number_input, "Bootstrap replicates").set_value(0).run()
     _ok(at)
     overall = _frame(at, "average")
     assert "interval" not in overall.columns and list(overall.columns[:2]) == ["average", "delta"]

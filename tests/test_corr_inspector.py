@@ -222,7 +222,8 @@ def test_track_profile_titles_clear_the_labels_above() -> None:
 # --- the pages under AppTest ----------------------------------------------------------------------
 
 pytest.importorskip("streamlit")
-from tests.test_app_pages import _app, _no_failure, _one, _page, env  # noqa: E402, F401
+from tests.apptest_helpers import no_exception, one, open_app, switch_page  # noqa: E402
+from tests.test_app_pages import env  # noqa: E402, F401
 from tests.test_explain_pages import rt_model  # noqa: E402, F401
 
 
@@ -236,12 +237,12 @@ def test_correlations_page_filters_follow_class_pair_and_min_count(env: Path) ->
     train = _demo_train()
     args = (train.tag_names, train.tag_classes, train.tag_categories)
     lift = correlations.lift(train.require_labels(), *args).log2()
-    at = _page(_app(), "pages/correlations.py")
-    _one(at.radio, "View").set_value("Co-occurrence lift").run()
-    _one(at.selectbox, "Rows: class").set_value("moods").run()
-    _one(at.selectbox, "Columns: class").set_value("genres").run()
-    _one(at.number_input, "Minimum co-occurrence (tracks with both tags)").set_value(25).run()
-    _no_failure(at)
+    at = switch_page(open_app(), "pages/correlations.py")
+    one(at.radio, "View").set_value("Co-occurrence lift").run()
+    one(at.selectbox, "Rows: class").set_value("moods").run()
+    one(at.selectbox, "Columns: class").set_value("genres").run()
+    one(at.number_input, "Minimum co-occurrence (tracks with both tags)").set_value(25).run()
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     shown = at.dataframe[0].value
     want = correlations.strongest_pairs(lift.at_least(25), top=30, by_abs=False,
@@ -281,10 +282,10 @@ def test_inspector_marks_correction_and_shows_baseline_f1(env: Path, rt_model: s
     model = load_model(path)
     weights = dict(zip(model.tag_names_, model.correction_weights(), strict=True))
     assert 0 < sum(w > 0 for w in weights.values()) < len(weights)  # both kinds of tag
-    at = _app()
-    _one(at.sidebar.selectbox, "Model").set_value(rt_model).run()
-    _page(at, "pages/track_inspector.py")
-    _no_failure(at)
+    at = open_app()
+    one(at.sidebar.selectbox, "Model").set_value(rt_model).run()
+    switch_page(at, "pages/track_inspector.py")
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
     tables = [d.value for d in at.dataframe
               if list(d.value.columns) == list(track_inspector.CHANGE_COLUMNS)]
@@ -306,8 +307,8 @@ def test_inspector_marks_correction_and_shows_baseline_f1(env: Path, rt_model: s
     base = data.tag_scores()[row] >= session.baseline.thresholds_
     tp = int((base & truth).sum())
     expected = 2 * tp / (base.sum() + truth.sum())
-    assert _one(at.metric, "Baseline F1 on this track").value == f"{expected:.3f}"
+    assert one(at.metric, "Baseline F1 on this track").value == f"{expected:.3f}"
     mine = session.scores("model", "validation")[row] >= session.thresholds("model")
     model_f1 = 2 * int((mine & truth).sum()) / (mine.sum() + truth.sum())
-    assert _one(at.metric, "Model F1 on this track").value == f"{model_f1:.3f}"
+    assert one(at.metric, "Model F1 on this track").value == f"{model_f1:.3f}"
     assert any("use the learned correction" in c.value for c in at.caption)

@@ -14,25 +14,16 @@ import pytest
 
 from mewo_core.artifacts import save_model
 from mewo_core.cli import main
-from mewo_core.data import load_folder, split_dataset
+from mewo_core.data import load_folder
 from mewo_core.errors import ArtifactError, DataError
-from mewo_core.models import DecisionModel, create_model
 from mewo_core.predict import dask_engine, predict_stream
 from mewo_core.predict.dask_engine import part_name, predict_dask
 from tests.conftest import write_tiny_folder
-from tests.test_model_contract import FAST
+from tests.test_model_contract import fit_fast
 
 distributed = pytest.importorskip("distributed")
 
 MODELS = ("baseline", "reservoir-transformer")
-
-
-def _fit(model_type: str, train) -> DecisionModel:  # noqa: ANN001
-    model = create_model(model_type, **FAST.get(model_type, {}))
-    if model.uses_validation:
-        fit, validation = split_dataset(train, 0.3, 0)
-        return model.fit(fit, validation)
-    return model.fit(train)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     train = load_folder(data).train
     paths = {}
     for model_type in MODELS:
-        paths[model_type] = save_model(_fit(model_type, train), root / model_type)
+        paths[model_type] = save_model(fit_fast(model_type, train), root / model_type)
     frame = pd.concat([pd.read_csv(data / "x_train.csv"), pd.read_csv(data / "x_test.csv")])
     parts = root / "parts"
     parts.mkdir()
@@ -112,14 +103,21 @@ def cluster_loads(cluster) -> collections.Counter:  # noqa: ANN001
     return collections.Counter((w, p) for w, paths in per_worker.items() for p in paths)
 
 
-def test_bad_partition_is_named_and_nothing_is_written(setup, cluster, tmp_path):
-    parts = tmp_path / "parts"
-    parts.mkdir()
+def _parts_with(
+    setup: dict[str, Path], folder: Path, name: str, row: int, column: int, value: object
+) -> Path:
+    """A copy of the partitions in ``folder``, partition ``name`` with one cell changed."""
+    folder.mkdir()
     for f in setup["parts"].iterdir():
         frame = pd.read_parquet(f)
-        if f.name == "part-1.parquet":
-            frame.iloc[7, 3] = np.nan
-        frame.to_parquet(parts / f.name, index=False)
+        if f.name == name:
+            frame.iloc[row, column] = value
+        frame.to_parquet(folder / f.name, index=False)
+    return folder
+
+
+def test_bad_partition_is_named_and_nothing_is_written(setup, cluster, tmp_path):
+    parts = _parts_with(setup, tmp_path / "parts", "part-1.parquet", 7, 3, np.nan)
     out = tmp_path / "out"
     with pytest.raises(DataError) as err:
         predict_dask(setup["baseline"], parts, out, scheduler=cluster.scheduler_address)
@@ -129,13 +127,8 @@ def test_bad_partition_is_named_and_nothing_is_written(setup, cluster, tmp_path)
 
 
 def test_duplicate_ids_across_partitions(setup, cluster, tmp_path):
-    parts = tmp_path / "parts"
-    parts.mkdir()
-    for f in setup["parts"].iterdir():
-        frame = pd.read_parquet(f)
-        if f.name == "part-3.parquet":
-            frame.iloc[4, 0] = pd.read_parquet(setup["parts"] / "part-0.parquet").iloc[2, 0]
-        frame.to_parquet(parts / f.name, index=False)
+    taken = pd.read_parquet(setup["parts"] / "part-0.parquet").iloc[2, 0]
+    parts = _parts_with(setup, tmp_path / "parts", "part-3.parquet", 4, 0, taken)
     out = tmp_path / "out"
     want = r"part-3\.parquet, column 'ChallengeID', line 6: duplicate id \d+ \(also on line 4 "
     with pytest.raises(DataError, match=want + r"of part-0\.parquet\); 1 duplicate\(s\) in all"):

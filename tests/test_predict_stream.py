@@ -19,26 +19,18 @@ import pytest
 
 from mewo_core.artifacts import load_model, save_model
 from mewo_core.cli import main
-from mewo_core.data import load_folder, load_xy, split_dataset
+from mewo_core.data import load_folder, load_xy
 from mewo_core.errors import DataError
-from mewo_core.models import MODEL_TYPES, DecisionModel, create_model
+from mewo_core.models import MODEL_TYPES, DecisionModel
 from mewo_core.predict import IdRegistry, predict_stream
 from mewo_core.predict import sinks as sinks_module
 from mewo_core.predict.sinks import decisions_csv_rows
 from tests.conftest import write_tiny_folder
-from tests.test_model_contract import FAST
+from tests.test_model_contract import fit_fast
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = ROOT / "artifacts" / "demo-model"
 CHUNKS = (1, 7, 1000, 10**6)
-
-
-def _fit(model_type: str, train) -> DecisionModel:  # noqa: ANN001
-    model = create_model(model_type, **FAST.get(model_type, {}))
-    if model.uses_validation:
-        fit, validation = split_dataset(train, 0.3, 0)
-        return model.fit(fit, validation)
-    return model.fit(train)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +44,7 @@ def models(tiny: Path) -> dict[str, DecisionModel]:
     """Every registered model type, fitted small; the network scores in blocks of 64 rows so
     that chunks must be regrouped to give the in-memory bits."""
     train = load_folder(tiny).train
-    fitted = {t: _fit(t, train) for t in sorted(MODEL_TYPES)}
+    fitted = {t: fit_fast(t, train) for t in sorted(MODEL_TYPES)}
     fitted["reservoir-transformer"].score_block = 64  # type: ignore[misc]
     return fitted
 

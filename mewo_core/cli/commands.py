@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..artifacts import list_artifacts, load_model, read_manifest
 from ..data import SplitSpec, load_folder
@@ -21,8 +22,11 @@ from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name fro
 from ..reports import comparison_text, dataset_summary, evaluation_text
 from ..session import Session
 from ..training import fit_baseline, train_and_save, train_params
-from .output import ProgressBars, print_json
+from .output import PartsProgress, PredictProgress, ProgressBars, print_json
 from .parser import model_options
+
+if TYPE_CHECKING:
+    from ..predict import PredictSummary
 
 BASELINE_NAMES = ("baseline", "global-threshold")
 
@@ -202,7 +206,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from ..predict import output_format, predict_stream
-    from .output import PredictProgress
 
     out = Path(args.out)
     fmt = output_format(out, args.format)
@@ -211,10 +214,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return _predict_dask(args, out, fmt)
     model = load_model(args.model)
-    bar = PredictProgress(quiet=args.quiet)
+    summary = _run_predict(predict_stream, model, args, out, fmt, PredictProgress(args.quiet))
+    print(_written(str(out), summary))
+    return 0
+
+
+def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    """``predict --engine dask``: see :mod:`mewo_core.predict.dask_engine`."""
+    from ..predict.dask_engine import predict_dask
+
+    summary = _run_predict(
+        predict_dask, args.model, args, out, fmt, PartsProgress(args.quiet),
+        scheduler=args.scheduler, n_workers=args.dask_workers,
+    )  # fmt: skip
+    print(_written(f"{out}/", summary, f", {int(summary.stages['parts'])} parts"))
+    return 0
+
+
+def _run_predict(
+    run: Callable[..., PredictSummary],
+    model: object,
+    args: argparse.Namespace,
+    out: Path,
+    fmt: str,
+    bar: PredictProgress | PartsProgress,
+    **engine: object,
+) -> PredictSummary:
+    """``run(model, args.x, out, ...)`` (``predict_stream`` or ``predict_dask``) with the
+    command's options, drawing ``bar`` (closed after) and taking SIGTERM as an interrupt."""
     with _terminate_as_interrupt():
         try:
-            summary = predict_stream(
+            return run(
                 model,
                 args.x,
                 out,
@@ -223,45 +253,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 with_scores=args.scores,
                 force=args.force,
                 progress=bar,
+                **engine,
             )
         finally:
             bar.close()
-    print(
-        f"wrote {out}: {summary.tracks} tracks x {summary.tags} tags, "
-        f"{summary.positives} positive decisions ({summary.fmt}), "
+
+
+def _written(where: str, summary: PredictSummary, detail: str = "") -> str:
+    """The line ``predict`` prints at the end: what was written where, how fast."""
+    return (
+        f"wrote {where}: {summary.tracks} tracks x {summary.tags} tags, "
+        f"{summary.positives} positive decisions ({summary.fmt}{detail}), "
         f"{summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
     )
-    return 0
-
-
-def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
-    """``predict --engine dask``: see :mod:`mewo_core.predict.dask_engine`."""
-    from ..predict.dask_engine import predict_dask
-    from .output import PartsProgress
-
-    bar = PartsProgress(quiet=args.quiet)
-    with _terminate_as_interrupt():
-        try:
-            summary = predict_dask(
-                args.model,
-                args.x,
-                out,
-                fmt=fmt,
-                chunk_rows=args.chunk_rows,
-                with_scores=args.scores,
-                force=args.force,
-                scheduler=args.scheduler,
-                n_workers=args.dask_workers,
-                progress=bar,
-            )
-        finally:
-            bar.close()
-    print(
-        f"wrote {out}/: {summary.tracks} tracks x {summary.tags} tags, "
-        f"{summary.positives} positive decisions ({summary.fmt}, {int(summary.stages['parts'])} "
-        f"parts), {summary.seconds:.1f} s, {summary.rate:,.0f} tracks/s"
-    )
-    return 0
 
 
 @contextmanager
