@@ -9,41 +9,30 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("streamlit")
-import streamlit.testing.v1.app_test as app_test_module  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.test_app_pages import _NavigationPagesManager  # noqa: E402
+from tests.apptest_helpers import no_exception, one, open_app, set_app_env, switch_page  # noqa: E402
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TRACKS = 3000
-TIMEOUT = 120
 CAPTION = re.compile(r"^(\S+): threshold (-?\d+\.\d{4}) \((\S+) (-?\d+\.\d{4})\)")
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
-    mp.setenv("MEWO_CACHE_DIR", str(tmp_path_factory.mktemp("thr-cache")))
-    mp.setenv("MEWO_DEMO_TRACKS", str(TRACKS))
-    mp.setenv("MEWO_DEMO_SEED", "0")
-    mp.setenv("MEWO_ARTIFACTS_DIR", str(tmp_path_factory.mktemp("thr-artifacts")))
-    mp.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    set_app_env(mp, tmp_path_factory, TRACKS)
     yield
     mp.undo()
 
 
 @pytest.fixture
 def at(env: None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page("pages/thresholds.py")
-    app.run()
+    app = switch_page(open_app(), "pages/thresholds.py")
     _ok(app)
     return app
 
@@ -58,14 +47,8 @@ def session(env: None):
 
 
 def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    no_exception(at)
     assert not at.error, [e.value for e in at.error]
-
-
-def _one(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
 
 
 def _caption(at: AppTest) -> tuple[str, float, float]:
@@ -84,33 +67,33 @@ def test_offsets_never_make_an_override_and_an_edit_survives_them(at: AppTest) -
     tag, start, tuned = _caption(at)
     assert start == tuned
     for value in (0.01, 0.03, -0.02):
-        glob = _one(at.slider, "Global offset")
+        glob = one(at.slider, "Global offset")
         glob.set_value(glob.min + round((value - glob.min) / glob.step) * glob.step).run()
         _ok(at)
-        offset = _one(at.slider, "Global offset").value
+        offset = one(at.slider, "Global offset").value
         assert not _individual(at)
         assert _caption(at)[1] == pytest.approx(tuned + offset, abs=1.5e-4)
-        assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(
+        assert one(at.slider, "Threshold of the chosen tag").value == pytest.approx(
             tuned + offset, abs=1.5e-4)
 
-    own = _one(at.slider, "Threshold of the chosen tag")
+    own = one(at.slider, "Threshold of the chosen tag")
     own.set_value(own.min).run()  # the user's own edit
     _ok(at)
     assert tag in _individual(at)
     pinned = _caption(at)[1]
     assert pinned == pytest.approx(own.min, abs=1.5e-4)
-    glob = _one(at.slider, "Global offset")
+    glob = one(at.slider, "Global offset")
     glob.set_value(glob.max).run()
     _ok(at)
     assert _caption(at)[1] == pinned, "an offset moved a tag set individually"
-    assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(own.min)
+    assert one(at.slider, "Threshold of the chosen tag").value == pytest.approx(own.min)
 
-    _one(at.button, "Reset to tuned").click().run()
+    one(at.button, "Reset to tuned").click().run()
     _ok(at)
     assert not _individual(at)
     assert _caption(at)[1] == pytest.approx(tuned, abs=1e-4)
-    assert _one(at.slider, "Global offset").value == 0.0
-    assert _one(at.slider, "Threshold of the chosen tag").value == pytest.approx(tuned, abs=1.5e-4)
+    assert one(at.slider, "Global offset").value == 0.0
+    assert one(at.slider, "Threshold of the chosen tag").value == pytest.approx(tuned, abs=1.5e-4)
 
 
 def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -> None:
@@ -127,7 +110,7 @@ def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -
     for c in dict.fromkeys(data.tag_categories):
         expected[f"Category {c}"] = offset_range(tuned, ranges, categories == c)
     for label, want in expected.items():
-        slider = _one(at.slider, label)
+        slider = one(at.slider, label)
         assert (slider.min, slider.max, slider.step) == pytest.approx(
             (want.lo, want.hi, want.step)), label
         assert slider.min < 0 < slider.max and slider.value == 0.0
@@ -137,26 +120,26 @@ def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -
     finite = np.isfinite(tuned)
     assert expected["Global offset"].lo <= ranges[finite, 0].min() - tuned[finite].max()
 
-    tag_slider = _one(at.slider, "Threshold of the chosen tag")
+    tag_slider = one(at.slider, "Threshold of the chosen tag")
     t = data.tag_names.index(_caption(at)[0])
     assert tag_slider.min == pytest.approx(min(ranges[t, 0], tuned[t]))
     assert tag_slider.max == pytest.approx(max(ranges[t, 1], tuned[t]))
 
 
 def test_switching_the_method_shows_deltas_against_what_was_shown(at: AppTest) -> None:
-    before = float(_one(at.metric, "Weighted F1").value)
+    before = float(one(at.metric, "Weighted F1").value)
     assert not [r for r in at.radio if r.label == "Deltas against"]
-    _one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
+    one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
     _ok(at)
-    reference = _one(at.radio, "Deltas against")
+    reference = one(at.radio, "Deltas against")
     assert reference.value == "before"
-    card = _one(at.metric, "Weighted F1")
+    card = one(at.metric, "Weighted F1")
     after = float(card.value)
     assert after != before
     assert float(card.delta.lstrip("↑↓ ")) == pytest.approx(after - before, abs=1.5e-4)
     reference.set_value("start").run()
     _ok(at)
-    assert _one(at.metric, "Weighted F1").delta in (None, "", "+0.0000")  # at its start
+    assert one(at.metric, "Weighted F1").delta in (None, "", "+0.0000")  # at its start
 
 
 def test_charts_name_their_traces_and_the_split(at: AppTest) -> None:
