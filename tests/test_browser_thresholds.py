@@ -13,7 +13,6 @@ offsets do not move it (what the page's help says). Skipped where no Chromium ex
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -36,21 +35,6 @@ TOL = 1.5e-4  # values are shown with 4 decimals
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = h.find_chromium()
-    reason = "no Chromium executable (install Debian's `chromium` to run the browser tests)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        path, reason = None, "the `playwright` Python package is not installed"
-    if path is None:
-        if os.environ.get("MEWO_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"MEWO_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return path
-
-
-@pytest.fixture(scope="module")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Temporary cache and artifacts folders: a small demo catalogue and a quick demo-model."""
     from mewo_core import demo
@@ -68,24 +52,6 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "MEWO_DEMO_SEED": "0",
         "DEMO_FOLDER": str(folder),
     }
-
-
-@pytest.fixture(scope="module")
-def server(chromium: str, app_env: dict[str, str],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.StreamlitServer]:
-    log = tmp_path_factory.mktemp("thr-browser-server") / "streamlit.log"
-    with h.StreamlitServer(env=app_env, log_path=log) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = h.launch_chromium(playwright, chromium)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
