@@ -46,7 +46,7 @@ def main() -> int:
     with StreamlitServer(startup_timeout=300) as server, sync_playwright() as pw:
         browser = launch_chromium(pw, chromium)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server.url)
+        page.goto(server.url + "?intro=off")  # the first-run introduction hidden
         wait_page(page, "Data", timeout_ms=300_000)
         for title, heading, name in PAGES:
             open_page(page, title, heading, timeout_ms=900_000)
