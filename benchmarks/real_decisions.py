@@ -54,6 +54,7 @@ SHIFT = np.log(4.0)
 
 # name -> fit(train scores, train labels, train groups, decided scores) -> thresholds
 Fitter = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+Decide = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _robust(metric: str) -> Fitter:
@@ -99,19 +100,30 @@ ESTIMATORS: dict[str, Fitter] = {
 }
 
 
-def _default_model(data: Dataset) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The product's default model (reservoir-transformer, CLI defaults), fitted on the ``tr``
-    rows of ``data`` (its validation split grouped by artist inside), deciding the ``te`` rows."""
+def _model(model_type: str, **params: object) -> Callable[[Dataset], Decide]:
+    """A product model (``create_model(model_type, **params)``) fitted on the ``tr`` rows of
+    ``data`` (its own grouped splits inside), deciding the ``te`` rows with their groups."""
 
-    def decide(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
-        model = create_model("reservoir-transformer").fit(data.subset(tr))
-        return model.predict(data.subset(te)).astype(bool)
+    def bind(data: Dataset) -> Decide:
+        def decide(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
+            model = create_model(model_type, **params).fit(data.subset(tr))
+            return model.predict(data.subset(te)).astype(bool)
 
-    return decide
+        return decide
+
+    return bind
 
 
 # name -> decide(train rows, decided rows) -> decisions: models that read every input score
-MODELS = {"default model (reservoir-transformer)": _default_model}
+# (and, with a group context, the decided tracks' albums)
+MODELS = {
+    "album context + benchmark": _model("robust-thresholds", method="benchmark", context="album"),
+    "robust-thresholds (context auto: album)": _model("robust-thresholds"),
+    "default model, context none (previous default)": _model(
+        "reservoir-transformer", context="none"
+    ),
+    "default model (reservoir-transformer, context auto: album)": _model("reservoir-transformer"),
+}
 
 
 def _splits_cv(groups: np.ndarray, n_rows: int, reps: int):
@@ -134,6 +146,7 @@ def _splits_transfer(groups: np.ndarray, y: np.ndarray, reps: int):
 def evaluate(
     s: np.ndarray, y: np.ndarray, g: np.ndarray, protocol: str, reps: int,
     data: Dataset | None = None,
+    models: dict[str, Callable[[Dataset], Decide]] | None = None,
 ) -> dict:
     """Per estimator (and ``ceiling``; with ``data``, the :data:`MODELS` too): F1 per average,
     averaged over repetitions."""
@@ -155,7 +168,7 @@ def evaluate(
         for name, thr in found.items():
             decisions.setdefault((name, r), []).append(s[te] >= thr)
         if data is not None:
-            for name, model in MODELS.items():
+            for name, model in (MODELS if models is None else models).items():
                 decisions.setdefault((name, r), []).append(model(data)(tr, te))
     out: dict[str, dict[str, float]] = {}
     for (name, r), parts in decisions.items():
@@ -210,12 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="transfer repetitions")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here")
-    parser.add_argument("--no-model", action="store_true", help="skip the default model's rows")
+    parser.add_argument("--no-model", action="store_true", help="skip the network's rows")
     args = parser.parse_args(argv)
     found = {name: path for name, path in TAGGERS.items() if path.is_dir()}
     if not found:
         print(f"skipped: no tagger data under {DATA}")
         return 0
+    models = {k: v for k, v in MODELS.items() if not (args.no_model and "default model" in k)}
     blocks, checked = [], False
     for name, path in found.items():
         data = load_folder(path).train
@@ -226,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             checked = True
         for protocol in ("cv", "transfer"):
             start = time.perf_counter()
-            res = evaluate(s, y, g, protocol, args.reps, None if args.no_model else data)
+            res = evaluate(s, y, g, protocol, args.reps, data, models)
             label = (
                 "artist-grouped 5-fold CV"
                 if protocol == "cv"

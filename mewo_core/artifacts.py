@@ -280,7 +280,8 @@ def artifact_thresholds(path: str | Path) -> np.ndarray:
 
 
 def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
-    """Why a saved model cannot score ``data`` (other tags, missing features), or None."""
+    """Why a saved model cannot score ``data`` (other tags, missing features, or the groups.csv
+    column its group context needs), or None."""
     columns = manifest.get("columns", {})
     tags = tuple(columns.get("tag_names", ()))
     features = columns.get("feature_names", ())
@@ -289,6 +290,12 @@ def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
     missing = sorted(set(features) - set(data.feature_names))
     if missing:
         return f"the data lacks {len(missing)} of its feature columns (e.g. {missing[0]})"
+    for column in columns.get("group_columns", ()):
+        if data.groups is None or column not in data.groups.columns:
+            return (
+                f"it decides each track with the others of its group: the data has no "
+                f"'{column}' column in groups.csv"
+            )
     return None
 
 

@@ -133,15 +133,20 @@ with st.expander("All tags of this track, grouped by class", expanded=False):
 st.subheader("Why")
 explainer = _shared.explainer(ctx)
 raw = ctx.model.align(data).X[row].astype(np.float64)
+album = ctx.model.context_rows(data, row)
+if album is not None:
+    st.caption(f"This model blends each track's scores with its {ctx.model.context_.level}'s "
+               f"({len(album)} other tracks here, weight {ctx.model.context_.alpha_:g}) before "
+               "reading them: scores and contributions below are after that blend.")
 edit_key = ctx.key("whatif", str(int(data.ids[row])))
 edits: dict[str, float] = st.session_state.setdefault(edit_key, {})
 x_now = apply_edits(raw, explainer.feature_names, edits)
-candidates = explainer.default_tags(x_now) or list(range(len(data.tag_names)))
+candidates = explainer.default_tags(x_now, album) or list(range(len(data.tag_names)))
 names = [data.tag_names[t] for t in candidates]
 others = [t for t in data.tag_names if t not in set(names)]
 why_tag = st.selectbox("Tag to explain (disagreements with the baseline first, then the model's "
                        "tags; type to search)", names + others, key=ctx.key("why_tag"))
-(exp,) = explainer.explain(x_now, [data.tag_names.index(why_tag)])
+(exp,) = explainer.explain(x_now, [data.tag_names.index(why_tag)], album)
 c = st.columns(4)
 c[0].metric("Model", "yes" if exp.decision else "no",
             help=f"probability {exp.probability:.4f} vs threshold {exp.threshold:.4f}")
@@ -190,8 +195,8 @@ else:
     with st.expander("All contributions of this tag", expanded=False):
         st.dataframe(exp.contributions, hide_index=True)
 if edits:
-    _, before, _ = explainer.decisions(raw)
-    proba, after, _ = explainer.decisions(x_now)
+    _, before, _ = explainer.decisions(raw, album)
+    proba, after, _ = explainer.decisions(x_now, album)
     changed = np.flatnonzero(before != after)
     st.markdown("**What-if edits**: " + ", ".join(f"{f} = {v:g}" for f, v in edits.items()))
     st.dataframe(pd.DataFrame({

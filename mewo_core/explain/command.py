@@ -76,7 +76,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if unknown:
         raise MewoError(f"unknown --tag {unknown[0]!r} (not one of the model's tags)")
     tags = [model.tag_names_.index(t) for t in args.tag] or None
-    explanations = explainer.explain(edited, tags)
+    album = model.context_rows(data, int(found[0]))
+    explanations = explainer.explain(edited, tags, album)
     pos = {f: i for i, f in enumerate(model.feature_names_)}
     if args.json:
         print_json({

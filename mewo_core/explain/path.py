@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..context import blend
 from ..data import Dataset
 from ..models.base import DecisionModel
 from .adapter import NetworkView, has_correction, network_view
@@ -140,27 +141,49 @@ class Explainer:
             name="track",
         )
 
-    def decisions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(probability, decision, baseline decision) per tag, exactly as ``predict`` does."""
+    def model_input(self, x: np.ndarray, album: np.ndarray | None = None) -> np.ndarray:
+        """The scores the model reads for the raw scores ``x``: ``x`` itself, or, for a model
+        with a group context, ``x`` blended with ``album`` (the raw rows of the other tracks of
+        its group; none: the track alone), as ``predict`` blends it."""
+        x = np.asarray(x, dtype=np.float64)
+        ctx = self.model.context_
+        if ctx is None or not self.model.uses_context:
+            return x
+        rows = x[None] if album is None or len(album) == 0 else np.vstack([x[None], album])
+        together = np.zeros(rows.shape[0], dtype=np.int64)
+        blended = blend(rows.astype(np.float32), together, ctx.alpha_, ctx.logit_columns_)
+        return blended[0].astype(np.float64)
+
+    def decisions(
+        self, x: np.ndarray, album: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(probability, decision, baseline decision) per tag, exactly as ``predict`` does
+        (``album``: see :meth:`model_input`)."""
         row = self._row(x)
-        proba = self.model.decision_scores(row)[0]
+        seen = self.model_input(x, album).astype(np.float32)[None]
+        proba = self.model.context_free_scores(seen)[0]
         base = self.baseline.decision_scores(row)[0] >= self.baseline.thresholds_
         return proba, proba >= self.model.thresholds_, base
 
-    def default_tags(self, x: np.ndarray) -> list[int]:
+    def default_tags(self, x: np.ndarray, album: np.ndarray | None = None) -> list[int]:
         """Tags where the model and the baseline disagree, then the positive decisions."""
-        _, dec, base = self.decisions(x)
+        _, dec, base = self.decisions(x, album)
         disagree = np.flatnonzero(dec != base)
         positive = np.flatnonzero(dec & (dec == base))
         return [*disagree.tolist(), *positive.tolist()]
 
     def explain(
-        self, x: np.ndarray, tags: Sequence[int] | None = None
+        self,
+        x: np.ndarray,
+        tags: Sequence[int] | None = None,
+        album: np.ndarray | None = None,
     ) -> list[TagExplanation]:
-        """Explanations of ``tags`` (default :meth:`default_tags`) for raw scores ``x``."""
-        x = np.asarray(x, dtype=np.float64)
-        proba, dec, base = self.decisions(x)
-        tags = self.default_tags(x) if tags is None else list(tags)
+        """Explanations of ``tags`` (default :meth:`default_tags`) for raw scores ``x``; with a
+        group context, of the blended scores the model reads (``album``: :meth:`model_input`),
+        which ``score`` and the contributions' values then show."""
+        proba, dec, base = self.decisions(x, album)
+        tags = self.default_tags(x, album) if tags is None else list(tags)
+        x = self.model_input(x, album)
         idx = np.asarray(self.model.tag_score_index_)
         out = []
         attr = None

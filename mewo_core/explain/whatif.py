@@ -54,8 +54,10 @@ def what_if(
     x: np.ndarray,
     edits: Mapping[str, float],
     tags: Sequence[int] | None = None,
+    album: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[TagExplanation]]:
-    """(edited scores, decisions after the edit, explanations of ``tags``) for ``edits``."""
+    """(edited scores, decisions after the edit, explanations of ``tags``) for ``edits``
+    (``album``: the raw rows a group-context model blends the track with)."""
     edited = apply_edits(x, explainer.feature_names, edits)
-    _, decisions, _ = explainer.decisions(edited)
-    return edited, decisions, explainer.explain(edited, tags)
+    _, decisions, _ = explainer.decisions(edited, album)
+    return edited, decisions, explainer.explain(edited, tags, album)

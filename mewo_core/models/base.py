@@ -10,6 +10,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from ..context import CHOICES as CONTEXT_CHOICES
+from ..context import LEVELS as LEVEL_COLUMNS
+from ..context import GroupContext, group_mates, resolve_level
 from ..data import Dataset, align_columns
 from ..data.taxonomy import Taxonomy
 from ..errors import ArtifactError, DataError, TrainingError, preview
@@ -28,6 +31,18 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+#: The ``context`` parameter of the models that may blend a track with its album
+#: (:mod:`mewo_core.context`).
+CONTEXT_PARAM = Param(
+    "context",
+    str,
+    "auto",
+    "blend each track's scores with its album's or artist's, weight chosen by grouped CV "
+    "(auto: album when groups.csv has albums)",
+    choices=CONTEXT_CHOICES,
+    exposed=True,
+)
 
 
 class DecisionModel(ABC):
@@ -53,6 +68,9 @@ class DecisionModel(ABC):
     #: chunked caller (``mewo_core.predict``) scores whole blocks counted from the file's start
     #: to give the in-memory path's bits.
     score_block: ClassVar[int | None] = None
+    #: The fitted group context (a model with a ``context`` parameter sets it in ``fit``);
+    #: None: each track is decided alone.
+    context_: GroupContext | None = None
     feature_names_: tuple[str, ...]
     tag_names_: tuple[str, ...]
     taxonomy_: Taxonomy
@@ -134,15 +152,58 @@ class DecisionModel(ABC):
     def decision_scores(self, data: Dataset) -> np.ndarray:
         """Per (track, tag) the score that ``thresholds_`` apply to: the tagger's raw score
         (-inf where a tag has no score column) for threshold models; for the network, its
-        probability on tags that keep the learned correction and the raw score elsewhere."""
+        probability on tags that keep the learned correction and the raw score elsewhere.
+        With a group context, ``data``'s scores are first blended within its albums."""
         self._check_fitted()
-        return self.matrix_scores(self.align(data).X)
+        return self._scores(self.with_context(self.align(data)).X)
 
     def matrix_scores(self, X: np.ndarray) -> np.ndarray:
         """:meth:`decision_scores` of a float32 matrix already in ``feature_names_`` order (the
-        streaming ``predict`` calls this per chunk: the same computation)."""
+        streaming ``predict`` calls this per chunk: the same computation). A model with an
+        active group context needs the rows' groups: blend them first (:meth:`with_context`,
+        or :func:`mewo_core.context.blend`) and call :meth:`context_free_scores`."""
+        self._check_fitted()
+        if self.uses_context:
+            raise DataError(
+                f"this model blends each track with its {self.context_.level} "  # type: ignore[union-attr]
+                "(group context), so a matrix without groups cannot be scored"
+            )
+        return self._scores(X)
+
+    def context_free_scores(self, X: np.ndarray) -> np.ndarray:
+        """The model's scores of ``X`` as given (features in order, already blended where the
+        model has a group context)."""
         self._check_fitted()
         return self._scores(X)
+
+    # --- group context (mewo_core/context.py) ---------------------------------------------------
+    @property
+    def uses_context(self) -> bool:
+        """Whether a track's decision depends on the other tracks of its group."""
+        return self.context_ is not None and self.context_.active
+
+    def with_context(self, data: Dataset) -> Dataset:
+        """``data`` (features in this model's order) blended by the fitted group context."""
+        return self.context_.transform(data) if self.uses_context else data  # type: ignore[union-attr]
+
+    def context_rows(self, data: Dataset, row: int) -> np.ndarray | None:
+        """The raw scores (aligned features) of the tracks ``row`` is blended with in ``data``
+        (the other tracks of its group), or None when the model has no active context."""
+        if not self.uses_context:
+            return None
+        aligned = self.align(data)
+        return aligned.X[group_mates(aligned, self.context_.level, row)]  # type: ignore[union-attr]
+
+    def _fit_context(self, train: Dataset, *others: Dataset) -> tuple[Dataset, ...]:
+        """Choose the group context on ``train`` (the ``context`` parameter), then return
+        ``train`` and ``others`` (aligned datasets) blended by it."""
+        level = resolve_level(getattr(self, "context", "none"), train)
+        self.context_ = None
+        if level is not None:
+            self.context_ = GroupContext(
+                level, metric=getattr(self, "metric", "weighted"), seed=getattr(self, "seed", 0)
+            ).fit(train)
+        return tuple(self.with_context(d) for d in (train, *others))
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """Decisions (uint8, tracks x tags) for decision scores: ``scores >= thresholds_``."""
@@ -234,11 +295,23 @@ class DecisionModel(ABC):
         """Rebuild a fitted model from :meth:`state`'s output and the saved columns."""
 
     def columns_state(self) -> dict[str, Any]:
-        return {
+        """The columns the model reads: features, tags, taxonomy and, with an active group
+        context, the groups.csv column it blends over."""
+        state: dict[str, Any] = {
             "feature_names": list(self.feature_names_),
             "tag_names": list(self.tag_names_),
             "taxonomy": self.taxonomy_.to_dict(),
         }
+        if self.uses_context:
+            state["group_columns"] = [LEVEL_COLUMNS[self.context_.level]]  # type: ignore[union-attr]
+        return state
+
+    def context_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted group context as arrays for the npz (none without one)."""
+        return {} if self.context_ is None else self.context_.arrays()
+
+    def _restore_context(self, arrays: Mapping[str, Any]) -> None:
+        self.context_ = GroupContext.from_arrays(dict(arrays))
 
     def _restore_columns(self, columns: dict[str, Any], thresholds: np.ndarray) -> None:
         try:

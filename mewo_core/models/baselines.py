@@ -25,13 +25,15 @@ class _ThresholdModel(DecisionModel):
         self.tag_score_index_ = train.tag_feature_index.copy()
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
-        return {"thresholds": self.thresholds_, "tag_score_index": self.tag_score_index_}, None
+        arrays = {"thresholds": self.thresholds_, "tag_score_index": self.tag_score_index_}
+        return {**arrays, **self.context_arrays()}, None
 
     @classmethod
     def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
         model = cls.from_config(config)
         model._restore_columns(columns, arrays["thresholds"])
         model.tag_score_index_ = arrays["tag_score_index"].astype(np.int64)
+        model._restore_context(arrays)
         return model
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..data import Dataset, group_labels
 from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust, fit_steps
 from ..scoring.metrics import AVERAGES
-from .base import ProgressCallback, ProgressEvent
+from .base import CONTEXT_PARAM, ProgressCallback, ProgressEvent
 from .baselines import _ThresholdModel
 from .params import Param
 
@@ -25,8 +25,9 @@ from .params import Param
 class RobustThresholds(_ThresholdModel):
     """Per-tag thresholds fitted for ``metric`` by ``method`` (see :mod:`mewo_core.robust`).
 
-    Learned: ``thresholds_`` and ``chosen_`` (the name of the candidate ``auto`` picked, or of
-    ``method``'s).
+    Learned: ``thresholds_``, ``chosen_`` (the name of the candidate ``auto`` picked, or of
+    ``method``'s) and ``context_`` (the group context, :mod:`mewo_core.context`; thresholds are
+    fitted on the blended scores).
     """
 
     model_type = "robust-thresholds"
@@ -37,6 +38,7 @@ class RobustThresholds(_ThresholdModel):
         Param("seed", int, 0, "seed of the resamples and folds", low=0),
         Param("n_folds", int, N_FOLDS, "grouped cross-validation folds", low=2),
         Param("n_resamples", int, N_RESAMPLES, "bootstrap resamples", low=1),
+        CONTEXT_PARAM,
     )
 
     def fit(
@@ -47,6 +49,7 @@ class RobustThresholds(_ThresholdModel):
     ) -> Self:
         self._validate_params()
         self._remember_columns(train)
+        (train,) = self._fit_context(train)
         groups = group_labels(train)
         steps = fit_steps(self.method, self.n_folds, groups, train.n_tracks)
         if progress:

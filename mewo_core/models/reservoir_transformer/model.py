@@ -50,7 +50,7 @@ from ...data import (
 from ...errors import ArtifactError, TrainingError
 from ...scoring.metrics import AVERAGES
 from ...scoring.space import sigmoid
-from ..base import DecisionModel, ProgressCallback, ProgressEvent
+from ..base import CONTEXT_PARAM, DecisionModel, ProgressCallback, ProgressEvent
 from ..params import Param
 from .blending import choose_blend
 from .input_transform import LogitStandardizer
@@ -134,6 +134,7 @@ class ReservoirTransformer(DecisionModel):
         Param("keep_margin", float, 0.01, "F1 gain a kept correction needs", low=0),
         Param("min_positives", int, 10, "validation positives a tag needs to keep it", low=0),
         Param("metric", str, "weighted", "target F1 average", choices=AVERAGES, exposed=True),
+        CONTEXT_PARAM,
         Param("threshold_method", str, "auto", "threshold estimator", choices=_estimators),
         Param("eps", float, 1e-4, "clipping of [0, 1] scores before the logit",
               low=0, high=0.5, closed="neither"),
@@ -162,6 +163,7 @@ class ReservoirTransformer(DecisionModel):
         self._remember_columns(train)
         self.tag_score_index_ = train.tag_feature_index.copy()
         validation = self.align(validation)
+        train, validation = self._fit_context(train, validation)
         Y, Yv = train.require_labels(), validation.require_labels()
         self.transform_ = LogitStandardizer(self.eps).fit(train.X)
         Z, Zv = self.transform_.transform(train.X), self.transform_.transform(validation.X)
@@ -378,6 +380,7 @@ class ReservoirTransformer(DecisionModel):
             "n_reservoirs": np.array(len(self.reservoirs_)),
             **{f"transform_{k}": v for k, v in self.transform_.state().items()},
             **layout_arrays(self.tokens_),
+            **self.context_arrays(),
         }
         for k, res in enumerate(self.reservoirs_):
             arrays.update(res.arrays(f"res{k}_"))
@@ -394,6 +397,7 @@ class ReservoirTransformer(DecisionModel):
         model.tag_score_index_ = np.asarray(arrays["tag_score_index"], dtype=np.int64)
         model.blend_weights_ = np.asarray(arrays["blend_weights"], dtype=np.float64)
         model.blend_f1_ = np.asarray(arrays["blend_f1"])
+        model._restore_context(arrays)
         model.transform_ = LogitStandardizer.from_state(
             model.eps,
             {

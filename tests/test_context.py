@@ -1,0 +1,143 @@
+"""Group context (mewo_core/context.py): the blend, the weight's choice, the models that use it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mewo_core.artifacts import load_model, model_fits_data, read_manifest, save_model
+from mewo_core.context import GroupContext, blend, group_means, resolve_level
+from mewo_core.data import Dataset, Taxonomy
+from mewo_core.errors import DataError
+from mewo_core.models import create_model
+from mewo_core.scoring.metrics import f1_scores
+
+
+def _albums(n_albums: int, size: int, n_tags: int, effect: float, seed: int) -> Dataset:
+    """Tracks in albums of ``size``; each album has a propensity per tag (``effect`` > 0: tracks
+    of an album share tags), and the tagger scores each track alone, with noise."""
+    rng = np.random.default_rng(seed)
+    album = np.repeat(np.arange(n_albums), size)
+    n = album.size
+    propensity = rng.normal(-1.5, 1.0, (n_tags,)) + effect * rng.normal(0, 1.5, (n_albums, n_tags))
+    Y = (rng.random((n, n_tags)) < 1 / (1 + np.exp(-propensity[album]))).astype(np.uint8)
+    logits = 1.2 * (Y - 0.5) + rng.normal(0, 1.0, (n, n_tags)) - 1.0
+    X = (1 / (1 + np.exp(-logits))).astype(np.float32)
+    tags = tuple(f"moods-t{k}" for k in range(n_tags))
+    groups = pd.DataFrame({"album_id": album, "artist_id": album // 2})
+    taxonomy = Taxonomy.from_frame(
+        pd.DataFrame({"column": tags, "class": "moods", "category": "moods-all"}), tags
+    )
+    return Dataset(X, Y, np.arange(n), tags, tags, taxonomy, groups, name="albums")
+
+
+@pytest.fixture(scope="module")
+def coherent() -> tuple[Dataset, Dataset]:
+    data = _albums(300, 6, 8, effect=1.0, seed=1)
+    half = data.groups["artist_id"].to_numpy() % 2 == 0
+    return data.subset(np.flatnonzero(half)), data.subset(np.flatnonzero(~half))
+
+
+def test_group_means_match_pandas_and_ignore_row_order() -> None:
+    rng = np.random.default_rng(0)
+    values, labels = rng.normal(size=(50, 3)), rng.integers(0, 7, 50)
+    expected = pd.DataFrame(values).groupby(labels).transform("mean").to_numpy()
+    # exact fixed-point sums of 2**-20: within half a unit of the float mean
+    np.testing.assert_allclose(group_means(values, labels), expected, rtol=0, atol=2.0**-20)
+    order = rng.permutation(50)
+    np.testing.assert_array_equal(group_means(values[order], labels[order]),
+                                  group_means(values, labels)[order])
+
+
+def test_blend_limits() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 3)).astype(np.float32)
+    labels = np.array([0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 4, 5])
+    mask = np.array([True, True, False])
+    assert blend(X, labels, 0.0, mask) is X  # weight 0: the scores themselves
+    full = blend(X, labels, 1.0, mask)
+    assert full.dtype == np.float32
+    for g in np.unique(labels):
+        rows = full[labels == g]
+        np.testing.assert_allclose(rows, np.broadcast_to(rows[0], rows.shape), rtol=1e-6)
+    alone = labels == 2
+    np.testing.assert_allclose(full[alone], X[alone], rtol=1e-5)  # a lone track keeps its own
+    # raw column: the plain mean; logit columns: the mean in logit space
+    np.testing.assert_allclose(full[:3, 2], X[:3, 2].mean(), rtol=1e-6)
+    z = np.log(X[:3, 0] / (1 - X[:3, 0])).mean()
+    np.testing.assert_allclose(full[0, 0], 1 / (1 + np.exp(-z)), rtol=1e-5)
+
+
+def test_weight_is_chosen_on_train_and_helps_held_out_albums(coherent) -> None:
+    train, test = coherent
+    ctx = GroupContext("album").fit(train)
+    assert ctx.alpha_ > 0 and ctx.cv_.shape == (5,)
+    again = GroupContext("album").fit(train)
+    assert again.alpha_ == ctx.alpha_ and np.array_equal(again.cv_, ctx.cv_)  # deterministic
+    plain = create_model("baseline").fit(train).predict(test)
+    model = create_model("robust-thresholds", method="benchmark", context="album").fit(train)
+    assert model.uses_context and model.context_.alpha_ == ctx.alpha_
+    gain = f1_scores(test.Y, model.predict(test))["weighted"] - f1_scores(test.Y, plain)["weighted"]
+    assert gain > 0.02
+
+
+def test_no_album_effect_weight_zero_is_the_benchmark_exactly() -> None:
+    data = _albums(200, 5, 6, effect=0.0, seed=2)
+    bench = create_model("baseline").fit(data)
+    only_zero = create_model("robust-thresholds", method="benchmark", context="album")
+    only_zero._fit_context = lambda train, *o: (  # type: ignore[method-assign]
+        setattr(only_zero, "context_", GroupContext("album", alphas=(0.0,)).fit(train))
+        or (train, *o)
+    )
+    only_zero.fit(data)
+    assert not only_zero.uses_context
+    np.testing.assert_array_equal(only_zero.thresholds_, bench.thresholds_)
+    none = create_model("robust-thresholds", method="benchmark", context="none").fit(data)
+    assert none.context_ is None
+    np.testing.assert_array_equal(none.thresholds_, bench.thresholds_)
+
+
+def test_levels_resolve_from_the_data(coherent) -> None:
+    train, _ = coherent
+    assert resolve_level("auto", train) == "album"
+    assert resolve_level("none", train) is None
+    assert resolve_level("artist", train) == "artist"
+    bare = replace(train, groups=None)
+    assert resolve_level("auto", bare) is None
+    with pytest.raises(DataError, match="needs a groups.csv with a 'album_id' column"):
+        resolve_level("album", bare)
+    singles = replace(train, groups=pd.DataFrame({"album_id": np.arange(train.n_tracks)}))
+    assert resolve_level("auto", singles) is None
+
+
+def test_context_model_round_trips_and_says_what_it_needs(coherent, tmp_path: Path) -> None:
+    train, test = coherent
+    model = create_model("robust-thresholds", context="album").fit(train)
+    path = save_model(model, tmp_path / "m")
+    loaded = load_model(path)
+    assert loaded.uses_context and loaded.context_.alpha_ == model.context_.alpha_
+    np.testing.assert_array_equal(loaded.predict(test), model.predict(test))
+    manifest = read_manifest(path)
+    assert manifest["columns"]["group_columns"] == ["album_id"]
+    bare = replace(test, groups=None)
+    assert "no 'album_id' column in groups.csv" in model_fits_data(manifest, bare)
+    with pytest.raises(DataError, match="context album"):
+        loaded.predict(bare)
+    with pytest.raises(DataError, match="group context"):
+        loaded.matrix_scores(test.X)
+    # a track's decision reads its album's other tracks: decided alone, it may differ
+    alone = loaded.predict(test.subset(np.arange(1)))
+    assert alone.shape == (1, test.n_tags)
+
+
+def test_network_with_context_round_trips(coherent, tmp_path: Path) -> None:
+    train, test = coherent
+    fast = {"epochs": 1, "d_model": 8, "n_heads": 2, "units": 8, "all_units": 8}
+    model = create_model("reservoir-transformer", **fast).fit(train)
+    assert model.uses_context
+    loaded = load_model(save_model(model, tmp_path / "net"))
+    np.testing.assert_array_equal(loaded.decision_scores(test), model.decision_scores(test))
