@@ -141,3 +141,44 @@ def test_network_with_context_round_trips(coherent, tmp_path: Path) -> None:
     assert model.uses_context
     loaded = load_model(save_model(model, tmp_path / "net"))
     np.testing.assert_array_equal(loaded.decision_scores(test), model.decision_scores(test))
+
+
+def _write_x(data: Dataset, path: Path) -> Path:
+    frame = pd.DataFrame(data.X, columns=list(data.feature_names))
+    frame.insert(0, "ChallengeID", data.ids)
+    frame.to_csv(path, index=False, float_format="%.9g")
+    return path
+
+
+@pytest.mark.parametrize("model_type", ["robust-thresholds", "reservoir-transformer"])
+def test_streamed_context_decisions_equal_in_memory(coherent, model_type: str,
+                                                    tmp_path: Path) -> None:
+    from mewo_core.data import load_xy
+    from mewo_core.predict import predict_stream
+
+    train, test = coherent
+    fast = {"epochs": 1, "d_model": 8, "n_heads": 2} if model_type != "robust-thresholds" else {}
+    model = create_model(model_type, context="album", **fast).fit(train)
+    assert model.uses_context
+    model.score_block = 64 if model.score_block else None  # type: ignore[misc]
+    x = _write_x(test, tmp_path / "x.csv")
+    groups = tmp_path / "groups.csv"
+    test.groups.assign(ChallengeID=test.ids)[["ChallengeID", "album_id", "artist_id"]].to_csv(
+        groups, index=False)
+    data = replace(load_xy(x), groups=test.groups)  # the file's float32 scores, with albums
+    reference = model.decision_scores(data)
+    assert not np.array_equal(reference, create_model(model_type, context="none", **fast)
+                              .fit(train).decision_scores(data))
+    for rows in (7, 1000):
+        out = tmp_path / f"d{rows}.parquet"
+        predict_stream(model, x, out, chunk_rows=rows, with_scores=True, groups=groups)
+        got = pd.read_parquet(out)
+        streamed = got[[t + ":score" for t in model.tag_names_]].to_numpy()
+        assert np.array_equal(streamed, reference), rows  # bit for bit
+        assert np.array_equal(got[list(model.tag_names_)].to_numpy(), model.decide(reference))
+    with pytest.raises(DataError, match="give --groups FILE"):
+        predict_stream(model, x, tmp_path / "none.csv")
+    pd.read_csv(groups).iloc[1:].to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(DataError, match=r"track \d+ \(line 2 of x.csv\) has no row in short.csv"):
+        predict_stream(model, x, tmp_path / "short-out.csv", groups=tmp_path / "short.csv")
+    assert not (tmp_path / "none.csv").exists() and not (tmp_path / "short-out.csv").exists()

@@ -214,7 +214,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return _predict_dask(args, out, fmt)
     model = load_model(args.model)
-    summary = _run_predict(predict_stream, model, args, out, fmt, PredictProgress(args.quiet))
+    summary = _run_predict(
+        predict_stream, model, args, out, fmt, PredictProgress(args.quiet), groups=args.groups
+    )
     print(_written(str(out), summary))
     return 0
 

@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--scores", action="store_true", help="add the decision scores")
     r.add_argument(
+        "--groups",
+        default=None,
+        help="groups file (ChallengeID, album_id, ...; e.g. the data folder's groups.csv): "
+        "needed by a model with a group context, which blends each track with its album",
+    )
+    r.add_argument(
         "--engine",
         choices=["single", "dask"],
         default="single",

@@ -50,18 +50,25 @@ class Decided:
 
 
 def decide_chunk(
-    model: DecisionModel, ids: np.ndarray, X: np.ndarray, *, with_scores: bool = False
+    model: DecisionModel,
+    ids: np.ndarray,
+    X: np.ndarray,
+    *,
+    with_scores: bool = False,
+    blended: bool = False,
 ) -> Decided:
     """Decide one chunk: ``X`` (rows x ``model.feature_names_``, float32) -> decisions.
 
     Bit-identical to ``model.predict`` / ``model.decision_scores`` on a Dataset of the same
-    rows: both call ``model.matrix_scores`` and ``model.decide``.
+    rows: both call the model's scores and ``model.decide``. ``blended``: ``X`` is already
+    blended by the model's group context (:mod:`.context_pass`).
     """
     if X.ndim != 2 or X.shape[1] != len(model.feature_names_):
         raise ValueError(
             f"expected {len(model.feature_names_)} feature columns, got shape {X.shape}"
         )
-    scores = model.matrix_scores(np.ascontiguousarray(X, dtype=np.float32))
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    scores = model.context_free_scores(X) if blended else model.matrix_scores(X)
     return Decided(ids, model.decide(scores), scores if with_scores else None)
 
 

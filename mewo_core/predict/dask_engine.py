@@ -261,6 +261,13 @@ def predict_dask(
     files = [replace(f, path=f.path.absolute()) for f in files]
     model_dir = str(Path(model_path).absolute())
     manifest = read_manifest(model_dir)  # a clear error here rather than on every worker
+    if manifest.get("columns", {}).get("group_columns"):
+        raise DataError(
+            "this model decides each track with the other tracks of its group (group context), "
+            "which --engine dask does not do yet: use --engine single with --groups FILE, or a "
+            "model trained with --context none",
+            file=model_dir,
+        )
     sha = manifest_sha256(model_dir)
     parquet_long = fmt == "long" and out.suffix.lower() == ".parquet"
     suffix = ".parquet" if fmt == "parquet" or parquet_long else ".csv"

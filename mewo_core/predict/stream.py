@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..models.base import DecisionModel
 from .chunks import BlockAligner, Chunk, Decided, decide_chunk
+from .context_pass import ContextPass
 from .ids import IdRegistry
 from .sinks import FORMATS, open_sink
 from .sources import Reader, resolve_input
@@ -72,6 +73,7 @@ def predict_stream(
     progress: Progress | None = None,
     id_memory_rows: int = 1 << 22,
     workers: int = DEFAULT_WORKERS,
+    groups: str | Path | None = None,
 ) -> PredictSummary:
     """Decide every row of ``x`` (CSV / Parquet file, folder or glob of Parquet partitions) with
     ``model`` and write them to ``out`` atomically (see :mod:`.sinks`).
@@ -84,6 +86,10 @@ def predict_stream(
     model's own torch thread count), so the decisions do not depend on ``workers``.
     ``stages`` holds seconds per stage; ``decide`` sums the workers' time, ``wait`` is the time
     this thread waited for them.
+
+    A model with a group context (:mod:`mewo_core.context`) needs ``groups`` (a groups file:
+    ``ChallengeID`` and the level's column) and reads the input twice (:mod:`.context_pass`):
+    once for the groups' sums, once to decide; ``stages["context"]`` is the first pass.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -94,6 +100,12 @@ def predict_stream(
         raise DataError("already exists; choose another file or use --force", file=str(out))
     reader = Reader(resolve_input(x), model.feature_names_, chunk_rows)
     stages = {"read+validate": 0.0, "ids": 0.0, "decide": 0.0, "wait": 0.0, "write": 0.0}
+    context = None
+    if model.uses_context:
+        t0 = time.perf_counter()
+        context = ContextPass(model, groups)
+        context.read(reader)
+        stages["context"] = time.perf_counter() - t0
     registry = IdRegistry(memory_rows=id_memory_rows)
     aligner = BlockAligner(model.score_block)
     sink = open_sink(fmt, out, model.tag_names_, with_scores)
@@ -102,7 +114,11 @@ def predict_stream(
 
     def timed(block: Chunk) -> tuple[Decided, float]:
         t0 = time.perf_counter()
-        decided = decide_chunk(model, block.ids, block.X, with_scores=with_scores)
+        if context is not None:
+            block = context.blended(block)
+        decided = decide_chunk(
+            model, block.ids, block.X, with_scores=with_scores, blended=context is not None
+        )
         return decided, time.perf_counter() - t0
 
     def drain(keep: int) -> None:
