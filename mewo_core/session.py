@@ -403,10 +403,14 @@ class Session:
 def cached_scores(
     load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path
 ) -> np.ndarray:
-    """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model and data
-    fingerprint, so a new process shows a model's scores without loading (or importing) it."""
-    digest = hashlib.sha256(model_key.encode()).hexdigest()[:16]
-    path = Path(cache_dir) / f"scores-{digest}-{data.fingerprint}.npy"
+    """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model, data
+    fingerprint and groups (a group-context model reads them), so a new process shows a
+    model's scores without loading (or importing) it."""
+    h = hashlib.sha256(model_key.encode())
+    if data.groups is not None:
+        h.update(pd.util.hash_pandas_object(data.groups, index=False).to_numpy().tobytes())
+        h.update("\x1f".join(map(str, data.groups.columns)).encode())
+    path = Path(cache_dir) / f"scores-{h.hexdigest()[:16]}-{data.fingerprint}.npy"
     if path.exists():
         try:
             scores = np.load(path, allow_pickle=False)

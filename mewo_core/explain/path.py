@@ -35,8 +35,9 @@ def _finite(value: float) -> float | None:
 
 
 def reference_track(model: DecisionModel, train: Dataset) -> np.ndarray:
-    """The reference input: per feature (in the model's order), the median raw training score."""
-    return np.median(model.align(train).X, axis=0).astype(np.float64)
+    """The reference input: per feature (in the model's order), the median training score the
+    model reads (after its group context's blend, if it has one)."""
+    return np.median(model.with_context(model.align(train)).X, axis=0).astype(np.float64)
 
 
 @dataclass
