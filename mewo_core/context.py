@@ -140,10 +140,13 @@ class GroupContext:
     ``fit(train)`` chooses ``alpha_`` among ``alphas`` by ``n_folds``-fold cross-validation
     grouped by the coarsest group column (artist over album), scoring the benchmark's per-tag
     thresholds on blended tag scores with ``metric`` F1 pooled over the held-out folds (a tie
-    goes to the smaller weight). ``transform(data)`` blends ``data`` with itself.
+    goes to the smaller weight). Weights are tried in increasing order and the search stops at
+    the first that scores below the best before it (the curve is one-peaked on every data set
+    measured), so data without an album effect costs two weights, not five.
+    ``transform(data)`` blends ``data`` with itself.
 
     Learned: ``alpha_``, ``logit_columns_`` (the features blended in logit space), ``cv_``
-    (the cross-validated F1 per weight).
+    (the cross-validated F1 per weight; NaN for weights not tried).
     """
 
     def __init__(
@@ -169,8 +172,8 @@ class GroupContext:
         folds = fold_of_groups(group_labels(train), self.n_folds, self.seed)
         tags = train.tag_feature_index
         scored = tags >= 0
-        cv = []
-        for alpha in self.alphas:
+        cv = np.full(len(self.alphas), np.nan)
+        for i, alpha in enumerate(self.alphas):
             truth, decided = [], []
             for k in range(self.n_folds):
                 fit_rows, held = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
@@ -181,9 +184,11 @@ class GroupContext:
                 thresholds = f1_optimal_thresholds(s_fit[:, scored], y[fit_rows][:, scored])
                 truth.append(y[held][:, scored])
                 decided.append(s_held[:, scored] >= thresholds)
-            cv.append(f1_scores(np.vstack(truth), np.vstack(decided))[self.metric])
-        self.cv_ = np.asarray(cv, dtype=np.float64)
-        best = int(np.flatnonzero(self.cv_ >= self.cv_.max())[0])
+            cv[i] = f1_scores(np.vstack(truth), np.vstack(decided))[self.metric]
+            if i and cv[i] < np.nanmax(cv[:i]):
+                break  # past the peak: heavier weights are not tried
+        self.cv_ = cv
+        best = int(np.flatnonzero(cv >= np.nanmax(cv))[0])
         self.alpha_ = float(self.alphas[best])
         return self
 
@@ -209,7 +214,9 @@ class GroupContext:
 
     def describe(self) -> str:
         """One line: the level, the chosen weight and what the cross-validation saw."""
-        cv = ", ".join(f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, self.cv_, strict=True))
+        cv = ", ".join(
+            f"{a:g}: {s:.4f}" for a, s in zip(self.alphas, self.cv_, strict=True) if np.isfinite(s)
+        )
         return f"{self.level} context, weight {self.alpha_:g} (grouped CV {self.metric} F1: {cv})"
 
     # --- persistence: plain arrays in the model's npz -------------------------------------------
