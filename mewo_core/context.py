@@ -25,6 +25,7 @@ import numpy as np
 
 from .data import Dataset, fold_of_groups, group_labels
 from .errors import DataError
+from .scoring.bootstrap import bootstrap, group_counts
 from .scoring.metrics import f1_scores
 from .scoring.space import EPS, logit, sigmoid
 from .scoring.thresholds import f1_optimal_thresholds
@@ -35,6 +36,8 @@ LEVELS = {"album": "album_id", "artist": "artist_id"}
 CHOICES = ("auto", "none", *LEVELS)
 #: Blend weights tried by the cross-validation.
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Group-bootstrap replicates behind "clearly better than no blend".
+BOOTSTRAP_REPLICATES = 500
 
 
 def resolve_level(context: str, data: Dataset) -> str | None:
@@ -169,12 +172,18 @@ class GroupContext:
         X, y = train.X, train.require_labels().astype(bool)
         members = _group_column(train, self.level)
         self.logit_columns_ = (X.min(axis=0) >= 0.0) & (X.max(axis=0) <= 1.0)
-        folds = fold_of_groups(group_labels(train), self.n_folds, self.seed)
+        cv_groups = group_labels(train)
+        folds = fold_of_groups(cv_groups, self.n_folds, self.seed)
         tags = train.tag_feature_index
         scored = tags >= 0
         cv = np.full(len(self.alphas), np.nan)
+        clear = np.zeros(len(self.alphas), dtype=bool)
+        held_rows = np.concatenate([np.flatnonzero(folds == k) for k in range(self.n_folds)])
+        truth = y[held_rows][:, scored]
+        unblended = None
         for i, alpha in enumerate(self.alphas):
-            truth, decided = [], []
+            decided = np.zeros_like(truth)
+            at = 0
             for k in range(self.n_folds):
                 fit_rows, held = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
                 if held.size == 0 or fit_rows.size == 0:
@@ -182,15 +191,31 @@ class GroupContext:
                 s_fit = self._tag_scores(X[fit_rows], members[fit_rows], alpha, tags)
                 s_held = self._tag_scores(X[held], members[held], alpha, tags)
                 thresholds = f1_optimal_thresholds(s_fit[:, scored], y[fit_rows][:, scored])
-                truth.append(y[held][:, scored])
-                decided.append(s_held[:, scored] >= thresholds)
-            cv[i] = f1_scores(np.vstack(truth), np.vstack(decided))[self.metric]
+                decided[at : at + held.size] = s_held[:, scored] >= thresholds
+                at += held.size
+            cv[i] = f1_scores(truth, decided)[self.metric]
+            if unblended is None:
+                unblended, clear[i] = decided, True
+            else:
+                clear[i] = self._clearly_above(truth, decided, unblended, cv_groups[held_rows])
             if i and cv[i] < np.nanmax(cv[:i]):
                 break  # past the peak: heavier weights are not tried
         self.cv_ = cv
-        best = int(np.flatnonzero(cv >= np.nanmax(cv))[0])
+        best = 0
+        if clear[1:].any():  # the context is on: the best-scoring weight above 0
+            best = 1 + int(np.flatnonzero(cv[1:] >= np.nanmax(cv[1:]))[0])
         self.alpha_ = float(self.alphas[best])
         return self
+
+    def _clearly_above(
+        self, truth: np.ndarray, decided: np.ndarray, unblended: np.ndarray, groups: np.ndarray
+    ) -> bool:
+        """Whether ``decided`` beats ``unblended`` (held-out decisions of every fold) in
+        ``metric`` F1 at the lower end of a one-sided 95 % paired group-bootstrap interval."""
+        counts = group_counts(truth, [decided, unblended], groups, self.seed)
+        reps = bootstrap(counts, BOOTSTRAP_REPLICATES, self.seed)
+        gain = reps.averages(0)[self.metric] - reps.averages(1)[self.metric]
+        return bool(np.quantile(gain, 0.05) > 0)
 
     def _tag_scores(
         self, X: np.ndarray, members: np.ndarray, alpha: float, tags: np.ndarray

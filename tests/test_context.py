@@ -85,20 +85,18 @@ def test_weight_is_chosen_on_train_and_helps_held_out_albums(coherent) -> None:
     assert gain > 0.02
 
 
-def test_no_album_effect_weight_zero_is_the_benchmark_exactly() -> None:
+def test_no_album_effect_stays_off_and_is_the_benchmark_exactly() -> None:
+    """Albums that share nothing: no weight clearly beats no blend, so the context stays off
+    (weight 0, the identity) and the thresholds are the benchmark's, bit for bit."""
     data = _albums(200, 5, 6, effect=0.0, seed=2)
+    ctx = GroupContext("album").fit(data)
+    assert ctx.alpha_ == 0.0 and not ctx.active
+    assert ctx.transform(data) is data
     bench = create_model("baseline").fit(data)
-    only_zero = create_model("robust-thresholds", method="benchmark", context="album")
-    only_zero._fit_context = lambda train, *o: (  # type: ignore[method-assign]
-        setattr(only_zero, "context_", GroupContext("album", alphas=(0.0,)).fit(train))
-        or (train, *o)
-    )
-    only_zero.fit(data)
-    assert not only_zero.uses_context
-    np.testing.assert_array_equal(only_zero.thresholds_, bench.thresholds_)
-    none = create_model("robust-thresholds", method="benchmark", context="none").fit(data)
-    assert none.context_ is None
-    np.testing.assert_array_equal(none.thresholds_, bench.thresholds_)
+    for context in ("album", "none"):
+        model = create_model("robust-thresholds", method="benchmark", context=context).fit(data)
+        assert not model.uses_context
+        np.testing.assert_array_equal(model.thresholds_, bench.thresholds_)
 
 
 def test_levels_resolve_from_the_data(coherent) -> None:
