@@ -169,6 +169,8 @@ class GroupContext:
     def fit(self, train: Dataset) -> Self:
         if self.level not in LEVELS:
             raise ValueError(f"unknown level {self.level!r}; known: {', '.join(LEVELS)}")
+        if not self.alphas or self.alphas[0] != 0.0:
+            raise ValueError("alphas must start with 0 (no blend), the reference of the others")
         X, y = train.X, train.require_labels().astype(bool)
         members = _group_column(train, self.level)
         self.logit_columns_ = (X.min(axis=0) >= 0.0) & (X.max(axis=0) <= 1.0)
