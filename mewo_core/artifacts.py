@@ -299,6 +299,15 @@ def model_fits_data(manifest: Mapping[str, Any], data: Dataset) -> str | None:
     return None
 
 
+def context_label(manifest: Mapping[str, Any]) -> str:
+    """A saved model's group context in words: "on (album context, weight 0.5)", "off", or ""
+    for a model without one (read from the manifest alone)."""
+    described = manifest.get("context") or ""
+    if manifest.get("columns", {}).get("group_columns"):
+        return "on" + (f" ({described.split(' (')[0]})" if described else "")
+    return "off" if described else ""
+
+
 def artifact_problems(infos: list[ArtifactInfo], data: Dataset) -> dict[str, str]:
     """Per listed artifact that cannot be used on ``data``, why (unreadable, or it does not fit
     the data's tags and features); usable artifacts are absent."""

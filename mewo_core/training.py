@@ -102,6 +102,7 @@ def train_and_save(
                 "validation": ids_digest(parts.validation),
                 "test": ids_digest(parts.test),
             },
+            "context": None if model.context_ is None else model.context_.describe(),
         }
         save = dict(force=force, metrics=metrics, data_fingerprint=bundle.train.fingerprint,
                     extra=extra)

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import jobs
-from mewo_core.artifacts import check_name, default_name
+from mewo_core.artifacts import check_name, context_label, default_name
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
@@ -134,6 +134,7 @@ for info in infos:
         "name": info.name,
         "type": m.get("model_type", "unusable"),
         "variant": m.get("config", {}).get("variant", ""),
+        "album context": context_label(m),
         "test weighted F1": metrics.get("test", {}).get("weighted"),
         "test micro F1": metrics.get("test", {}).get("micro"),
         "validation weighted F1": metrics.get("validation", {}).get("weighted"),
@@ -143,7 +144,8 @@ for info in infos:
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="artifact_table")
     st.caption(f"\"problem\": why a model cannot be used on the active data ({ctx.data_label}); "
-               "the sidebar offers only the others.")
+               "the sidebar offers only the others. \"album context\": whether the model blends "
+               "each track's scores with its album's (chosen by grouped CV on its training rows).")
     usable = [i.name for i in infos if i.name not in problems]
     if usable:
         pick = st.selectbox("Artifact", usable, key="artifact_pick")

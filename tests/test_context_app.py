@@ -72,6 +72,10 @@ def test_context_model_decides_and_explains_with_albums(env: dict[str, Path]) ->
     captions = " ".join(c.value for c in at.caption)
     assert "blends each track's scores with its album's" in captions
     assert "other tracks here, weight" in captions
+    switch_page(at, "pages/models.py")
+    no_exception(at)
+    table = at.dataframe[0].value.set_index("name")
+    assert table.loc["ctx-fit", "album context"].startswith("on (album context, weight ")
 
 
 def test_data_without_albums_lists_the_context_model_as_not_fitting(env) -> None:  # noqa: ANN001

@@ -197,6 +197,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     print(f"saved {result.path}")
+    if result.model.context_ is not None:
+        state = "on" if result.model.uses_context else "off"
+        print(f"  {result.model.context_.describe()}: {state}")
     for part in ("validation", "test"):
         if part in result.metrics:
             scores = result.metrics[part]
