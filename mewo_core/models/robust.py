@@ -15,6 +15,7 @@ from typing import Any, Self
 import numpy as np
 
 from ..data import Dataset, group_labels
+from ..errors import TrainingError
 from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust, fit_steps
 from ..scoring.metrics import AVERAGES
 from .base import CONTEXT_PARAM, ProgressCallback, ProgressEvent
@@ -51,6 +52,11 @@ class RobustThresholds(_ThresholdModel):
         self._remember_columns(train)
         (train,) = self._fit_context(train)
         groups = group_labels(train)
+        if np.unique(groups).size < 2:
+            raise TrainingError(
+                "robust-thresholds cross-validates by group, but every track is in the same "
+                "group of groups.csv; give more than one album or artist, or use --model baseline"
+            )
         steps = fit_steps(self.method, self.n_folds, groups, train.n_tracks)
         if progress:
             progress(ProgressEvent("thresholds", 0, steps, f"{self.method} for {self.metric} F1"))
