@@ -52,7 +52,7 @@ def main() -> None:
     sample = pq.ParquetFile(x).read_row_group(0).to_pandas()[list(plain.feature_names_)]
     logit_columns = ((sample.min() >= 0) & (sample.max() <= 1)).to_numpy()
     ctx_model = with_context(plain, logit_columns)
-    n_albums = pq.read_table(groups, columns=["album_id"]).column(0).unique().length()
+    n_albums = len(pq.read_table(groups, columns=["album_id"]).column(0).unique())
     print(f"{args.tracks:,} tracks, {n_albums:,} albums, {len(plain.feature_names_)} features")
     best: dict[str, tuple[float, dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:

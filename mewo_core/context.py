@@ -79,11 +79,13 @@ SUM_LIMIT = 2.0**21
 
 def fixed_point(values: np.ndarray) -> np.ndarray:
     """``values`` (float64) as int64 multiples of ``1 / SUM_SCALE``, for order-free sums."""
-    if values.size and np.abs(values).max() > SUM_LIMIT:
+    scaled = values * SUM_SCALE  # a power of two: exact
+    np.rint(scaled, out=scaled)
+    if scaled.size and max(scaled.max(), -scaled.min()) > SUM_LIMIT * SUM_SCALE:
         raise DataError(
             f"a score of magnitude above {SUM_LIMIT:.0f} cannot be averaged within its group"
         )
-    return np.rint(values * SUM_SCALE).astype(np.int64)
+    return scaled.astype(np.int64)
 
 
 def group_means(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -96,16 +98,17 @@ def group_means(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def group_sums(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-point sums (int64, groups x columns) and row counts of ``values`` per group code
-    (``codes``: 0 .. n_groups - 1 per row; groups absent from ``codes`` get no row)."""
+    (``codes``: 0 .. n_groups - 1 per row; groups absent from ``codes`` get no row): one sparse
+    product of the groups' 0/1 membership with the integer values (exact in any order)."""
+    from scipy import sparse
+
     n_groups = int(codes.max(initial=-1)) + 1
-    counts = np.bincount(codes, minlength=n_groups)
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(counts)
-    offsets = np.r_[0, np.cumsum(counts)[:-1]][starts]
-    sums = np.zeros((n_groups, values.shape[1]), dtype=np.int64)
-    if order.size:
-        sums[starts] = np.add.reduceat(fixed_point(values)[order], offsets, axis=0)
-    return sums, counts
+    rows = np.arange(codes.size)
+    member = sparse.csr_matrix(
+        (np.ones(codes.size, dtype=np.int64), (codes, rows)), shape=(n_groups, codes.size)
+    )
+    sums = np.asarray(member @ fixed_point(values), dtype=np.int64)
+    return sums, np.bincount(codes, minlength=n_groups)
 
 
 def means_of_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
