@@ -240,7 +240,7 @@ def threshold_sources(
     """
     from ..scoring.thresholds import f1_optimal_thresholds
 
-    train = model.align(train)
+    train = model.with_context(model.align(train))  # the scores its thresholds apply to
     scores, labels = train.tag_scores(), train.require_labels()
     finite = np.isfinite(scores).all(axis=0)
     bench = np.full(len(model.tag_names_), np.inf)

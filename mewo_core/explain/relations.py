@@ -122,7 +122,7 @@ def relation_map(
     """
     view = network_view(model, _map_dtype())
     kept = np.flatnonzero(view.kept)
-    data = model.align(data)
+    data = model.with_context(model.align(data))  # the inputs the network reads
     rows = _sample(data.n_tracks, max_tracks, seed)
     X = data.X[rows].astype(np.float64)
     Z = view.transform(X)
