@@ -63,8 +63,8 @@ def _group_column(data: Dataset, level: str) -> np.ndarray:
     if data.groups is None or column not in data.groups.columns:
         raise DataError(
             f"this model blends each track's scores with its {level}'s (context {level}), so the "
-            f"data needs a groups.csv with a '{column}' column; give one, or use a model trained "
-            "with --context none",
+            f"data needs a groups.csv with a '{column}' column; give one, or use context none "
+            "(--context none)",
             file=data.name,
         )
     return data.groups[column].to_numpy()

@@ -60,7 +60,7 @@ def test_blend_limits() -> None:
     mask = np.array([True, True, False])
     assert blend(X, labels, 0.0, mask) is X  # weight 0: the scores themselves
     full = blend(X, labels, 1.0, mask)
-    assert full.dtype == np.float32
+    assert full.dtype == np.float32 and np.isfinite(full).all()
     for g in np.unique(labels):
         rows = full[labels == g]
         np.testing.assert_allclose(rows, np.broadcast_to(rows[0], rows.shape), rtol=1e-6)
