@@ -180,3 +180,12 @@ def test_streamed_context_decisions_equal_in_memory(coherent, model_type: str,
     with pytest.raises(DataError, match=r"track \d+ \(line 2 of x.csv\) has no row in short.csv"):
         predict_stream(model, x, tmp_path / "short-out.csv", groups=tmp_path / "short.csv")
     assert not (tmp_path / "none.csv").exists() and not (tmp_path / "short-out.csv").exists()
+
+
+def test_robust_thresholds_refuses_a_single_group_with_a_message() -> None:
+    from mewo_core.errors import TrainingError
+
+    data = _albums(4, 5, 3, effect=1.0, seed=0)
+    one_artist = replace(data, groups=data.groups.assign(artist_id=0))
+    with pytest.raises(TrainingError, match="every track is in the same group"):
+        create_model("robust-thresholds").fit(one_artist)
