@@ -189,3 +189,30 @@ def test_robust_thresholds_refuses_a_single_group_with_a_message() -> None:
     one_artist = replace(data, groups=data.groups.assign(artist_id=0))
     with pytest.raises(TrainingError, match="every track is in the same group"):
         create_model("robust-thresholds").fit(one_artist)
+
+
+def test_cli_trains_and_predicts_with_albums(coherent, tmp_path: Path, capsys) -> None:
+    from mewo_core.cli import main
+    from tests.test_context_app import _write
+
+    train, test = coherent
+    folder = _write(tmp_path / "data", {"train": train, "test": test}, with_groups=True)
+    model_dir = tmp_path / "m"
+    assert main(["train", "--data", str(folder), "--model", "robust-thresholds",
+                 "--out", str(model_dir), "--quiet"]) == 0
+    assert "album context, weight" in capsys.readouterr().out
+    x, out = folder / "x_test.csv", tmp_path / "d.csv"
+    assert main(["predict", "--model", str(model_dir), "--x", str(x), "--out", str(out)]) == 2
+    assert "give --groups FILE" in capsys.readouterr().err and not out.exists()
+    assert main(["predict", "--model", str(model_dir), "--x", str(x), "--out", str(out),
+                 "--groups", str(folder / "groups.csv")]) == 0
+    assert "group sums (pass 1 of 2)" in capsys.readouterr().err
+    expected = load_model(model_dir).predict(load_folder_test(folder))
+    got = pd.read_csv(out)
+    assert np.array_equal(got.drop(columns="ChallengeID").to_numpy(), expected)
+
+
+def load_folder_test(folder: Path) -> Dataset:
+    from mewo_core.data import load_folder
+
+    return load_folder(folder).test

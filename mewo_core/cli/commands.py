@@ -217,9 +217,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         return _predict_dask(args, out, fmt)
     model = load_model(args.model)
-    summary = _run_predict(
-        predict_stream, model, args, out, fmt, PredictProgress(args.quiet), groups=args.groups
-    )
+    first = PredictProgress(args.quiet, "group sums (pass 1 of 2)")
+    try:
+        summary = _run_predict(
+            predict_stream, model, args, out, fmt, PredictProgress(args.quiet),
+            groups=args.groups, first_pass=first,
+        )  # fmt: skip
+    finally:
+        first.close()
     print(_written(str(out), summary))
     return 0
 

@@ -58,10 +58,12 @@ class ProgressBars:
 
 class PredictProgress:
     """``predict``'s tqdm bar on stderr: tracks, tracks/s and time left (the total from Parquet
-    metadata, or estimated from the first MiBs of a CSV file); nothing when ``quiet``."""
+    metadata, or estimated from the first MiBs of a CSV file); nothing when ``quiet``.
+    ``desc`` names the pass (a group-context model's first pass has its own bar)."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, desc: str = "predict") -> None:
         self.quiet = quiet
+        self.desc = desc
         self.bar = None
 
     def __call__(self, rows: int, reader: Reader) -> None:
@@ -73,7 +75,7 @@ class PredictProgress:
 
             self.bar = tqdm(
                 total=total,
-                desc="predict",
+                desc=self.desc,
                 unit=" tracks",
                 unit_scale=True,
                 file=sys.stderr,

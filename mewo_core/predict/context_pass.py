@@ -9,6 +9,7 @@ for bit. Memory: the groups file's ids and codes (16 bytes per track) and one in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +90,14 @@ class ContextPass:
         self.sums[:n] += sums
         self.counts[:n] += counts
 
-    def read(self, reader: Reader) -> None:
-        """The first pass over every chunk of ``reader``."""
+    def read(self, reader: Reader, progress: Callable[[int, Reader], None] | None = None) -> None:
+        """The first pass over every chunk of ``reader`` (``progress(rows read, reader)``)."""
+        rows = 0
         for chunk in reader.chunks():
             self.add(chunk)
+            rows += chunk.n_rows
+            if progress is not None:
+                progress(rows, reader)
         self.means = means_of_sums(self.sums, self.counts)
         del self.sums
 

@@ -74,6 +74,7 @@ def predict_stream(
     id_memory_rows: int = 1 << 22,
     workers: int = DEFAULT_WORKERS,
     groups: str | Path | None = None,
+    first_pass: Progress | None = None,
 ) -> PredictSummary:
     """Decide every row of ``x`` (CSV / Parquet file, folder or glob of Parquet partitions) with
     ``model`` and write them to ``out`` atomically (see :mod:`.sinks`).
@@ -89,7 +90,8 @@ def predict_stream(
 
     A model with a group context (:mod:`mewo_core.context`) needs ``groups`` (a groups file:
     ``ChallengeID`` and the level's column) and reads the input twice (:mod:`.context_pass`):
-    once for the groups' sums, once to decide; ``stages["context"]`` is the first pass.
+    once for the groups' sums (reported to ``first_pass``), once to decide;
+    ``stages["context"]`` is the first pass.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -104,7 +106,7 @@ def predict_stream(
     if model.uses_context:
         t0 = time.perf_counter()
         context = ContextPass(model, groups)
-        context.read(reader)
+        context.read(reader, first_pass)
         stages["context"] = time.perf_counter() - t0
     registry = IdRegistry(memory_rows=id_memory_rows)
     aligner = BlockAligner(model.score_block)
