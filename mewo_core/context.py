@@ -98,16 +98,21 @@ def group_means(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def group_sums(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-point sums (int64, groups x columns) and row counts of ``values`` per group code
-    (``codes``: 0 .. n_groups - 1 per row; groups absent from ``codes`` get no row): one sparse
-    product of the groups' 0/1 membership with the integer values (exact in any order)."""
+    (``codes``: 0 .. n_groups - 1 per row; groups absent from ``codes`` get no row)."""
+    return sum_by_code(fixed_point(values), codes)
+
+
+def sum_by_code(integers: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the int64 rows ``integers`` per code, and the rows per code: one sparse
+    product of the codes' 0/1 membership with the integers (exact, in any order)."""
     from scipy import sparse
 
     n_groups = int(codes.max(initial=-1)) + 1
-    rows = np.arange(codes.size)
     member = sparse.csr_matrix(
-        (np.ones(codes.size, dtype=np.int64), (codes, rows)), shape=(n_groups, codes.size)
+        (np.ones(codes.size, dtype=np.int64), (codes, np.arange(codes.size))),
+        shape=(n_groups, codes.size),
     )
-    sums = np.asarray(member @ fixed_point(values), dtype=np.int64)
+    sums = np.asarray(member @ integers, dtype=np.int64)
     return sums, np.bincount(codes, minlength=n_groups)
 
 

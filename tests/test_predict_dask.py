@@ -158,3 +158,39 @@ def test_csv_input_and_other_manifest_are_refused(setup, tmp_path):
     with pytest.raises(ArtifactError, match="another manifest than the client"):
         dask_engine.worker_model(str(setup["baseline"]), "0" * 64)
     assert not (tmp_path / "o").exists()
+
+
+def test_group_context_model_on_the_cluster_gives_the_single_process_bits(cluster, tmp_path):
+    """A model with an album context: the cluster's two rounds (group sums, then decide) equal
+    the single process's decisions and scores, and without --groups it says what is missing."""
+    from mewo_core.artifacts import load_model
+    from mewo_core.models import create_model
+    from tests.test_context import _albums
+
+    data = _albums(240, 6, 8, effect=1.0, seed=5)
+    test = data.groups["artist_id"].to_numpy() % 3 == 0
+    train, decided = data.subset(np.flatnonzero(~test)), data.subset(np.flatnonzero(test))
+    model = create_model("robust-thresholds", context="album").fit(train)
+    assert model.uses_context
+    model_path = save_model(model, tmp_path / "ctx")
+    frame = pd.DataFrame(decided.X, columns=list(decided.feature_names))
+    frame.insert(0, "ChallengeID", decided.ids)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    album = decided.groups["album_id"].to_numpy()
+    assert album[100] == album[101] and album[250] == album[251]  # albums span the parts
+    for i, rows in enumerate(np.split(np.arange(len(frame)), [101, 251])):
+        frame.iloc[rows].to_parquet(parts / f"part-{i}.parquet", index=False)
+    groups = tmp_path / "groups.csv"
+    decided.groups.assign(ChallengeID=decided.ids)[["ChallengeID", "album_id"]].to_csv(
+        groups, index=False)
+    single = tmp_path / "single.parquet"
+    predict_stream(load_model(model_path), parts, single, with_scores=True, groups=groups)
+    out = tmp_path / "decided"
+    predict_dask(model_path, parts, out, fmt="parquet", with_scores=True, chunk_rows=29,
+                 scheduler=cluster.scheduler_address, groups=groups)
+    got = pd.concat([pd.read_parquet(f) for f in _parts(out, 3, ".parquet")], ignore_index=True)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(single))
+    with pytest.raises(DataError, match="give --groups FILE"):
+        predict_dask(model_path, parts, tmp_path / "none", scheduler=cluster.scheduler_address)
+    assert not (tmp_path / "none").exists()

@@ -235,7 +235,7 @@ def _predict_dask(args: argparse.Namespace, out: Path, fmt: str) -> int:
 
     summary = _run_predict(
         predict_dask, args.model, args, out, fmt, PartsProgress(args.quiet),
-        scheduler=args.scheduler, n_workers=args.dask_workers,
+        scheduler=args.scheduler, n_workers=args.dask_workers, groups=args.groups,
     )  # fmt: skip
     print(_written(f"{out}/", summary, f", {int(summary.stages['parts'])} parts"))
     return 0

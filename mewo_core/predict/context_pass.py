@@ -61,14 +61,21 @@ class GroupTable:
 
 
 class ContextPass:
-    """The group sums of a whole input for ``model``'s context, and the blend of its chunks."""
+    """The group sums of a whole input for ``model``'s context, and the blend of its chunks.
 
-    def __init__(self, model: DecisionModel, groups: str | Path | None) -> None:
+    ``groups``: the groups file (required when the model's context is on); or give ``table``,
+    an already read :class:`GroupTable`, and set :attr:`means` from elsewhere (the Dask
+    engine's workers).
+    """
+
+    def __init__(
+        self, model: DecisionModel, groups: str | Path | None, table: GroupTable | None = None
+    ) -> None:
         ctx = model.context_
         if ctx is None or not model.uses_context:
             raise ValueError("the model has no active group context")
         column = LEVELS[ctx.level]
-        if groups is None:
+        if groups is None and table is None:
             raise DataError(
                 f"this model blends each track's scores with its {ctx.level}'s (weight "
                 f"{ctx.alpha_:g}), so predict needs the tracks' groups: give --groups FILE "
@@ -77,18 +84,29 @@ class ContextPass:
             )
         self.alpha = ctx.alpha_
         self.logit_columns = ctx.logit_columns_
-        self.table = GroupTable(groups, column)
-        self.sums = np.zeros((self.table.n_groups, len(model.feature_names_)), dtype=np.int64)
+        self.table = table if table is not None else GroupTable(groups, column)  # type: ignore[arg-type]
+        self.n_features = len(model.feature_names_)
+        self.sums: np.ndarray | None = None  # allocated by the first add
         self.counts = np.zeros(self.table.n_groups, dtype=np.int64)
         self.means: np.ndarray | None = None
 
     def add(self, chunk: Chunk) -> None:
         """First pass: add ``chunk``'s rows to their groups' sums."""
-        codes = self.table.codes_of(chunk)
-        sums, counts = group_sums(forward(chunk.X, self.logit_columns), codes)
-        n = sums.shape[0]
-        self.sums[:n] += sums
-        self.counts[:n] += counts
+        local, counts, sums = self.chunk_sums(chunk)
+        self.add_sums(local, counts, sums)
+
+    def chunk_sums(self, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(group codes present in ``chunk``, their row counts, their fixed-point sums)."""
+        present, inverse = np.unique(self.table.codes_of(chunk), return_inverse=True)
+        sums, counts = group_sums(forward(chunk.X, self.logit_columns), inverse.reshape(-1))
+        return present, counts, sums
+
+    def add_sums(self, codes: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> None:
+        """Add partial sums (from :meth:`chunk_sums`, here or on a worker) of groups ``codes``."""
+        if self.sums is None:
+            self.sums = np.zeros((self.table.n_groups, self.n_features), dtype=np.int64)
+        self.sums[codes] += sums  # codes are distinct within one partial sum
+        self.counts[codes] += counts
 
     def read(self, reader: Reader, progress: Callable[[int, Reader], None] | None = None) -> None:
         """The first pass over every chunk of ``reader`` (``progress(rows read, reader)``)."""
@@ -98,8 +116,14 @@ class ContextPass:
             rows += chunk.n_rows
             if progress is not None:
                 progress(rows, reader)
+        self.finish()
+
+    def finish(self) -> None:
+        """The group means from the sums added so far (the end of the first pass)."""
+        if self.sums is None:
+            self.sums = np.zeros((self.table.n_groups, self.n_features), dtype=np.int64)
         self.means = means_of_sums(self.sums, self.counts)
-        del self.sums
+        self.sums = None
 
     def blended(self, chunk: Chunk) -> Chunk:
         """Second pass: ``chunk`` with its scores blended with their groups' means."""

@@ -40,9 +40,11 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import read_manifest
+from ..context import LEVELS, means_of_sums, sum_by_code
 from ..data.tables import ID_COLUMN
 from ..errors import ArtifactError, DataError
-from .chunks import BlockAligner, decide_chunk
+from .chunks import BlockAligner, Chunk, Decided, decide_chunk
+from .context_pass import ContextPass, GroupTable
 from .sinks import open_sink
 from .sources import InputFile, Reader, resolve_input
 from .stream import DEFAULT_CHUNK_ROWS, PredictSummary, output_format
@@ -60,6 +62,7 @@ STATS = "_stats"  # per-part statistics inside the temporary folder, removed bef
 PartProgress = Callable[[int, int], None]
 
 _MODELS: dict[tuple[str, str], DecisionModel] = {}
+_TABLES: dict[tuple[str, str, int, int], GroupTable] = {}
 _LOCK = threading.Lock()
 _LOADS: list[str] = []  # artifacts loaded by this process (the tests count them)
 
@@ -77,6 +80,8 @@ class PartTask:
     suffix: str
     chunk_rows: int
     with_scores: bool
+    groups: str | None = None  # the groups file, for a model with a group context
+    means: str | None = None  # the groups' means (.npy, written after the first pass)
 
 
 def manifest_sha256(model_path: str | Path) -> str:
@@ -109,6 +114,36 @@ def worker_model(model_path: str, expected_sha256: str) -> DecisionModel:
         return model
 
 
+def worker_context(model: DecisionModel, task: PartTask) -> ContextPass:
+    """The model's group context on this worker, with the groups file read once per process
+    (keyed by its path, size and mtime) and, in the second pass, the groups' means."""
+    column = LEVELS[model.context_.level]  # type: ignore[union-attr]
+    stat = os.stat(task.groups)  # type: ignore[arg-type]
+    key = (str(task.groups), column, stat.st_size, stat.st_mtime_ns)
+    with _LOCK:
+        table = _TABLES.get(key)
+        if table is None:
+            table = _TABLES[key] = GroupTable(task.groups, column)  # type: ignore[arg-type]
+    context = ContextPass(model, None, table)
+    if task.means is not None:
+        context.means = np.load(task.means, mmap_mode="r")
+    return context
+
+
+def part_sums(task: PartTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first pass of a group-context model over one partition: (group codes present,
+    their row counts, their fixed-point sums), reduced over the partition's chunks."""
+    model = worker_model(task.model_path, task.manifest_sha256)
+    context = worker_context(model, task)
+    parts = [context.chunk_sums(c) for c in Reader([task.file], model.feature_names_,
+                                                    task.chunk_rows).chunks()]
+    codes = np.concatenate([p[0] for p in parts])
+    present, inverse = np.unique(codes, return_inverse=True)
+    counts = np.bincount(inverse.reshape(-1), weights=np.concatenate([p[1] for p in parts]))
+    sums, _ = sum_by_code(np.vstack([p[2] for p in parts]), inverse.reshape(-1))
+    return present, counts.astype(np.int64), sums
+
+
 def part_name(index: int, suffix: str) -> str:
     """The output part of input partition ``index`` (0-based, the input's sorted order)."""
     return f"part-{index:05d}{suffix}"
@@ -118,8 +153,16 @@ def decide_part(task: PartTask) -> pd.DataFrame:
     """Decide one partition into its output part; return its ids, file index and rows."""
     started = time.perf_counter()
     model = worker_model(task.model_path, task.manifest_sha256)
+    context = worker_context(model, task) if model.uses_context else None
     reader = Reader([task.file], model.feature_names_, task.chunk_rows)
     aligner = BlockAligner(model.score_block)
+
+    def decide(block: Chunk) -> Decided:
+        if context is not None:
+            block = context.blended(block)
+        return decide_chunk(model, block.ids, block.X, with_scores=task.with_scores,
+                            blended=context is not None)
+
     path = Path(task.out_dir) / part_name(task.index, task.suffix)
     sink = open_sink(task.fmt, path, model.tag_names_, task.with_scores)
     ids, rows = [], []
@@ -128,9 +171,9 @@ def decide_part(task: PartTask) -> pd.DataFrame:
             ids.append(chunk.ids)
             rows.append(chunk.first_row + np.arange(chunk.n_rows, dtype=np.int64))
             for block in aligner.push(chunk):
-                sink.write(decide_chunk(model, block.ids, block.X, with_scores=task.with_scores))
+                sink.write(decide(block))
         for block in aligner.flush():
-            sink.write(decide_chunk(model, block.ids, block.X, with_scores=task.with_scores))
+            sink.write(decide(block))
         sink.commit(force=True)  # a retried task replaces its own part
     except BaseException:
         sink.abort()
@@ -147,6 +190,27 @@ def decide_part(task: PartTask) -> pd.DataFrame:
             "row": np.concatenate(rows) if rows else np.empty(0, dtype=np.int64),
         }
     )
+
+
+def _context_means(
+    client: Client, tasks: list[PartTask], table: GroupTable, n_features: int
+) -> np.ndarray:
+    """The first pass on the cluster: every partition's group sums, added here (integers:
+    exact in any order), as the groups' means."""
+    from distributed import as_completed
+
+    sums = np.zeros((table.n_groups, n_features), dtype=np.int64)
+    counts = np.zeros(table.n_groups, dtype=np.int64)
+    futures = client.map(part_sums, tasks, pure=False)
+    for future in as_completed(futures):
+        if future.status == "error":
+            error = future.exception()  # the task's error (file, column, line)
+            client.cancel(futures)
+            raise error
+        codes, part_counts, part_sums_ = future.result()
+        sums[codes] += part_sums_
+        counts[codes] += part_counts
+    return means_of_sums(sums, counts)
 
 
 def _meta() -> pd.DataFrame:
@@ -238,6 +302,7 @@ def predict_dask(
     scheduler: str | None = None,
     n_workers: int = DEFAULT_WORKERS,
     progress: PartProgress | None = None,
+    groups: str | Path | None = None,
 ) -> PredictSummary:
     """Decide every Parquet partition of ``x`` on a Dask cluster into the folder ``out``.
 
@@ -245,6 +310,11 @@ def predict_dask(
     LocalCluster of ``n_workers`` processes runs here. See the module docstring for the
     output and the guarantees. ``summary.tracks`` etc. as for the single process;
     ``summary.stages`` holds the sum of the partitions' task seconds (``tasks``).
+
+    A model with a group context needs ``groups`` (see :mod:`.context_pass`): a first round of
+    tasks returns each partition's exact group sums, the client adds them and writes the
+    groups' means beside the parts (removed before publishing), and the deciding tasks blend
+    with them: the single process's decisions bit for bit.
     """
     import dask.dataframe as dd
     from distributed import as_completed, futures_of
@@ -261,13 +331,18 @@ def predict_dask(
     files = [replace(f, path=f.path.absolute()) for f in files]
     model_dir = str(Path(model_path).absolute())
     manifest = read_manifest(model_dir)  # a clear error here rather than on every worker
-    if manifest.get("columns", {}).get("group_columns"):
-        raise DataError(
-            "this model decides each track with the other tracks of its group (group context), "
-            "which --engine dask does not do yet: use --engine single with --groups FILE, or a "
-            "model trained with --context none",
-            file=model_dir,
-        )
+    group_columns = manifest.get("columns", {}).get("group_columns") or []
+    table = None
+    if group_columns:
+        if groups is None:
+            raise DataError(
+                "this model blends each track's scores with its group's (group context), so "
+                f"predict needs the tracks' groups: give --groups FILE (ChallengeID and "
+                f"{group_columns[0]}, e.g. the data folder's groups.csv)",
+                file=model_dir,
+            )
+        groups = str(Path(groups).absolute())
+        table = GroupTable(groups, group_columns[0])  # a clear error here, not on every worker
     sha = manifest_sha256(model_dir)
     parquet_long = fmt == "long" and out.suffix.lower() == ".parquet"
     suffix = ".parquet" if fmt == "parquet" or parquet_long else ".csv"
@@ -277,11 +352,17 @@ def predict_dask(
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / STATS).mkdir(parents=True)
     tasks = [
-        PartTask(i, f, model_dir, sha, str(tmp), fmt, suffix, chunk_rows, with_scores)
+        PartTask(i, f, model_dir, sha, str(tmp), fmt, suffix, chunk_rows, with_scores,
+                 groups if table is not None else None)
         for i, f in enumerate(files)
-    ]
+    ]  # fmt: skip
     try:
         with dask_client(scheduler, n_workers) as client:
+            if table is not None:
+                n_features = len(manifest["columns"]["feature_names"])
+                means_path = tmp / STATS / "context_means.npy"
+                np.save(means_path, _context_means(client, tasks, table, n_features))
+                tasks = [replace(t, means=str(means_path)) for t in tasks]
             ddf = dd.from_map(decide_part, tasks, meta=_meta(), label="mewo-predict")
             ddf = ddf.persist()
             futures = futures_of(ddf)
