@@ -4,7 +4,9 @@
 - :mod:`.ids`: duplicate ids across the whole input in bounded memory;
 - :mod:`.sources`: chunk readers for CSV, Parquet and folders / globs of Parquet partitions;
 - :mod:`.sinks`: atomic writers (``csv``, ``parquet``, ``long``);
-- :mod:`.stream`: the single-process pass that ties them together.
+- :mod:`.stream`: the single-process pass that ties them together;
+- :mod:`.context_pass`: the first pass (exact group sums) of a model with a group context;
+- :mod:`.dask_engine`: the same over Parquet partitions on a Dask cluster.
 """
 
 from .chunks import BlockAligner, Chunk, Decided, check_columns, decide_chunk, table_chunk
