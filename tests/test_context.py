@@ -216,3 +216,17 @@ def load_folder_test(folder: Path) -> Dataset:
     from mewo_core.data import load_folder
 
     return load_folder(folder).test
+
+
+def test_a_model_without_context_saves_no_context_arrays(coherent, tmp_path: Path) -> None:
+    """As artifacts saved before the context existed: no context arrays, and it loads with
+    none (each track decided alone)."""
+    train, test = coherent
+    model = create_model("robust-thresholds", context="none").fit(train)
+    path = save_model(model, tmp_path / "plain")
+    with np.load(path / "arrays.npz") as npz:
+        assert not [k for k in npz.files if k.startswith("context_")]
+    loaded = load_model(path)
+    assert loaded.context_ is None and not loaded.uses_context
+    assert "group_columns" not in read_manifest(path)["columns"]
+    np.testing.assert_array_equal(loaded.predict(replace(test, groups=None)), model.predict(test))
