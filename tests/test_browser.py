@@ -204,7 +204,7 @@ def test_why_view_and_what_if(server: h.StreamlitServer, page: Any) -> None:
     value = float(field.input_value())
     field.fill(f"{min(value + 0.5, 0.9999) if value < 0.5 else max(value - 0.5, 0.0):.4f}")
     field.press("Enter")
-    h.wait_idle(page, STEP_MS)
+    h.after_click(page, STEP_MS)  # the commit's rerun must finish before Apply reads the value
     page.get_by_role("button", name="Apply what-if").click()
     h.after_click(page, STEP_MS)
     page.get_by_text(re.compile(r"^What-if edits:")).wait_for(timeout=STEP_MS)
