@@ -138,6 +138,31 @@ class StreamlitServer:
         self.stop()
 
 
+@dataclass(frozen=True)
+class AppFolders:
+    """A module server's own folders: cache, artifacts and the data roots it may read."""
+
+    cache: Path
+    artifacts: Path
+    roots: Path
+
+    def env(self, tracks: int, **extra: str) -> dict[str, str]:
+        """The server's environment: these folders, a demo catalogue of ``tracks`` (seed 0)."""
+        return {
+            "MEWO_CACHE_DIR": str(self.cache),
+            "MEWO_ARTIFACTS_DIR": str(self.artifacts),
+            "MEWO_DEMO_TRACKS": str(tracks),
+            "MEWO_DEMO_SEED": "0",
+            "MEWO_DATA_ROOTS": str(self.roots),
+            **extra,
+        }
+
+
+def app_folders(factory: Any, prefix: str) -> AppFolders:
+    """Fresh folders from a ``tmp_path_factory``, named ``<prefix>-cache`` etc."""
+    return AppFolders(*(factory.mktemp(f"{prefix}-{n}") for n in ("cache", "artifacts", "roots")))
+
+
 def launch_chromium(playwright: Any, executable: str) -> Any:
     """Debian's Chromium through Playwright (headless, no sandbox, no background traffic)."""
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)

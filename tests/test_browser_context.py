@@ -27,23 +27,14 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from mewo_core.data import load_folder
     from mewo_core.training import train_and_save
 
-    cache = tmp_path_factory.mktemp("ctx-cache")
-    artifacts = tmp_path_factory.mktemp("ctx-artifacts")
-    roots = tmp_path_factory.mktemp("ctx-roots")
+    folders = h.app_folders(tmp_path_factory, "ctx")
     data = _albums(240, 6, 8, effect=1.0, seed=3)
     test = data.groups["artist_id"].to_numpy() % 4 == 0
     parts = {"train": data.subset(np.flatnonzero(~test)), "test": data.subset(np.flatnonzero(test))}
-    albums = _write(roots / "albums", parts, with_groups=True)
+    albums = _write(folders.roots / "albums", parts, with_groups=True)
     train_and_save(load_folder(albums), "robust-thresholds", {"context": "album"},
-                   artifacts / "ctx-model")
-    return {
-        "MEWO_CACHE_DIR": str(cache),
-        "MEWO_ARTIFACTS_DIR": str(artifacts),
-        "MEWO_DEMO_TRACKS": str(TRACKS),
-        "MEWO_DEMO_SEED": "0",
-        "MEWO_DATA_ROOTS": str(roots),
-        "ALBUMS": str(albums.resolve()),
-    }
+                   folders.artifacts / "ctx-model")
+    return folders.env(TRACKS, ALBUMS=str(albums.resolve()))
 
 
 def test_context_model_explains_the_album_blend(server: h.StreamlitServer, page: Any) -> None:

@@ -32,22 +32,13 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from mewo_core.data import load_folder
     from mewo_core.training import train_and_save
 
-    cache = tmp_path_factory.mktemp("state-cache")
-    artifacts = tmp_path_factory.mktemp("state-artifacts")
-    roots = tmp_path_factory.mktemp("state-roots")
-    folder = demo.ensure_demo_data(TRACKS, 0, root=cache)
+    folders = h.app_folders(tmp_path_factory, "state")
+    folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)
     train_and_save(demo.load_demo_bundle(folder), "global-threshold", {},
-                   artifacts / "demo-model")
-    tiny = write_tiny_folder(roots / "tiny", n=90)
-    train_and_save(load_folder(tiny), "global-threshold", {}, artifacts / "tiny-model")
-    return {
-        "MEWO_CACHE_DIR": str(cache),
-        "MEWO_ARTIFACTS_DIR": str(artifacts),
-        "MEWO_DEMO_TRACKS": str(TRACKS),
-        "MEWO_DEMO_SEED": "0",
-        "MEWO_DATA_ROOTS": str(roots),
-        "TINY": str(tiny.resolve()),
-    }
+                   folders.artifacts / "demo-model")
+    tiny = write_tiny_folder(folders.roots / "tiny", n=90)
+    train_and_save(load_folder(tiny), "global-threshold", {}, folders.artifacts / "tiny-model")
+    return folders.env(TRACKS, TINY=str(tiny.resolve()))
 
 
 # --- helpers ------------------------------------------------------------------------------------
