@@ -140,27 +140,30 @@ class StreamlitServer:
 
 @dataclass(frozen=True)
 class AppFolders:
-    """A module server's own folders: cache, artifacts and the data roots it may read."""
+    """A module server's own folders: cache, artifacts and, when given, the data roots it may
+    read (else the app's default roots)."""
 
     cache: Path
     artifacts: Path
-    roots: Path
+    roots: Path | None = None
 
     def env(self, tracks: int, **extra: str) -> dict[str, str]:
         """The server's environment: these folders, a demo catalogue of ``tracks`` (seed 0)."""
-        return {
+        env = {
             "MEWO_CACHE_DIR": str(self.cache),
             "MEWO_ARTIFACTS_DIR": str(self.artifacts),
             "MEWO_DEMO_TRACKS": str(tracks),
             "MEWO_DEMO_SEED": "0",
-            "MEWO_DATA_ROOTS": str(self.roots),
-            **extra,
         }
+        if self.roots is not None:
+            env["MEWO_DATA_ROOTS"] = str(self.roots)
+        return {**env, **extra}
 
 
-def app_folders(factory: Any, prefix: str) -> AppFolders:
+def app_folders(factory: Any, prefix: str, roots: bool = True) -> AppFolders:
     """Fresh folders from a ``tmp_path_factory``, named ``<prefix>-cache`` etc."""
-    return AppFolders(*(factory.mktemp(f"{prefix}-{n}") for n in ("cache", "artifacts", "roots")))
+    names = ("cache", "artifacts", "roots") if roots else ("cache", "artifacts")
+    return AppFolders(*(factory.mktemp(f"{prefix}-{n}") for n in names))
 
 
 def launch_chromium(playwright: Any, executable: str) -> Any:

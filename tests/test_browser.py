@@ -71,19 +71,12 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from mewo_core import demo
     from mewo_core.training import train_and_save
 
-    cache = tmp_path_factory.mktemp("browser-cache")
-    artifacts = tmp_path_factory.mktemp("browser-artifacts")
-    folder = demo.ensure_demo_data(TRACKS, 0, root=cache)
+    folders = h.app_folders(tmp_path_factory, "browser", roots=False)
+    folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)
     bundle = demo.load_demo_bundle(folder)
-    train_and_save(bundle, "global-threshold", {}, artifacts / "demo-model")
-    train_and_save(bundle, "reservoir-transformer", RT_OPTIONS, artifacts / "rt-small")
-    return {
-        "MEWO_CACHE_DIR": str(cache),
-        "MEWO_ARTIFACTS_DIR": str(artifacts),
-        "MEWO_DEMO_TRACKS": str(TRACKS),
-        "MEWO_DEMO_SEED": "0",
-        "DEMO_FOLDER": str(folder),
-    }
+    train_and_save(bundle, "global-threshold", {}, folders.artifacts / "demo-model")
+    train_and_save(bundle, "reservoir-transformer", RT_OPTIONS, folders.artifacts / "rt-small")
+    return folders.env(TRACKS, DEMO_FOLDER=str(folder))
 
 
 # --- every page ---------------------------------------------------------------------------------

@@ -40,18 +40,11 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from mewo_core import demo
     from mewo_core.training import train_and_save
 
-    cache = tmp_path_factory.mktemp("thr-browser-cache")
-    artifacts = tmp_path_factory.mktemp("thr-browser-artifacts")
-    folder = demo.ensure_demo_data(TRACKS, 0, root=cache)
+    folders = h.app_folders(tmp_path_factory, "thr-browser", roots=False)
+    folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)
     train_and_save(demo.load_demo_bundle(folder), "global-threshold", {},
-                   artifacts / "demo-model")
-    return {
-        "MEWO_CACHE_DIR": str(cache),
-        "MEWO_ARTIFACTS_DIR": str(artifacts),
-        "MEWO_DEMO_TRACKS": str(TRACKS),
-        "MEWO_DEMO_SEED": "0",
-        "DEMO_FOLDER": str(folder),
-    }
+                   folders.artifacts / "demo-model")
+    return folders.env(TRACKS, DEMO_FOLDER=str(folder))
 
 
 @pytest.fixture

@@ -23,6 +23,16 @@ from .chunks import Chunk
 from .sources import Reader
 
 
+def groups_required(column: str, whose: str = "its group's", file: str | None = None) -> DataError:
+    """The error of a group-context model given no groups file (``whose``: what it blends)."""
+    return DataError(
+        f"this model blends each track's scores with {whose}, so predict needs the tracks' "
+        f"groups: give --groups FILE (ChallengeID and {column}, e.g. the data folder's "
+        "groups.csv), or use a model trained with --context none",
+        file=file,
+    )
+
+
 class GroupTable:
     """Each track's group code at one level, from a groups file (``ChallengeID`` + columns,
     CSV or Parquet, e.g. a data folder's ``groups.csv``)."""
@@ -76,12 +86,7 @@ class ContextPass:
             raise ValueError("the model has no active group context")
         column = LEVELS[ctx.level]
         if groups is None and table is None:
-            raise DataError(
-                f"this model blends each track's scores with its {ctx.level}'s (weight "
-                f"{ctx.alpha_:g}), so predict needs the tracks' groups: give --groups FILE "
-                f"(ChallengeID and {column}, e.g. the data folder's groups.csv), or use a model "
-                "trained with --context none"
-            )
+            raise groups_required(column, f"its {ctx.level}'s (weight {ctx.alpha_:g})")
         self.alpha = ctx.alpha_
         self.logit_columns = ctx.logit_columns_
         self.table = table if table is not None else GroupTable(groups, column)  # type: ignore[arg-type]

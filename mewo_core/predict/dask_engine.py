@@ -44,7 +44,7 @@ from ..context import LEVELS, means_of_sums, sum_by_code
 from ..data.tables import ID_COLUMN
 from ..errors import ArtifactError, DataError
 from .chunks import BlockAligner, Chunk, Decided, decide_chunk
-from .context_pass import ContextPass, GroupTable
+from .context_pass import ContextPass, GroupTable, groups_required
 from .sinks import open_sink
 from .sources import InputFile, Reader, resolve_input
 from .stream import DEFAULT_CHUNK_ROWS, PredictSummary, output_format
@@ -335,12 +335,7 @@ def predict_dask(
     table = None
     if group_columns:
         if groups is None:
-            raise DataError(
-                "this model blends each track's scores with its group's (group context), so "
-                f"predict needs the tracks' groups: give --groups FILE (ChallengeID and "
-                f"{group_columns[0]}, e.g. the data folder's groups.csv)",
-                file=model_dir,
-            )
+            raise groups_required(group_columns[0], file=model_dir)
         groups = str(Path(groups).absolute())
         table = GroupTable(groups, group_columns[0])  # a clear error here, not on every worker
     sha = manifest_sha256(model_dir)
