@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from .artifacts import artifact_thresholds, load_model, model_id
+from .artifacts import artifact_thresholds, load_model, model_id, read_manifest
 from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
 from .errors import DataError, MewoError
 from .evaluation import (
@@ -33,6 +33,7 @@ from .evaluation import (
     compare_decisions,
 )
 from .models import DecisionModel, create_model, model_class
+from .models.tuning import LEARNED, TuningRows
 from .threshold_explorer import ThresholdExplorer
 
 SPLITS = ("validation", "test")
@@ -71,6 +72,31 @@ class Session:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._values: dict[tuple, Any] = {}
         self._lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls,
+        bundle: DataBundle,
+        data_key: str,
+        model_path: str | Path | None = None,
+        *,
+        manifest: Mapping[str, Any] | None = None,
+        model_name: str | None = None,
+        cache_dir: str | Path | None = None,
+        check_tags: bool = False,
+    ) -> Session:
+        """The one way to open a model (an artifact folder, or None for the baseline) on a
+        dataset: the manifest is read here unless given, the name defaults to the folder's, and
+        with ``check_tags`` a model that decides other tags than the data's is refused."""
+        if model_path is None or str(model_path) in ("", BASELINE):
+            return cls(bundle, data_key, cache_dir=cache_dir)
+        if manifest is None:
+            manifest = read_manifest(model_path)
+        session = cls(bundle, data_key, model_path=model_path, manifest=manifest,
+                      model_name=model_name or Path(model_path).name, cache_dir=cache_dir)
+        if check_tags:
+            session.model.check_tags(bundle.train)
+        return session
 
     # --- identity ---------------------------------------------------------------------------
     @property
@@ -127,10 +153,25 @@ class Session:
             raise ValueError(f"part must be one of {PARTS}")
         return getattr(self.splits, name)
 
+    def tuning_rows(self, which: str) -> TuningRows:
+        """Which parts ``which`` was fitted and tuned on: its model type's rule
+        (:mod:`mewo_core.models.tuning`), the one training used."""
+        if self._is_baseline_side(which):
+            return model_class(BASELINE).tuning
+        try:
+            return model_class(str((self.manifest or {}).get("model_type", ""))).tuning
+        except MewoError:  # an unknown type cannot have loaded: assume the learned models' rule
+            return LEARNED
+
     def tuning_data(self, which: str) -> Dataset:
-        """Where ``which`` tunes its thresholds: all of train for the baseline (as the challenge
-        benchmark), the validation split for a learned model (as in training)."""
-        return self.splits.train if self._is_baseline_side(which) else self.splits.validation
+        """The rows ``which`` tuned its thresholds on (:meth:`tuning_rows`): all of train for
+        the threshold models (the challenge benchmark's definition), the validation split for
+        a learned model."""
+        return self.tuning_rows(which).tuning_data(self.splits)
+
+    def tuning_part(self, which: str) -> str:
+        """The name of :meth:`tuning_data`'s part (``"train"`` or ``"validation"``)."""
+        return self.tuning_rows(which).tune
 
     # --- models -----------------------------------------------------------------------------
     @property
@@ -214,22 +255,11 @@ class Session:
         if manifest.get("data_fingerprint") not in (None, self.bundle.train.fingerprint):
             return Side(name, "other data than this dataset's train files (its splits here are "
                         "not the ones it was tuned on)", in_sample=False)  # fmt: skip
-        kind = str(manifest.get("model_type", ""))
-        try:
-            uses_validation = model_class(kind).uses_validation
-        except MewoError:  # an unknown type cannot have loaded: describe it generically
-            uses_validation = False
-        if kind == "global-threshold":
-            tuned, on_val = "nothing (one fixed threshold)", False
-        elif uses_validation:
-            tuned = (f"the fit part ({parts.fit.n_tracks:,} tracks) and the validation split "
-                     f"({parts.validation.n_tracks:,}: early stopping, which tags keep the "
-                     "correction, thresholds)")  # fmt: skip
-        else:
-            tuned = f"all of train ({parts.train.n_tracks:,} tracks, validation included)"
+        rows = self.tuning_rows("model")
+        tuned = rows.describe(parts)
         if manifest.get("thresholds_from"):
             tuned += f"; thresholds then set by hand from {manifest['thresholds_from']}"
-        return Side(name, tuned, in_sample=on_val)
+        return Side(name, tuned, in_sample=rows.in_sample(split))
 
     def comparison(
         self,

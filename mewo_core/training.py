@@ -83,13 +83,13 @@ def train_and_save(
     spec = (spec or SplitSpec()).resolved(bundle.train)
     parts = spec.split(bundle)
     model = create_model(model_type, **params)
-    if model.uses_validation:
-        model.fit(parts.fit, parts.validation, progress=progress)
-        metrics = {"validation": evaluate_model(model, parts.validation).overall}
-        sizes = {"fit": parts.fit.n_tracks, "validation": parts.validation.n_tracks}
-    else:  # threshold baselines tune on the whole train split, as the challenge benchmark does
-        model.fit(parts.train, None, progress=progress)
-        metrics, sizes = {}, {"fit": parts.train.n_tracks}
+    fit, validation = model.tuning.parts(parts)
+    model.fit(fit, validation, progress=progress)
+    metrics: dict[str, Any] = {}
+    sizes = {"fit": fit.n_tracks}
+    if validation is not None:
+        metrics["validation"] = evaluate_model(model, validation).overall
+        sizes["validation"] = validation.n_tracks
     metrics["test"] = evaluate_model(model, parts.test).overall
     metrics["split"] = {**sizes, "test": parts.test.n_tracks}
     path = None

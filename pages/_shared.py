@@ -94,8 +94,8 @@ def _session(data_key: str, model_id: str, _bundle: DataBundle, _manifest: dict[
              _model_name: str, _model_path: str) -> Session:
     """One session per (data, model), shared by every browser session: it computes each value
     once (splits, baseline, scores, explorers, comparison)."""
-    return Session(_bundle, data_key, model_path=_model_path or None, manifest=_manifest,
-                   model_name=_model_name, cache_dir=demo.cache_root() / "scores")
+    return Session.open(_bundle, data_key, _model_path or None, manifest=_manifest,
+                        model_name=_model_name, cache_dir=demo.cache_root() / "scores")
 
 
 # --- context ------------------------------------------------------------------------------------

@@ -56,13 +56,12 @@ options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
 m0, m1, m2 = st.columns([2, 3, 1])
 target = m0.radio("Thresholds of", options, horizontal=True, key="thr_target")
 which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
-tuning_split = "train" if which == "baseline" or ctx.is_baseline else "validation"
+tuning_split = ctx.session.tuning_part(which)
 explorer = ctx.explorer(which)
 method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
                             on_change=_setting_changed,
                             help="Where the sliders start from; robust methods are fitted on the "
-                            "data the thresholds are tuned on (train for the baseline, "
-                            "validation for a model)")
+                            f"data these thresholds were tuned on ({tuning_split})")
 method = METHODS[method_label]
 metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"], key="thr_metric",
                       disabled=method is None, on_change=_setting_changed)

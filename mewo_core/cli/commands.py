@@ -99,8 +99,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{args.model} was trained with split seed {spec.seed}; --seed {args.seed} would "
             "score it on tracks it may have been trained on (leave --seed out)"
         )
-    session = Session(bundle, str(folder), model_path=args.model, manifest=manifest,
-                      model_name=Path(args.model).name)  # fmt: skip
+    session = Session.open(bundle, str(folder), args.model, manifest=manifest)
     test = session.data("test")
     comparison = session.comparison("test", replicates=args.bootstrap, level=args.level)
     if args.json:
@@ -140,8 +139,10 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
         raise MewoError("--data is required to evaluate a baseline")
     bundle = load_folder(args.data)
     spec = SplitSpec(seed=args.seed or 0)
-    test = spec.split(bundle).test
+    splits = spec.split(bundle)
+    test = splits.test
     model = fit_baseline(bundle, spec, args.model)
+    tuned_on = model.tuning.describe(splits)
     decisions = model.predict(test)
     result = evaluate_decisions(test, decisions)
     intervals, info = None, None
@@ -157,7 +158,7 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
                 "data": args.data,
                 "split": test.name,
                 "n_tracks": test.n_tracks,
-                "tuned_on": f"all of train ({spec.split(bundle).train.n_tracks} tracks)",
+                "tuned_on": tuned_on,
                 "bootstrap": info,
                 "intervals": None if intervals is None else {
                     k: {"low": lo, "high": hi} for k, (lo, hi) in intervals.items()
@@ -170,7 +171,7 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
             evaluation_text(
                 result,
                 f"{args.model} on {args.data} ({test.name}, {test.n_tracks} tracks; "
-                "tuned on all of train)",
+                f"tuned on {tuned_on})",
                 top=args.top,
                 intervals=intervals,
                 bootstrap_info=info,

@@ -41,15 +41,13 @@ def _session(args: argparse.Namespace) -> Session:
     if args.model == "baseline":
         if not args.data:
             raise MewoError("--data is required with --model baseline")
-        return Session(load_folder(args.data), str(args.data))
+        return Session.open(load_folder(args.data), str(args.data))
     manifest = read_manifest(args.model)
     folder = args.data or manifest.get("data_folder")
     if not folder or not Path(folder).is_dir():
         raise MewoError("--data is required: the model's data folder is not recorded or not here")
-    session = Session(load_folder(folder), str(folder), model_path=args.model, manifest=manifest,
-                      model_name=Path(args.model).name)
-    session.model.check_tags(session.bundle.train)
-    return session
+    return Session.open(load_folder(folder), str(folder), args.model, manifest=manifest,
+                        check_tags=True)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from ..data import Dataset, align_columns
 from ..data.taxonomy import Taxonomy
 from ..errors import ArtifactError, DataError, TrainingError, preview
 from .params import Param
+from .tuning import LEARNED, TuningRows
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class DecisionModel(ABC):
     model_type: ClassVar[str]
     #: The constructor parameters, in positional order.
     params: ClassVar[tuple[Param, ...]] = ()
-    #: Whether ``fit`` tunes on a validation split (baselines tune on all of train instead).
-    uses_validation: ClassVar[bool] = True
+    #: Which split parts ``fit`` learns and tunes on (:mod:`.tuning`, the one owner of that rule):
+    #: the fit part and the validation split here; threshold models use all of train.
+    tuning: ClassVar[TuningRows] = LEARNED
     #: Rows ``_scores`` computes at a time, or None when a row's score never depends on the
     #: rows around it. BLAS and torch kernels round differently for other batch sizes, so a
     #: chunked caller (``mewo_core.predict``) scores whole blocks counted from the file's start
