@@ -19,6 +19,7 @@ from mewo_core.models import MODEL_TYPES, DecisionModel, create_model, model_cla
 from tests.conftest import write_tiny_folder
 from tests.helpers import FAST
 
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dataset, Dataset]:
     """(train, test) of a tiny folder: 300 + 300 tracks, 4 tags and a category score."""
