@@ -1,6 +1,6 @@
 """Compare: a model against the per-tag-threshold baseline or another model, on the chosen split.
 
-Everything shown is computed by ``Session.report`` (``mewo_core.compare_report``); this page
+Everything shown is computed by ``Session.report`` (``mewo_core.compare.report``); this page
 only renders it. CLI equivalent: ``python -m mewo_core evaluate --model artifacts/NAME [--json]``
 (test split).
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mewo_core import compare_report as cr
 from mewo_core import plots
+from mewo_core.compare import report as cr
+from mewo_core.compare.evaluation import MIN_SUPPORT, REPLICATES, wins_losses
 from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
-from mewo_core.evaluation import MIN_SUPPORT, REPLICATES, wins_losses
 from mewo_core.scoring.metrics import AVERAGES
 from mewo_core.session import PARTS
-from pages import _shared
+from pages import _artifacts, _context
 
 LABELS = {"weighted": "Weighted F1", "micro": "Micro F1", "macro": "Macro F1",
           "samples": "Samples F1"}  # fmt: skip
@@ -26,9 +26,9 @@ F4 = "%.4f"
 D4 = "%+.4f"
 
 st.title("Compare with the baseline or another model")
-ctx = _shared.context()
-names, _ = _shared.model_choices()
-current = ctx.model_label if ctx.model_label in names else _shared.BASELINE
+ctx = _context.context()
+names, _ = _artifacts.model_choices()
+current = ctx.model_label if ctx.model_label in names else _artifacts.BASELINE
 
 pick_a, pick_b, pick_part = st.columns([2, 2, 2])
 choice_a = pick_a.selectbox("Model to compare (A)", names, index=names.index(current),
@@ -36,15 +36,15 @@ choice_a = pick_a.selectbox("Model to compare (A)", names, index=names.index(cur
 choice_b = pick_b.selectbox("Compared with (B)", names, index=0, key=ctx.key("cmp_b"),
                             help="The baseline (per-tag thresholds) or any other artifact")
 part = "train"
-if choice_b == _shared.BASELINE:
+if choice_b == _artifacts.BASELINE:
     part = pick_part.radio(
         "Baseline tuned on", list(TUNED_ON), format_func=TUNED_ON.get, key=ctx.key("cmp_part"),
         help="On validation, the benchmark (all of train) was tuned on the very tracks it is "
         "scored on; the fit part leaves them out.",
     )  # fmt: skip
 
-session_a, why_a = _shared.session_for(ctx, choice_a)
-session_b, why_b = (None, "") if choice_b == _shared.BASELINE else _shared.session_for(ctx,
+session_a, why_a = _context.session_for(ctx, choice_a)
+session_b, why_b = (None, "") if choice_b == _artifacts.BASELINE else _context.session_for(ctx,
                                                                                        choice_b)
 if session_a is None or why_b:
     st.error(f"{choice_a if session_a is None else choice_b} cannot be used on "
@@ -76,7 +76,7 @@ try:
             min_support=min_support, average=average, slice_column=slice_column,
         )  # fmt: skip
 except MewoError as exc:
-    _shared.show_error(exc)
+    _context.show_error(exc)
     st.stop()
 comparison = report.comparison
 name_a = choice_a if not session_a.is_baseline else "baseline"

@@ -1,16 +1,17 @@
 """Correlations: scores and labels within and across classes, co-occurrence lift, top pairs.
 
-Computed on the train part of the active dataset by :mod:`mewo_core.correlations`. Every view on
-the page (tag heatmap, category overview, strongest pairs) follows the chosen class pair and the
-minimum co-occurrence count; lift is shown as log2 lift everywhere.
+Computed on the train part of the active dataset by :mod:`mewo_core.data.correlations`.
+Every view on the page (tag heatmap, category overview, strongest pairs) follows the chosen
+class pair and the minimum co-occurrence count; lift is shown as log2 lift everywhere.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from mewo_core import correlations, plots
-from pages import _shared
+from mewo_core import plots
+from mewo_core.data import correlations
+from pages import _context
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
 VIEW_KEYS = {"Scores": "scores", "Labels": "labels", "Co-occurrence lift": "lift"}
@@ -19,7 +20,7 @@ TOP = 30
 
 
 st.title("Correlations")
-ctx = _shared.context()
+ctx = _context.context()
 train = ctx.bundle.train
 view = st.radio("View", VIEWS, horizontal=True, key="corr_view")
 has_labels = train.Y is not None

@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.compare.export import dataset_summary
 from mewo_core.data import columns_or_neg_inf
 from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key, upload_label
 from mewo_core.errors import MewoError
 from mewo_core.locations import check_data_folder
-from mewo_core.reports import dataset_summary
-from pages import _shared
+from pages import _context, _sources
 
 st.title("Data")
 
@@ -24,8 +24,8 @@ def _load_folder() -> None:
     text = st.session_state.get("folder_path", "")
     try:
         folder = check_data_folder(text)
-        _shared.folder_bundle(folder)  # load (and validate) now, so errors show here
-        _shared.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
+        _sources.folder_bundle(folder)  # load (and validate) now, so errors show here
+        _sources.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
         st.session_state["data_message"] = ("success", f"Loaded {folder}")
     except MewoError as exc:
         st.session_state["data_message"] = ("error", f"Folder {text.strip()} not loaded: {exc}")
@@ -41,7 +41,7 @@ def _load_uploads() -> None:
         bundle = bundle_from_uploads(files)
         key = upload_key(files)
         label = upload_label(files, key, st.session_state.get("upload_name", ""))
-        _shared.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
+        _sources.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
         st.session_state["data_message"] = ("success", f"Loaded {label}")
     except MewoError as exc:
         st.session_state["data_message"] = ("error", f"Upload not loaded: {exc}")
@@ -80,7 +80,7 @@ failed = message is not None and message[0] == "error"
 if message is not None:
     (st.error if failed else st.success)(message[1])
 
-ctx = _shared.context()
+ctx = _context.context()
 bundle = ctx.bundle
 st.subheader(f"Validation report: {ctx.data_label}")
 parts = {"train": bundle.train} | ({"test": bundle.test} if bundle.test is not None else {})

@@ -1,7 +1,7 @@
 """Models: train a model in the background with live progress, list the saved artifacts, pick one.
 
-Training runs in a job of this server (:mod:`mewo_core.jobs`): it goes on, and saves the model,
-when the user leaves the page; the page shows where it is on return.
+Training runs in a job of this server (:mod:`mewo_core.session.jobs`): it goes on, and saves the
+model, when the user leaves the page; the page shows where it is on return.
 
 CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out artifacts/NAME``,
 ``python -m mewo_core list``.
@@ -16,16 +16,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mewo_core import jobs
 from mewo_core.artifacts import check_name, context_label, default_name
+from mewo_core.artifacts.training import train_and_save, train_params
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
 from mewo_core.models import MODEL_TYPES, model_class
 from mewo_core.models.base import ProgressCallback
 from mewo_core.models.params import Param
-from mewo_core.training import train_and_save, train_params
-from pages import _shared
+from mewo_core.session import jobs
+from pages import _artifacts, _context
 
 SHOWN_JOBS = 3  # the newest training jobs shown at the top
 POLL_SECONDS = 1.0
@@ -97,8 +97,8 @@ if registry.running("training"):
 else:
     _jobs_panel()
 
-ctx = _shared.context()
-problems = _shared.model_problems(ctx.bundle.train)
+ctx = _context.context()
+problems = _artifacts.model_problems(ctx.bundle.train)
 
 
 def _widget(param: Param, key: str, where: Any) -> Any:
@@ -125,7 +125,7 @@ def _use(name: str) -> None:
 
 # --- the list -----------------------------------------------------------------------------------
 st.subheader("Saved models")
-infos = _shared.artifacts()
+infos = _artifacts.artifacts()
 rows: list[dict[str, Any]] = []
 for info in infos:
     m = info.manifest or {}

@@ -11,12 +11,12 @@ import streamlit as st
 
 from mewo_core import plots
 from mewo_core.artifacts import next_free_name, save_threshold_set
+from mewo_core.compare.evaluation import evaluate_decisions
 from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
-from mewo_core.evaluation import evaluate_decisions
 from mewo_core.locations import artifacts_root
-from mewo_core.threshold_explorer import Adjustments, compose_thresholds, offset_range, tag_range
-from pages import _shared
+from mewo_core.scoring.explorer import Adjustments, compose_thresholds, offset_range, tag_range
+from pages import _artifacts, _context
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
             ("samples", "Samples F1"))
@@ -46,7 +46,7 @@ def _setting_changed() -> None:
 
 
 st.title("Thresholds")
-ctx = _shared.context()
+ctx = _context.context()
 data = ctx.data
 if ctx.split == "test":
     st.warning("You are tuning while looking at the test split: its figures become optimistic. "
@@ -236,10 +236,10 @@ with save_col:
                 metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,
                 data_folder=ctx.bundle.folder,
             )
-            _shared.notify_saved(path.name, f"Saved {path} (test weighted F1 "
+            _artifacts.notify_saved(path.name, f"Saved {path} (test weighted F1 "
                                  f"{metrics['test']['weighted']:.4f}); it is now the Model.")
         except MewoError as exc:
-            _shared.show_error(exc)
+            _context.show_error(exc)
 with download_col:
 
     def _decisions_csv() -> bytes:

@@ -135,8 +135,8 @@ def test_folder_outside_allowed_roots_is_refused(env: Path, tmp_path: Path) -> N
 
 def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
     """The form offers the exposed options with the spec's defaults: the CLI's default model."""
+    from mewo_core.artifacts.training import train_params
     from mewo_core.models import create_model, model_class
-    from mewo_core.training import train_params
 
     at = switch_page(open_app(), "pages/models.py")
     assert one(at.selectbox, "Model type").value == "reservoir-transformer"
@@ -153,9 +153,9 @@ def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
 
 
 def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
-    """Training runs as a background job (mewo_core.jobs); once it is done the model is listed
-    here and in the sidebar. A taken name is no error: the next free one is used."""
-    from mewo_core import jobs
+    """Training runs as a background job (mewo_core.session.jobs); once it is done the model
+    is listed here and in the sidebar. A taken name is no error: the next free one is used."""
+    from mewo_core.session import jobs
 
     def train(at: AppTest) -> AppTest:
         one(at.text_input, "Artifact name").set_value("tiny-model")
@@ -190,7 +190,7 @@ def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
 
 def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     if not (env / "cmp-model").exists():
@@ -222,7 +222,8 @@ def test_correlation_views(env: Path) -> None:
     class pair (genres x moods) at the view's default minimum count; lift as log2 lift."""
     import numpy as np
 
-    from mewo_core import correlations, demo
+    from mewo_core import demo
+    from mewo_core.data import correlations
 
     train = demo.load_demo_bundle(demo.ensure_demo_data()).train
     labels, names = train.require_labels(), train.tag_names
@@ -266,7 +267,7 @@ def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
 
 def test_a_damaged_model_shows_an_error_not_a_traceback(env: Path) -> None:
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     path = env / "damaged-model"

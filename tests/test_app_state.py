@@ -32,8 +32,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Demo catalogue, a tiny folder with other tags inside the allowed roots, and two models:
     ``demo-fit`` (on the demo) and ``tiny-fit`` (on the tiny folder)."""
     from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     mp = pytest.MonkeyPatch()
     roots = tmp_path_factory.mktemp("roots")
@@ -152,7 +152,7 @@ def test_the_introduction_shows_until_hidden(env: dict[str, Path]) -> None:
 
 
 def test_training_runs_in_the_background_and_is_listed(env: dict[str, Path]) -> None:
-    from mewo_core import jobs
+    from mewo_core.session import jobs
 
     at = switch_page(open_app(), "pages/models.py")
     one(at.selectbox, "Model type").set_value("robust-thresholds").run()
@@ -175,8 +175,8 @@ def test_training_runs_in_the_background_and_is_listed(env: dict[str, Path]) -> 
 
 
 def test_a_failed_training_job_shows_its_error(env: dict[str, Path]) -> None:
-    from mewo_core import jobs
     from mewo_core.errors import TrainingError
+    from mewo_core.session import jobs
 
     def fail(progress):
         raise TrainingError("too few tracks to train")

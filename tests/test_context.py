@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from mewo_core.artifacts import load_model, model_fits_data, read_manifest, save_model
-from mewo_core.context import GroupContext, blend, group_means, resolve_level
 from mewo_core.data import Dataset, Taxonomy
 from mewo_core.errors import DataError
 from mewo_core.models import create_model
+from mewo_core.models.context import GroupContext, blend, group_means, resolve_level
 from mewo_core.scoring.metrics import f1_scores
 
 

@@ -18,7 +18,7 @@ FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1
 @pytest.fixture(scope="module")
 def rt_model(env: Path) -> str:  # noqa: F811
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     if not (env / "rt-explain").exists():

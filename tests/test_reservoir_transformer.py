@@ -127,7 +127,7 @@ def test_default_options_are_the_demo_models(demo) -> None:
     """One spec owns the defaults: the CLI's default model is the saved demo model's config."""
     import json
 
-    from mewo_core.training import train_params
+    from mewo_core.artifacts.training import train_params
 
     manifest = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model" / "manifest.json"
     config = json.loads(manifest.read_text())["config"]

@@ -9,6 +9,8 @@ import pytest
 from conftest import write_tiny_folder
 
 from mewo_core.artifacts import read_manifest, save_threshold_set
+from mewo_core.artifacts.training import train_and_save
+from mewo_core.compare.evaluation import evaluate_model
 from mewo_core.data import (
     SplitSpec,
     fold_of_groups,
@@ -18,9 +20,7 @@ from mewo_core.data import (
     load_folder,
 )
 from mewo_core.errors import DataError
-from mewo_core.evaluation import evaluate_model
 from mewo_core.session import Session
-from mewo_core.training import train_and_save
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_session_computes_each_value_once_and_compares(holdout_bundle) -> None:
 
 
 def test_session_owns_what_the_threshold_and_correlation_pages_show(holdout_bundle) -> None:
-    from mewo_core import correlations
+    from mewo_core.data import correlations
 
     session = Session(holdout_bundle, "tiny")
     effect = session.robust_effect("baseline", "shrinkage", "weighted")

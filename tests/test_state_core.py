@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from mewo_core.artifacts import artifact_problems, default_name, free_name, list_artifacts
+from mewo_core.artifacts.training import train_and_save
 from mewo_core.data import load_folder, load_xy
 from mewo_core.data.uploads import bundle_from_uploads, upload_label
 from mewo_core.errors import DataError, MewoError
-from mewo_core.jobs import JobRegistry
 from mewo_core.locations import check_data_folder
 from mewo_core.models.base import ProgressEvent
-from mewo_core.training import train_and_save
+from mewo_core.session.jobs import JobRegistry
 from tests.conftest import TAGS, write_tiny_folder
 
 # --- jobs ---------------------------------------------------------------------------------------

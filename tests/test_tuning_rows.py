@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mewo_core.artifacts.training import train_and_save
 from mewo_core.cli import main
 from mewo_core.data import Dataset, SplitSpec, load_folder
 from mewo_core.models import MODEL_TYPES, model_class
 from mewo_core.session import Session
-from mewo_core.training import train_and_save
 from tests.conftest import write_tiny_folder
 from tests.helpers import fast_params
 

@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..artifacts import list_artifacts, load_model, read_manifest
-from ..data import SplitSpec, load_folder
-from ..errors import DataError, MewoError
-from ..evaluation import (
+from ..artifacts.training import fit_baseline, train_and_save, train_params
+from ..compare.evaluation import (
     Comparison,
     bootstrap_groups,
     evaluate_decisions,
     overall_intervals,
 )
-from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
-from ..reports import comparison_text, dataset_summary, evaluation_text
+from ..compare.export import comparison_text, dataset_summary, evaluation_text
+from ..data import SplitSpec, load_folder
+from ..errors import DataError, MewoError
 from ..session import Session
-from ..training import fit_baseline, train_and_save, train_params
+from .explain import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from .output import PartsProgress, PredictProgress, ProgressBars, print_json
 from .parser import model_options
 
@@ -334,7 +334,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_correlations(args: argparse.Namespace) -> int:
-    from .. import correlations
+    from ..data import correlations
 
     data = load_folder(args.data).train
     names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories

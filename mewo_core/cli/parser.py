@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..evaluation import LEVEL, MIN_SUPPORT, REPLICATES
+from ..compare.evaluation import LEVEL, MIN_SUPPORT, REPLICATES
 from ..models import MODEL_TYPES, model_class
 from ..models.params import Param
 
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=_count, default=20, help="pairs to list")
     c.add_argument("--json", action="store_true")
 
-    from ..explain.command import add_parser as add_explain
+    from .explain import add_parser as add_explain
 
     add_explain(sub)
 

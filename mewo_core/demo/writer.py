@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..data.atomic import publish
 from .generator import DEFAULT_CHUNK_TRACKS, ID_COLUMN, Chunk, iter_chunks, taxonomy_frame, world
 
 Format = Literal["csv", "parquet"]
@@ -130,7 +131,7 @@ def write_demo_data(
                 taxonomy, fh, pacsv.WriteOptions(include_header=False, quoting_style="none")
             )
         for name, path in final.items():
-            os.replace(tmp[name], path)
+            publish(tmp[name], path)
     except BaseException:
         for path in tmp.values():
             path.unlink(missing_ok=True)

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..context import blend
 from ..data import Dataset
 from ..models.base import DecisionModel
+from ..models.context import blend
 from .adapter import NetworkView, has_correction, network_view
 from .attribution import N_STEPS, integrated_gradients
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .. import plots
+from ..plots.base import _figure, _layout
 from .path import TagExplanation
 
 
@@ -23,7 +23,7 @@ def waterfall(e: TagExplanation, k: int = 8) -> go.Figure:
     labels += [f"{len(e.contributions) - len(top)} other features", "logit"]
     values += [w * rest, 0.0]
     measure = ["absolute"] + ["relative"] * (len(values) - 2) + ["total"]
-    fig = plots._figure(go.Waterfall(
+    fig = _figure(go.Waterfall(
         x=labels, y=values, measure=measure, connector={"line": {"color": "#bbb"}},
         hovertemplate="%{x}<br>%{y:+.3f}<extra></extra>",
     ))
@@ -36,4 +36,4 @@ def waterfall(e: TagExplanation, k: int = 8) -> go.Figure:
     note = "" if e.uses_correction else " (correction NOT used: the tag falls back to its score)"
     scale = f" × blend {e.blend:g}" if e.uses_correction else ""
     title = f"Why {e.tag}: reference → decision, contributions{scale}{note}"
-    return plots._layout(fig, title, 440)
+    return _layout(fig, title, 440)

@@ -27,8 +27,8 @@ class RobustThresholds(_ThresholdModel):
     """Per-tag thresholds fitted for ``metric`` by ``method`` (see :mod:`mewo_core.robust`).
 
     Learned: ``thresholds_``, ``chosen_`` (the name of the candidate ``auto`` picked, or of
-    ``method``'s) and ``context_`` (the group context, :mod:`mewo_core.context`; thresholds are
-    fitted on the blended scores).
+    ``method``'s) and ``context_`` (the group context,
+    :mod:`mewo_core.models.context`; thresholds are fitted on the blended scores).
     """
 
     model_type = "robust-thresholds"

@@ -14,12 +14,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .data import Dataset, default_group_column
-from .models.base import DecisionModel
-from .scoring import bootstrap as bs
-from .scoring.counts import count_decisions
-from .scoring.metrics import (
+from ..data import Dataset, default_group_column
+from ..models.base import DecisionModel
+from ..scoring import bootstrap as bs
+from ..scoring.counts import count_decisions
+from ..scoring.metrics import (
     AVERAGES,
+    TIE,
     aggregate_table,
     classification_summary,
     f1_averages,
@@ -68,8 +69,6 @@ def evaluate_model(model: DecisionModel, data: Dataset) -> Evaluation:
     return evaluate_decisions(data, model.predict(data))
 
 
-#: F1 differences within this are ties (float noise, not a win or a loss).
-TIE = 1e-12
 
 
 def wins_losses(delta_f1: pd.Series | np.ndarray) -> tuple[int, int, int]:

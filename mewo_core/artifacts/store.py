@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .data import Dataset
-from .errors import ArtifactError
-from .models.base import DecisionModel
-from .models.registry import MODEL_TYPES, model_class
+from ..data import Dataset
+from ..data.atomic import publish_dir
+from ..errors import ArtifactError
+from ..models.base import DecisionModel
+from ..models.registry import MODEL_TYPES, model_class
 
 FORMAT = "mewo-tag-lab-model"
 FORMAT_VERSION = 1
@@ -136,19 +137,9 @@ def save_model(
 
 def _publish(tmp: Path, path: Path, force: bool) -> None:
     """Rename ``tmp`` to ``path``; with ``force``, drop the old one only once the new is in."""
-    if force and path.exists():
-        old = path.parent / f".{path.name}.old-{os.getpid()}-{time.time_ns()}"
-        os.rename(path, old)
-        try:
-            os.rename(tmp, path)
-        except OSError:
-            os.rename(old, path)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-        return
     try:
-        os.rename(tmp, path)
-    except OSError:
+        publish_dir(tmp, path, force=force)
+    except FileExistsError:
         raise ArtifactError(
             f"artifact {path} was created by another process meanwhile; nothing was overwritten"
         ) from None

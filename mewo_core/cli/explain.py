@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ..artifacts import read_manifest
-from ..cli.output import print_json
 from ..data import load_folder
 from ..data.io import write_csv_atomic
 from ..errors import MewoError
 from ..session import Session
+from .output import print_json
 
 SPLITS = ("validation", "test", "train")
 
@@ -51,7 +51,7 @@ def _session(args: argparse.Namespace) -> Session:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .whatif import apply_edits, parse_edits
+    from ..explain.whatif import apply_edits, parse_edits
 
     if args.top is not None and args.top < 0:
         raise MewoError("--top must be a non-negative integer")
@@ -115,8 +115,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _relations(args: argparse.Namespace) -> int:
-    from .adapter import has_correction
-    from .relations import MAX_TRACKS, agreement, data_structure, relation_map, top_relations
+    from ..explain.adapter import has_correction
+    from ..explain.relations import (
+        MAX_TRACKS,
+        agreement,
+        data_structure,
+        relation_map,
+        top_relations,
+    )
 
     if not args.out and not args.json:
         raise MewoError("--relations needs --out FILE.csv (or --json)")

@@ -11,19 +11,16 @@ comparison. It has no Streamlit import; the app's state module caches sessions b
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from .artifacts import artifact_thresholds, load_model, model_id, read_manifest
-from .data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
-from .errors import DataError, MewoError
-from .evaluation import (
+from ..artifacts import artifact_thresholds, load_model, model_id, read_manifest
+from ..compare.evaluation import (
     LEVEL,
     MIN_SUPPORT,
     REPLICATES,
@@ -32,9 +29,18 @@ from .evaluation import (
     bootstrap_groups,
     compare_decisions,
 )
-from .models import DecisionModel, create_model, model_class
-from .models.tuning import LEARNED, TuningRows
-from .threshold_explorer import ThresholdExplorer
+from ..data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
+from ..data.atomic import atomic_file
+from ..errors import DataError, MewoError
+from ..models import DecisionModel, create_model, model_class
+from ..models.tuning import LEARNED, TuningRows
+from ..scoring.explorer import ExplorerResult, ThresholdExplorer
+
+if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only when needed
+    from ..compare.report import CompareReport
+    from ..data.correlations import Matrix
+    from ..explain.path import Explainer
+    from ..explain.relations import DataStructure, RelationMap
 
 SPLITS = ("validation", "test")
 #: Every part a session can score (the app shows SPLITS; exports offer all).
@@ -324,12 +330,12 @@ class Session:
         average: str = "weighted",
         slice_column: str | None = None,
         top: int = 15,
-    ) -> Any:
-        """The :class:`~mewo_core.compare_report.CompareReport` of :meth:`comparison` (tables,
+    ) -> CompareReport:
+        """The :class:`~mewo_core.compare.report.CompareReport` of :meth:`comparison` (tables,
         slices by tag frequency, score range and ``slice_column``'s groups), computed once."""
-        from .compare_report import build_report
+        from ..compare.report import build_report
 
-        def build() -> Any:
+        def build() -> CompareReport:
             comparison = self.comparison(split, baseline_part=baseline_part, other=other,
                                          replicates=replicates, level=level)  # fmt: skip
             data = self.data(split)
@@ -348,7 +354,9 @@ class Session:
                min_support, average, slice_column, top)  # fmt: skip
         return self._memo(key, build)
 
-    def tuned_result(self, which: str, split: str, base: str, thresholds: np.ndarray) -> Any:
+    def tuned_result(
+        self, which: str, split: str, base: str, thresholds: np.ndarray
+    ) -> ExplorerResult:
         """The explorer's result on ``split`` at the starting thresholds named ``base`` (e.g.
         ``tuned`` or ``shrinkage-weighted``): what the Thresholds page shows deltas against."""
         side = BASELINE if self._is_baseline_side(which) else "model"
@@ -358,7 +366,7 @@ class Session:
     def robust_effect(self, which: str, method: str, metric: str) -> pd.DataFrame:
         """Per tag, the benchmark threshold and the robust one (``method`` for ``metric``),
         fitted on ``which``'s tuning data grouped by its coarsest groups."""
-        from .robust.effect import threshold_effect
+        from ..robust.effect import threshold_effect
 
         side = BASELINE if self._is_baseline_side(which) else "model"
 
@@ -368,12 +376,12 @@ class Session:
 
         return self._memo(("robust", side, method, metric), build)
 
-    def correlations(self, view: str, min_pair: int = 0) -> Any:
+    def correlations(self, view: str, min_pair: int = 0) -> Matrix:
         """A correlation or lift matrix of the train part's tags: ``scores``, ``labels`` or
         ``lift`` (pairs with fewer than ``min_pair`` co-occurrences unranked)."""
-        from . import correlations
+        from ..data import correlations
 
-        def build() -> Any:
+        def build() -> Matrix:
             data = self.bundle.train
             names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
             if view == "scores":
@@ -389,23 +397,23 @@ class Session:
         return self._memo(("correlations", view, min_pair), build)
 
     # --- explanations (mewo_core.explain) ---------------------------------------------------
-    def explainer(self) -> Any:
+    def explainer(self) -> Explainer:
         """The :class:`~mewo_core.explain.path.Explainer` of the model, against the median
         training track as reference."""
-        from .explain.path import Explainer, reference_track
+        from ..explain.path import Explainer, reference_track
 
-        def build() -> Any:
+        def build() -> Explainer:
             reference = reference_track(self.model, self.splits.train)
             return Explainer(self.model, self.baseline, reference)
 
         return self._memo(("explainer",), build)
 
-    def threshold_sources(self) -> Any:
+    def threshold_sources(self) -> pd.DataFrame:
         """Per tag, where the model's threshold came from (estimator, positives, benchmark)."""
-        from .explain.adapter import has_correction
-        from .explain.path import threshold_sources
+        from ..explain.adapter import has_correction
+        from ..explain.path import threshold_sources
 
-        def build() -> Any:
+        def build() -> pd.DataFrame:
             if has_correction(self.model):
                 validation = self.tuning_data("model")
                 scores = self.scores("model", "tuning")
@@ -414,12 +422,14 @@ class Session:
 
         return self._memo(("threshold_sources",), build)
 
-    def relations(self, split: str, max_tracks: int) -> tuple[Any, Any, dict[str, float]]:
+    def relations(
+        self, split: str, max_tracks: int
+    ) -> tuple[RelationMap, DataStructure, dict[str, float]]:
         """The model's relation map on ``split`` (a seeded sample of ``max_tracks`` tracks, kept
         on disk), the data's own structure on train, and their agreement."""
-        from .explain.relations import agreement, cached_relation_map, data_structure
+        from ..explain.relations import agreement, cached_relation_map, data_structure
 
-        def build() -> tuple[Any, Any, dict[str, float]]:
+        def build() -> tuple[RelationMap, DataStructure, dict[str, float]]:
             cache = (self.cache_dir or Path(".")) / "relations"
             rel = cached_relation_map(self.model, self.model_id, self.data(split),
                                       self.explainer().reference, cache, max_tracks=max_tracks,
@@ -451,10 +461,8 @@ def cached_scores(
     scores = np.asarray(load().decision_scores(data))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
+        with atomic_file(path) as fh:
             np.save(fh, scores)
-        tmp.replace(path)
     except OSError:
         pass  # a read-only cache only costs speed
     return scores

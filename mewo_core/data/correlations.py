@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .data.taxonomy import CLASSES
 from .subsample import evenly
+from .taxonomy import CLASSES
 
 MAX_ROWS = 50_000  # rows used for a correlation matrix (an evenly spaced subsample beyond)
 ALL = "all classes"  # the class "name" that selects every tag in :meth:`Matrix.block`

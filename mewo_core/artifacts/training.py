@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .artifacts import check_name, next_free_name, save_model
-from .data import DataBundle, SplitSpec, ids_digest
-from .errors import ArtifactError, TrainingError
-from .evaluation import evaluate_model
-from .models import DecisionModel, create_model, model_class
-from .models.base import ProgressCallback
+from ..compare.evaluation import evaluate_model
+from ..data import DataBundle, SplitSpec, ids_digest
+from ..errors import ArtifactError, TrainingError
+from ..models import DecisionModel, create_model, model_class
+from ..models.base import ProgressCallback
+from .store import check_name, next_free_name, save_model
 
 
 @dataclass(frozen=True)

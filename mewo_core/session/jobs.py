@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import MewoError
-from .models.base import ProgressCallback, ProgressEvent
+from ..errors import MewoError
+from ..models.base import ProgressCallback, ProgressEvent
 
 Status = Literal["running", "done", "failed"]
 JobFunction = Callable[[ProgressCallback], Any]

@@ -19,10 +19,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .scoring.counts import DecisionCounts
-from .scoring.metrics import AVERAGES, aggregate_table, f1_averages, per_tag_table
-from .scoring.thresholds import f1_curve, thresholds_for_dtype
-from .subsample import evenly
+from ..data.subsample import evenly
+from .counts import DecisionCounts
+from .metrics import AVERAGES, aggregate_table, f1_averages, per_tag_table
+from .thresholds import f1_curve, thresholds_for_dtype
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ from typing import Any, Self
 
 import numpy as np
 
-from .data import Dataset, fold_of_groups, group_labels
-from .errors import DataError
-from .scoring.bootstrap import bootstrap, group_counts
-from .scoring.metrics import f1_scores
-from .scoring.space import EPS, logit, sigmoid
-from .scoring.thresholds import f1_optimal_thresholds
+from ..data import Dataset, fold_of_groups, group_labels
+from ..errors import DataError
+from ..scoring.bootstrap import bootstrap, group_counts
+from ..scoring.metrics import f1_scores
+from ..scoring.space import EPS, logit, sigmoid
+from ..scoring.thresholds import f1_optimal_thresholds
 
 #: Levels a model may blend over, and the groups.csv column each reads.
 LEVELS = {"album": "album_id", "artist": "artist_id"}

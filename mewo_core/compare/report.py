@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
+from ..data import Dataset
+from ..scoring import bootstrap as bs
+from ..scoring.metrics import AVERAGES, TIE, f1_from_counts
 from .evaluation import MIN_SUPPORT, Comparison, tag_group_delta
-from .scoring import bootstrap as bs
-from .scoring.metrics import AVERAGES
 
 #: Tag-frequency bands: positives of the tag on the split, [low, high).
 FREQUENCY_EDGES = (0, 20, 100, 500)
@@ -142,8 +142,7 @@ def frequency_bands(
 
 def _micro(tags: pd.DataFrame, suffix: str) -> float:
     tp = tags[f"tp{suffix}"].sum()
-    den = 2 * tp + tags[f"fp{suffix}"].sum() + tags[f"fn{suffix}"].sum()
-    return float(2 * tp / den) if den else 0.0
+    return float(f1_from_counts(tp, tp + tags[f"fp{suffix}"].sum(), tp + tags[f"fn{suffix}"].sum()))
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ def track_slices(
 def group_summary(frame: pd.DataFrame) -> dict[str, int]:
     """How many slices (e.g. albums) the model does better, worse and the same on."""
     delta = frame["delta"].to_numpy()
-    better, worse = int((delta > 1e-12).sum()), int((delta < -1e-12).sum())
+    better, worse = int((delta > TIE).sum()), int((delta < -TIE).sum())
     return {"better": better, "worse": worse, "equal": int(delta.size) - better - worse}
 
 
@@ -272,7 +271,7 @@ class CompareReport:
 
     def figures(self) -> list[tuple[str, object]]:
         """(heading, figure) of the deltas with their intervals."""
-        from . import plots
+        from .. import plots
 
         t = self.tables
         out: list[tuple[str, object]] = [

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .data import Dataset
+from ..data import Dataset
 from .evaluation import MIN_SUPPORT, Comparison, Evaluation, wins_losses
 
 
@@ -80,7 +80,7 @@ def _with_marks(frame: pd.DataFrame, delta: str) -> pd.DataFrame:
     """``frame`` with a ``mark`` column: ▲ / ▼ where the delta's interval excludes 0, ≈ not."""
     if "clear" not in frame:
         return frame
-    from .compare_report import mark
+    from .report import mark
 
     out = frame.drop(columns=["clear"])
     out["mark"] = mark(frame[delta], frame["clear"])

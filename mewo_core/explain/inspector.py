@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..scoring.metrics import f1_from_counts
+
 SOURCE = "model uses"  # column: the learned correction (with its weight) or the raw score
 #: Columns of the "adds" and "removes" tables: the same for both.
 CHANGE_COLUMNS = (
@@ -25,8 +27,7 @@ def track_f1(predicted: np.ndarray, truth: np.ndarray) -> float:
     """F1 of one track's yes/no decisions against its labels: 2 TP / (predicted + labelled);
     0 when the track has neither (the project's 0/0 = 0 convention)."""
     p, t = np.asarray(predicted, dtype=bool), np.asarray(truth, dtype=bool)
-    den = int(p.sum() + t.sum())
-    return 2 * int((p & t).sum()) / den if den else 0.0
+    return float(f1_from_counts(int((p & t).sum()), int(p.sum()), int(t.sum())))
 
 
 def score_sources(weights: np.ndarray, learned: bool = True) -> list[str]:
