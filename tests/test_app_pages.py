@@ -38,12 +38,27 @@ def _metric(at: AppTest, label: str) -> str:
     return one(at.metric, label).value
 
 
+TITLES = {
+    "pages/data.py": "Data",
+    "pages/correlations.py": "Correlations",
+    "pages/models.py": "Models",
+    "pages/compare.py": "Compare with the baseline or another model",
+    "pages/thresholds.py": "Thresholds",
+    "pages/track_inspector.py": "Track inspector",
+    "pages/relations.py": "Relations",
+}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders(env: Path, page: str) -> None:
-    at = switch_page(open_app(), page)
+def test_every_page_renders_its_own_view_of_the_active_data(env: Path, page: str) -> None:
+    """Each page shows its own title under the shared sidebar, which keeps the chosen dataset,
+    model and split."""
+    at = switch_page(open_app({"split": "test"}), page)
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
-    assert at.title, "the page shows no title"
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert one(at.sidebar.radio, "Split to show").value == "test"
 
 
 def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> None:
@@ -152,6 +167,7 @@ def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
     assert [n.label for n in at.number_input] == ["Seed"]
 
 
+@pytest.mark.slow
 def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
     """Training runs as a background job (mewo_core.session.jobs); once it is done the model
     is listed here and in the sidebar. A taken name is no error: the next free one is used."""
@@ -188,6 +204,7 @@ def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
     assert any("invalid artifact name" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
     from mewo_core import demo
     from mewo_core.artifacts.training import train_and_save

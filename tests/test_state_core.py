@@ -170,6 +170,7 @@ def test_a_folder_outside_the_roots_says_how_to_allow_it(tmp_path: Path, monkeyp
 # --- tuning reported in steps -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", ["robust-thresholds", "reservoir-transformer"])
 def test_threshold_tuning_is_reported_in_steps(tmp_path: Path, model_type: str) -> None:
     bundle = load_folder(write_tiny_folder(tmp_path / "data", n=120))
