@@ -8,11 +8,11 @@ naming another browser's upload is refused like an expired one.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mewo_core import demo
 from mewo_core.data import DataBundle, load_folder
@@ -44,17 +44,16 @@ def upload_store() -> UploadStore:
 
 
 def owner() -> str:
-    """Who this browser session's uploads belong to: a digest of the browser's session cookie
-    (the same after a reload), or of this session's id where there is no cookie (AppTest)."""
+    """Who this browser session's uploads and jobs belong to: a digest of the browser's session
+    cookie (the same after a reload), or a random id of this session where there is none."""
     if OWNER not in st.session_state:
         token = ""
         try:
             token = st.context.cookies.get(OWNER_COOKIE) or ""
         except Exception:  # noqa: BLE001 - no request context (bare script run)
             token = ""
-        if not token:
-            run = get_script_run_ctx()
-            token = "session:" + (run.session_id if run is not None else "local")
+        if not isinstance(token, str) or not token:  # no cookie (AppTest): this session only
+            token = "session:" + uuid.uuid4().hex
         st.session_state[OWNER] = hashlib.sha256(token.encode()).hexdigest()[:24]
     return st.session_state[OWNER]
 

@@ -1,7 +1,9 @@
 """Models: train a model in the background with live progress, list the saved artifacts, pick one.
 
 Training runs in a job of this server (:mod:`mewo_core.session.jobs`): it goes on, and saves the
-model, when the user leaves the page; the page shows where it is on return.
+model, when the user leaves the page; the page shows where it is on return. A browser session
+sees only the jobs it started (saved artifacts are visible to all, as files are), can cancel a
+running one (nothing is saved) and dismiss a finished one's banner.
 
 CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out artifacts/NAME``,
 ``python -m mewo_core list``.
@@ -25,14 +27,18 @@ from mewo_core.models import MODEL_TYPES, model_class
 from mewo_core.models.base import ProgressCallback
 from mewo_core.models.params import Param
 from mewo_core.session import jobs
-from pages import _artifacts, _context
+from pages import _artifacts, _context, _sources
 
 SHOWN_JOBS = 3  # the newest training jobs shown at the top
 POLL_SECONDS = 1.0
 
+DISMISSED = "mewo_dismissed_jobs"
+
 st.title("Models")
 root = artifacts_root()
 registry = jobs.registry()
+me = _sources.owner()
+dismissed: set[str] = st.session_state.setdefault(DISMISSED, set())
 
 
 def _progress_text(event: Any) -> str:
@@ -44,8 +50,14 @@ def _show_job(job: jobs.Job) -> None:
     """One job: a bar per stage while it runs, then where it saved or why it failed."""
     with st.container(border=True):
         if job.running:
-            st.markdown(f"**Training {job.label}** · running for {job.elapsed:.0f} s "
-                        "(it goes on if you leave this page)")
+            head, button = st.columns([5, 1])
+            head.markdown(f"**Training {job.label}** · running for {job.elapsed:.0f} s "
+                          "(it goes on if you leave this page)")
+            if job.cancel_requested.is_set():
+                button.caption("cancelling…")
+            else:
+                button.button("Cancel", key=f"cancel_{job.id}", on_click=registry.cancel,
+                              args=(job.id, me), help="Stop this training; nothing is saved")
             events = job.events()
             if not events:
                 st.progress(0.0, text="preparing the splits…")
@@ -58,6 +70,9 @@ def _show_job(job: jobs.Job) -> None:
                     "optimistic). The saved model's figures use its tuned thresholds: usually "
                     "lower."
                 )
+        elif job.status == "cancelled":
+            st.info(f"Training {job.label} was cancelled after {job.elapsed:.0f} s: nothing was "
+                    "saved; existing artifacts are untouched.")
         elif job.status == "failed":
             st.error(f"Training {job.label} failed after {job.elapsed:.0f} s: {job.error}. "
                      "Nothing was saved; existing artifacts are untouched.")
@@ -76,12 +91,15 @@ def _show_job(job: jobs.Job) -> None:
                 + ". It is in the list below and in the sidebar's Model choices (if it fits the "
                 "active data)."
             )
+        if not job.running:
+            st.button("Dismiss", key=f"dismiss_{job.id}", on_click=dismissed.add, args=(job.id,))
 
 
 def _jobs_panel(polling: bool = False) -> None:
     """The newest training jobs; while ``polling`` (a job runs), a full rerun once none runs, so
     that the new artifact is listed here and in the sidebar."""
-    for job in registry.jobs("training")[-SHOWN_JOBS:][::-1]:
+    mine = [j for j in registry.jobs("training", owner=me) if j.id not in dismissed]
+    for job in mine[-SHOWN_JOBS:][::-1]:
         _show_job(job)
     if polling and not registry.running("training"):
         st.rerun(scope="app")
@@ -175,7 +193,15 @@ with st.form("train_form"):
         "Artifact name", value=default_name(root, model_type, data_name),
         help="Letters, digits, '.', '_' or '-'; a taken name gets the next free '-vN'",
     )
-    submitted = st.form_submit_button("Train and save")
+    busy = registry.running("training")
+    reason = ""
+    if busy:
+        reason = (f"Your training of {busy[0].label} is running: wait for it or cancel it above."
+                  if busy[0].owner == me else "Another user's training is running on this server "
+                  "(one at a time): try again when it has finished.")  # fmt: skip
+    submitted = st.form_submit_button("Train and save", disabled=bool(busy), help=reason or None)
+    if reason:
+        st.caption(reason)
 
 
 def _job(bundle: Any, kind: str, params: dict[str, Any], out: Path,
@@ -196,7 +222,7 @@ if submitted:
         registry.start(
             f"{model_type} on {ctx.data_label}",
             _job(ctx.bundle, model_type, params, root / asked, int(seed)),
-            info={"asked": asked, "model_type": model_type},
+            info={"asked": asked, "model_type": model_type}, owner=me,
         )
         time.sleep(0.2)  # the first progress event, usually
         st.rerun()

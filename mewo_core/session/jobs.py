@@ -6,6 +6,11 @@ s are stored (the last one per stage, in stage order), so any page run, from any
 session, can show where the job is, its result once done, or its error. A user error
 (:class:`~mewo_core.errors.MewoError`) is kept as its message; any other exception as its type and
 message (never a traceback in the app).
+
+A job belongs to the ``owner`` that started it (the app passes its browser session's id): the app
+lists a user's own jobs only, while the one-training-at-a-time rule is server-wide. A running job
+can be cancelled: its next progress event stops it (:class:`JobCancelled`), before anything is
+saved.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from typing import Any, Literal
 from ..errors import MewoError
 from ..models.base import ProgressCallback, ProgressEvent
 
-Status = Literal["running", "done", "failed"]
+Status = Literal["running", "done", "failed", "cancelled"]
 JobFunction = Callable[[ProgressCallback], Any]
+
+
+class JobCancelled(MewoError):
+    """Raised inside a job's function (by its progress callback) once the job is cancelled."""
 
 
 @dataclass
@@ -38,6 +47,8 @@ class Job:
     result: Any = None
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    owner: str = ""
+    cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def running(self) -> bool:
@@ -64,9 +75,9 @@ class JobRegistry:
         self._ids = itertools.count(1)
 
     def start(self, label: str, function: JobFunction, *, kind: str = "training",
-              info: dict[str, Any] | None = None) -> Job:
-        """Run ``function(progress)`` in a background thread; refuse when ``max_running`` jobs of
-        ``kind`` already run (a :class:`MewoError` naming them)."""
+              info: dict[str, Any] | None = None, owner: str = "") -> Job:
+        """Run ``function(progress)`` in a background thread for ``owner``; refuse when
+        ``max_running`` jobs of ``kind`` already run (a :class:`MewoError` naming them)."""
         with self._lock:
             busy = [j for j in self._jobs.values() if j.running and j.kind == kind]
             if len(busy) >= self.max_running:
@@ -74,7 +85,8 @@ class JobRegistry:
                     f"{kind} of {busy[0].label} is still running; start another when it has "
                     "finished"
                 )
-            job = Job(id=f"job-{next(self._ids)}", label=label, kind=kind, info=dict(info or {}))
+            job = Job(id=f"job-{next(self._ids)}", label=label, kind=kind, info=dict(info or {}),
+                      owner=owner)
             self._jobs[job.id] = job
             self._trim()
         thread = threading.Thread(target=self._run, args=(job, function), daemon=True,
@@ -84,11 +96,15 @@ class JobRegistry:
 
     def _run(self, job: Job, function: JobFunction) -> None:
         def progress(event: ProgressEvent) -> None:
+            if job.cancel_requested.is_set():
+                raise JobCancelled("cancelled")
             with self._lock:
                 job.stages[event.stage] = event
 
         try:
             result = function(progress)
+        except JobCancelled:
+            self._finish(job, "cancelled", error="cancelled before it finished; nothing was saved")
         except MewoError as exc:
             self._finish(job, "failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - a background thread must record every failure
@@ -108,17 +124,28 @@ class JobRegistry:
         for job in done[: max(0, len(done) - self.keep)]:
             del self._jobs[job.id]
 
+    def cancel(self, job_id: str, owner: str = "") -> bool:
+        """Ask ``owner``'s running job to stop at its next progress event; whether it was asked
+        (False for another owner's job or one that already ended)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not job.running or job.owner != owner:
+                return False
+            job.cancel_requested.set()
+            return True
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def jobs(self, kind: str | None = None) -> list[Job]:
-        """The jobs (of ``kind``), oldest first."""
+    def jobs(self, kind: str | None = None, owner: str | None = None) -> list[Job]:
+        """The jobs (of ``kind``, of ``owner``; None: any), oldest first."""
         with self._lock:
-            return [j for j in self._jobs.values() if kind is None or j.kind == kind]
+            return [j for j in self._jobs.values()
+                    if (kind is None or j.kind == kind) and (owner is None or j.owner == owner)]
 
-    def running(self, kind: str | None = None) -> list[Job]:
-        return [j for j in self.jobs(kind) if j.running]
+    def running(self, kind: str | None = None, owner: str | None = None) -> list[Job]:
+        return [j for j in self.jobs(kind, owner) if j.running]
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has finished (or ``timeout`` seconds passed); for scripts, tests."""
