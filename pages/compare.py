@@ -27,7 +27,7 @@ D4 = "%+.4f"
 
 st.title("Compare with the baseline or another model")
 ctx = _context.context()
-names, _ = _artifacts.model_choices()
+names, _ = _artifacts.model_choices(ctx.bundle.train)  # only the models that fit this data
 current = ctx.model_label if ctx.model_label in names else _artifacts.BASELINE
 
 pick_a, pick_b, pick_part = st.columns([2, 2, 2])
@@ -210,15 +210,17 @@ with tab_export:
     slug = f"compare-{split}"
     e1, e2, e3 = st.columns(3)
     e1.download_button("Report (HTML, self-contained)", report.html, f"{slug}.html",
-                       mime="text/html", key="cmp_dl_html")  # fmt: skip
+                       mime="text/html", key="cmp_dl_html", on_click="ignore")  # fmt: skip
     e2.download_button("Tables (CSV, zip)", report.csv_zip, f"{slug}-tables.zip",
-                       mime="application/zip", key="cmp_dl_zip")  # fmt: skip
+                       mime="application/zip", key="cmp_dl_zip", on_click="ignore")  # fmt: skip
     e3.download_button("Per-tag table (CSV)", cr.csv_bytes(comparison.per_tag),
-                       f"{slug}-per-tag.csv", mime="text/csv", key="cmp_dl_tags")  # fmt: skip
+                       f"{slug}-per-tag.csv", mime="text/csv", key="cmp_dl_tags",
+                       on_click="ignore")  # fmt: skip
     st.markdown("**Decisions and scores**")
     d1, d2 = st.columns(2)
     which = d1.radio("Of", [f"A: {name_a}", f"B: {name_b}"], key="cmp_dl_side", horizontal=True)
-    dl_split = d2.radio("Split", list(PARTS), key="cmp_dl_split", horizontal=True,
+    dl_split = d2.radio("Split", list(PARTS), index=list(PARTS).index(split),
+                        key=ctx.key("cmp_dl_split", split), horizontal=True,
                         help="fit + validation = train; scoring train with a learned model "
                         "takes a while the first time")  # fmt: skip
     is_a = which.startswith("A:")
@@ -235,6 +237,6 @@ with tab_export:
         return cr.scores_csv(chosen.part(dl_split), chosen.scores(side, dl_split))
 
     d1.download_button("Decisions (CSV, 0/1)", _decisions, f"decisions-{dl_split}.csv",
-                       mime="text/csv", key="cmp_dl_dec")  # fmt: skip
+                       mime="text/csv", key="cmp_dl_dec", on_click="ignore")  # fmt: skip
     d2.download_button("Scores (CSV)", _scores, f"scores-{dl_split}.csv", mime="text/csv",
-                       key="cmp_dl_scores")  # fmt: skip
+                       key="cmp_dl_scores", on_click="ignore")  # fmt: skip

@@ -181,9 +181,11 @@ def test_a_failed_training_job_shows_its_error(env: dict[str, Path]) -> None:
     def fail(progress):
         raise TrainingError("too few tracks to train")
 
-    job = jobs.registry().start("global-threshold on Demo catalogue", fail)
-    jobs.registry().wait(job.id, timeout=10)
     at = switch_page(open_app(), "pages/models.py")
+    me = at.session_state["mewo_owner"]  # the job is this browser session's own
+    job = jobs.registry().start("global-threshold on Demo catalogue", fail, owner=me)
+    jobs.registry().wait(job.id, timeout=10)
+    at.run()
     no_exception(at)
     assert any("failed" in e.value and "too few tracks" in e.value for e in at.error)
 
