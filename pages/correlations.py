@@ -15,7 +15,6 @@ from pages import _context
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
 VIEW_KEYS = {"Scores": "scores", "Labels": "labels", "Co-occurrence lift": "lift"}
-DEFAULT_MIN = {"Scores": 0, "Labels": 0, "Co-occurrence lift": 10}
 TOP = 30
 
 
@@ -30,8 +29,6 @@ if view != "Scores" and not has_labels:
 is_lift = view == "Co-occurrence lift"
 with st.spinner("Computing correlations…"):
     matrix = ctx.session.correlations(VIEW_KEYS[view])
-    if has_labels and not is_lift:  # co-occurrence counts come with the (label) lift matrix
-        matrix = matrix.with_counts(ctx.session.correlations("lift"))
 if is_lift:
     matrix = matrix.log2()
 class_names = [*matrix.class_names(), correlations.ALL]
@@ -42,7 +39,7 @@ min_count = 0
 if has_labels:
     min_count = int(c3.number_input(
         "Minimum co-occurrence (tracks with both tags)", min_value=0, step=5,
-        value=DEFAULT_MIN[view], key=f"corr_min_{VIEW_KEYS[view]}",
+        value=correlations.DEFAULT_MIN_PAIR[VIEW_KEYS[view]], key=f"corr_min_{VIEW_KEYS[view]}",
         help="Pairs seen together on fewer tracks are blank in the heatmaps and left out of "
              "the pairs table.",
     ))

@@ -241,7 +241,11 @@ def test_named_parquet_upload(env: dict[str, Path]) -> None:
     assert any(s.value.startswith("Valid: Upload november") for s in at.success)
     ref = at.query_params["data"]
     assert ref.startswith("upload:")
-    assert one(open_app({"data": ref}).sidebar.selectbox, "Dataset").value == "Upload november"
+    # another browser session opening that address is refused (the upload is this session's;
+    # the same browser's reload keeps it: tests/test_browser_shared.py)
+    other = open_app({"data": ref})
+    assert one(other.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert any("not held for this browser session" in w.value for w in other.warning)
 
 
 def test_a_folder_outside_the_roots_says_how_to_allow_it(env: dict[str, Path]) -> None:

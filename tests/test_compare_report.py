@@ -36,6 +36,7 @@ def test_slices_partition_tags_and_tracks(case) -> None:
     data, a, b, comparison, report = case
     bands = report.tables["frequency_bands"]
     assert bands["n_tags"].sum() == data.n_tags
+    assert (bands["n_tags"] > 0).all()  # an empty band is no result: left out
     assert bands["support"].sum() == comparison.per_tag["support"].sum()
     scores = report.tables["score_bands"]
     assert scores["tracks"].sum() == data.n_tracks and len(scores) == cr.SCORE_BANDS

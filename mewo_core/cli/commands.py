@@ -336,19 +336,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_correlations(args: argparse.Namespace) -> int:
     from ..data import correlations
 
-    data = load_folder(args.data).train
-    names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
-    if args.view == "scores":
-        matrix = correlations.correlation(data.tag_scores(), names, classes, cats, "correlation")
-    elif args.view == "labels":
-        labels = data.require_labels()
-        matrix = correlations.correlation(labels, names, classes, cats, "correlation")
-    else:
-        matrix = correlations.lift(data.require_labels(), names, classes, cats, min_pair=10)
+    session = Session.open(load_folder(args.data), str(args.data))
+    data = session.splits.train  # the rows the app's Correlations page shows
+    min_pair = correlations.DEFAULT_MIN_PAIR[args.view] if args.min_pair is None else args.min_pair
+    if min_pair and data.Y is None:
+        raise MewoError("--min-pair needs labels (y files): this folder has none")
+    matrix = session.correlations(args.view).at_least(min_pair)
     pairs = correlations.strongest_pairs(matrix, top=args.top, by_abs=args.view != "lift")
     if args.json:
         print_json(pairs.to_dict(orient="records"))
     else:
-        print(f"{args.view}: strongest pairs on {data.n_tracks} train tracks")
+        print(f"{args.view}: strongest pairs on {data.n_tracks} train tracks (the train part; "
+              f"pairs seen together on fewer than {min_pair} tracks left out)")
         print(pairs.to_string(index=False, float_format="{:.4f}".format))
     return 0

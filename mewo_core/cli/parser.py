@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", required=True, help="data folder (its train part is used)")
     c.add_argument("--view", choices=["scores", "labels", "lift"], default="scores")
     c.add_argument("--top", type=_count, default=20, help="pairs to list")
+    c.add_argument("--min-pair", type=int, default=None,
+                   help="leave out pairs seen together on fewer tracks (default: 10 for lift, "
+                   "0 otherwise; the app's default)")
     c.add_argument("--json", action="store_true")
 
     from .explain import add_parser as add_explain

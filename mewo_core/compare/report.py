@@ -107,7 +107,8 @@ def frequency_bands(
 ) -> pd.DataFrame:
     """Tags grouped by their positives on the split (``edges``: band lower bounds): per band the
     tags, positives, micro F1 within the band (model, reference, delta with its interval) and
-    macro F1 (the band's mean per-tag F1)."""
+    macro F1 (the band's mean per-tag F1). A band without tags is left out (a figure of no tags
+    would read as a result)."""
     tags = comparison.per_tag
     bounds = [*edges, np.inf]
     names = [
@@ -137,7 +138,7 @@ def frequency_bands(
         )
         out["delta_low"], out["delta_high"] = low, high
         out["clear"] = bs.excludes_zero(low, high)
-    return out
+    return out[out["n_tags"] > 0].reset_index(drop=True)
 
 
 def _micro(tags: pd.DataFrame, suffix: str) -> float:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .dataset import Dataset
 from .subsample import evenly
 from .taxonomy import CLASSES
 
@@ -273,3 +274,26 @@ def strongest_pairs(
         out["positives_a"] = matrix.counts[a, a]
         out["positives_b"] = matrix.counts[b, b]
     return out
+
+
+#: The views every caller (the Correlations page, ``Session.correlations``, the CLI) builds.
+VIEWS = ("scores", "labels", "lift")
+#: Per view, the minimum co-occurrence below which a pair is blank and not ranked: the page's
+#: starting value and the CLI's default (``--min-pair``).
+DEFAULT_MIN_PAIR = {"scores": 0, "labels": 0, "lift": 10}
+
+
+def view_matrix(data: Dataset, view: str) -> Matrix:
+    """The ``view`` matrix of ``data``'s tags, every pair kept, with co-occurrence counts when
+    the data has labels (so :meth:`Matrix.at_least` can blank rare pairs): the one builder."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}")
+    names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
+    if view == "lift":
+        return lift(data.require_labels(), names, classes, cats)
+    kind = "score correlation" if view == "scores" else "label correlation"
+    values = data.tag_scores() if view == "scores" else data.require_labels()
+    matrix = correlation(values, names, classes, cats, kind)
+    if data.Y is None:
+        return matrix
+    return matrix.with_counts(lift(data.require_labels(), names, classes, cats))

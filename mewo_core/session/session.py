@@ -376,25 +376,13 @@ class Session:
 
         return self._memo(("robust", side, method, metric), build)
 
-    def correlations(self, view: str, min_pair: int = 0) -> Matrix:
-        """A correlation or lift matrix of the train part's tags: ``scores``, ``labels`` or
-        ``lift`` (pairs with fewer than ``min_pair`` co-occurrences unranked)."""
-        from ..data import correlations
+    def correlations(self, view: str) -> Matrix:
+        """A correlation or lift matrix (``scores``, ``labels`` or ``lift``) of the train part's
+        tags (the files' train minus a held-out test: the rows a model learns from), with
+        co-occurrence counts (:func:`mewo_core.data.correlations.view_matrix`)."""
+        from ..data.correlations import view_matrix
 
-        def build() -> Matrix:
-            data = self.bundle.train
-            names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
-            if view == "scores":
-                return correlations.correlation(data.tag_scores(), names, classes, cats,
-                                                "score correlation")  # fmt: skip
-            labels = data.require_labels()
-            if view == "labels":
-                return correlations.correlation(labels, names, classes, cats, "label correlation")
-            if view == "lift":
-                return correlations.lift(labels, names, classes, cats, min_pair=min_pair)
-            raise ValueError("view must be 'scores', 'labels' or 'lift'")
-
-        return self._memo(("correlations", view, min_pair), build)
+        return self._memo(("correlations", view), lambda: view_matrix(self.splits.train, view))
 
     # --- explanations (mewo_core.explain) ---------------------------------------------------
     def explainer(self) -> Explainer:
