@@ -126,9 +126,7 @@ class TagCalibrator:
     feature scaling ``logit_``, ``centre_``, ``scale_``.
     """
 
-    def __init__(
-        self, methods: Sequence[str] = METHODS, n_folds: int = 3, seed: int = 0
-    ) -> None:
+    def __init__(self, methods: Sequence[str] = METHODS, n_folds: int = 3, seed: int = 0) -> None:
         self.methods = tuple(methods)
         self.n_folds = n_folds
         self.seed = seed
@@ -150,9 +148,7 @@ class TagCalibrator:
         self.scale_ = np.where(var > 0, np.sqrt(var), 1.0)
 
     # --- fitting ----------------------------------------------------------------------------
-    def fit(
-        self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray | None = None
-    ) -> Self:
+    def fit(self, scores: np.ndarray, labels: np.ndarray, groups: np.ndarray | None = None) -> Self:
         """Choose and fit each tag's calibration on tuning rows (``groups``: one group label
         per row for the folds, e.g. artist ids; None: each row its own group)."""
         unknown = sorted(set(self.methods) - set(METHODS))
@@ -277,12 +273,17 @@ def reliability_table(
         pos = np.bincount(b, yc.astype(np.float64), minlength=bins)
         with np.errstate(invalid="ignore", divide="ignore"):
             frames.append(
-                pd.DataFrame({
-                    "class": name, "bin": np.arange(bins),
-                    "lower": np.arange(bins) / bins, "upper": np.arange(1, bins + 1) / bins,
-                    "count": count, "mean_probability": mean_p / count,
-                    "positive_rate": pos / count,
-                })  # fmt: skip
+                pd.DataFrame(
+                    {
+                        "class": name,
+                        "bin": np.arange(bins),
+                        "lower": np.arange(bins) / bins,
+                        "upper": np.arange(1, bins + 1) / bins,
+                        "count": count,
+                        "mean_probability": mean_p / count,
+                        "positive_rate": pos / count,
+                    }
+                )  # fmt: skip
             )
     return pd.concat(frames, ignore_index=True)
 

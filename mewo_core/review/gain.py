@@ -117,6 +117,4 @@ def expected_gain(
         counts = expected_counts(p, d)
     fp_rise, fn_rise = _rises(counts, average)
     p32 = p.astype(np.float32, copy=False)
-    return np.where(
-        d, (1.0 - p32) * fp_rise.astype(np.float32), p32 * fn_rise.astype(np.float32)
-    )
+    return np.where(d, (1.0 - p32) * fp_rise.astype(np.float32), p32 * fn_rise.astype(np.float32))
