@@ -23,7 +23,6 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
 
 from ..data.splits import fold_of_groups
 from ..scoring.metrics import safe_ratio
@@ -47,10 +46,11 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Binned:
-    """Per tag, the rows summarised in :data:`BINS` equal-width bins of the feature: count,
-    positives and mean feature per bin (bins x tags). Fitting a calibration curve to the bins
-    instead of the rows moves each row's feature by at most a bin's width (1/``BINS`` of the
-    tag's range): the fit costs one pass over the rows, then nothing."""
+    """Per tag, the rows summarised in equal-width bins of the feature (one bin per 8 rows, at
+    most :data:`BINS`): count, positives and mean feature per bin (bins x tags). Fitting a
+    calibration curve to the bins instead of the rows moves each row's feature by at most a
+    bin's width (1/``BINS`` of the tag's range on large data): the fit costs one pass over the
+    rows, then almost nothing."""
 
     x: np.ndarray
     count: np.ndarray
@@ -58,7 +58,7 @@ class Binned:
 
     @classmethod
     def of(cls, x: np.ndarray, y: np.ndarray, mask: np.ndarray, bins: int = 0) -> Binned:
-        bins = bins or BINS
+        bins = bins or int(np.clip(x.shape[0] // 8, 64, BINS))  # rows per bin: 8 or more
         n_tags = x.shape[1]
         lo = np.where(mask, x, np.inf).min(axis=0)
         hi = np.where(mask, x, -np.inf).max(axis=0)
@@ -100,8 +100,25 @@ def fit_platt(data: Binned, iterations: int = 25) -> tuple[np.ndarray, np.ndarra
     return a, b
 
 
+def _pav(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The non-decreasing fit of ``y`` (weights ``w``, ordered by x): pool adjacent violators."""
+    means, weights, sizes = [], [], []
+    for value, weight in zip(y.tolist(), w.tolist(), strict=True):
+        means.append(value)
+        weights.append(weight)
+        sizes.append(1)
+        while len(means) > 1 and means[-2] >= means[-1]:
+            m, wt, n = means.pop(), weights.pop(), sizes.pop()
+            total = weights[-1] + wt
+            means[-1] = (means[-1] * weights[-1] + m * wt) / total
+            weights[-1] = total
+            sizes[-1] += n
+    return np.repeat(means, sizes)
+
+
 def fit_isotonic(data: Binned) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per tag, the steps (feature, probability) of the isotonic fit of its bins."""
+    """Per tag, the isotonic fit of its bins: (feature, probability) points, interpolated
+    linearly between them and clipped outside."""
     xs, ys = [], []
     for t in range(data.x.shape[1]):
         filled = data.count[:, t] > 0
@@ -109,11 +126,9 @@ def fit_isotonic(data: Binned) -> tuple[list[np.ndarray], list[np.ndarray]]:
             xs.append(np.zeros(1))
             ys.append(np.zeros(1))
             continue
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        iso.fit(data.x[filled, t], data.pos[filled, t] / data.count[filled, t],
-                sample_weight=data.count[filled, t])  # fmt: skip
-        xs.append(np.asarray(iso.X_thresholds_))
-        ys.append(np.asarray(iso.y_thresholds_))
+        count = data.count[filled, t]
+        xs.append(data.x[filled, t])
+        ys.append(np.clip(_pav(data.pos[filled, t] / count, count), 0.0, 1.0))
     return xs, ys
 
 
