@@ -221,3 +221,37 @@ def test_label_issues_cli(demo_pair: tuple[Path, Path], tmp_path: Path, capsys) 
     assert table["reason"].str.contains("album mate").all()
     assert main([*argv, "--tag", "nope", "--out", str(tmp_path / "x.csv")]) == 2
     assert "unknown --tag 'nope'" in capsys.readouterr().err
+
+
+# --- the app page ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_review_page_shows_the_cli_queue(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Review page (under a copy of app.py's navigation that lists it) gives the CLI's queue
+    for the same inputs (the demo, the baseline, the validation split, 500 checks)."""
+    from apptest_helpers import set_app_env
+    from streamlit.testing.v1 import AppTest
+
+    from mewo_core.demo import ensure_demo_data
+
+    root = Path(__file__).resolve().parents[1]
+    set_app_env(monkeypatch, tmp_path_factory, 1500)
+    source = (root / "app.py").read_text()
+    line = '    st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),\n'
+    assert line in source
+    app = tmp_path / "app.py"
+    app.write_text(source.replace(line, line + '    st.Page("pages/review.py", title="Review"),\n'))
+    (tmp_path / "pages").symlink_to(root / "pages")
+    at = AppTest.from_file(str(app), default_timeout=300)
+    at.run()
+    at.switch_page("pages/review.py")
+    at.run()
+    assert not at.exception and not at.error
+    shown = next(df.value for df in at.dataframe if "expected_gain" in df.value.columns)
+    out = tmp_path / "queue.csv"
+    folder = ensure_demo_data()
+    argv = ["review", "--model", "baseline", "--data", str(folder), "--split", "validation"]
+    assert main([*argv, "--budget", "500", "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), pd.read_csv(out),
+                                  check_dtype=False)  # fmt: skip
