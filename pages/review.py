@@ -12,7 +12,6 @@ and ``python -m mewo_core label-issues --data D --top N --out F``.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from mewo_core.errors import MewoError
@@ -97,14 +96,7 @@ with tab_issues:
         top = int(c1.number_input("Issues listed", 1, 100_000, 1000, step=100, key="rv_top"))
         classes = c2.multiselect("Classes", sorted(set(issues.tag_classes)), key="rv_classes")
         tags = c3.multiselect("Tags", list(issues.tag_names), key="rv_tags")
-        if classes or tags:
-            keep = np.array([c in classes or t in tags
-                             for t, c in zip(issues.tag_names, issues.tag_classes, strict=True)])
-            from dataclasses import replace
-
-            issues = replace(issues, issue=np.where(keep, issues.issue, -np.inf))
-        frame = issues.frame(top)
-        frame = frame[np.isfinite(frame["issue_score"])]
+        frame = issues.only(tags, classes).frame(top)
         st.dataframe(frame, hide_index=True)
         st.download_button("Download for the editors' tool (CSV)",
                            frame.to_csv(index=False).encode(), file_name="label_issues.csv",

@@ -146,8 +146,6 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_label_issues(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ..data import load_folder
     from ..review.label_issues import find_label_issues
     from ..review.workflow import whole_catalogue
@@ -163,19 +161,7 @@ def cmd_label_issues(args: argparse.Namespace) -> int:
         raise MewoError(f"unknown --class {bad[0]!r}; the data's classes: {', '.join(classes)}")
     issues = find_label_issues(data, n_folds=args.folds, seed=args.seed,
                                context=not args.no_context)  # fmt: skip
-    if args.tag or args.tag_class:
-        keep = np.array(
-            [
-                t in args.tag or c in args.tag_class
-                for t, c in zip(data.tag_names, data.tag_classes, strict=True)
-            ]
-        )
-        issue = np.where(keep, issues.issue, -np.inf)
-        from dataclasses import replace
-
-        issues = replace(issues, issue=issue)
-    frame = issues.frame(args.top)
-    frame = frame[np.isfinite(frame["issue_score"])]
+    frame = issues.only(args.tag, args.tag_class).frame(args.top)
     write_csv_atomic(frame, out)
     if args.json:
         print_json({"out": str(out), "issues": len(frame), "flagged_over_half": issues.flagged(),

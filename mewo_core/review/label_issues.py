@@ -20,7 +20,7 @@ as a whole looks consistent to it (its mates share the mistake), and only the sc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,10 @@ def out_of_fold_probabilities(
     folds: Sequence[np.ndarray],
 ) -> np.ndarray:
     """Per (track, tag) the probability of the tag from a per-tag Platt curve fitted on the
-    other folds (float32). ``folds``: held-out row indices covering every row once."""
+    other folds (float64: float32 would round the surest 1 - 1e-8 to 1 and tie them).
+    ``folds``: held-out row indices covering every row once."""
     s = np.asarray(scores)
-    out = np.full(s.shape, np.nan, dtype=np.float32)
+    out = np.full(s.shape, np.nan)
     for held in folds:
         rest = np.ones(s.shape[0], dtype=bool)
         rest[held] = False
@@ -86,8 +87,13 @@ def _album_evidence(with_tag: np.ndarray, mates: np.ndarray, prevalence: np.ndar
     return (_logit(share) - _logit(pi)).astype(np.float32)
 
 
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
+    return np.log(p) - np.log1p(-p)
+
+
 def _features(p: np.ndarray, evidence: np.ndarray) -> list[np.ndarray]:
-    return [_logit(p.astype(np.float64)), evidence.astype(np.float64)]
+    return [_log_odds(p), evidence.astype(np.float64)]
 
 
 def combine(
@@ -124,11 +130,15 @@ def combine(
 def issue_scores(
     probability: np.ndarray, evidence: np.ndarray, labels: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
-    """Per (track, tag) the probability that the label is wrong (float32)."""
+    """Per (track, tag) the log odds that the label is wrong (ranked on: unlike the
+    probability, it does not round the surest issues to a tie at 1)."""
     f = _features(probability, evidence)
-    z = np.clip(weights[0] * f[0] + weights[1] * f[1] + weights[2], -40, 40)
-    q = (1 / (1 + np.exp(-z))).astype(np.float32)
-    return np.where(np.asarray(labels).astype(bool), 1 - q, q)
+    z = weights[0] * f[0] + weights[1] * f[1] + weights[2]
+    return np.where(np.asarray(labels).astype(bool), -z, z)
+
+
+def _probability(log_odds: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(log_odds, dtype=np.float64)))
 
 
 @dataclass(frozen=True)
@@ -143,20 +153,31 @@ class LabelIssues:
     probability: np.ndarray  # out-of-fold, calibrated
     with_tag: np.ndarray
     mates: np.ndarray
-    issue: np.ndarray
+    issue: np.ndarray  # log odds that the label is wrong
     weights: np.ndarray
 
     def top(self, n: int) -> np.ndarray:
-        """Flat positions (row * tags + tag) of the ``n`` likeliest label errors."""
-        return top_positions(self.issue, n)
+        """Flat positions (row * tags + tag) of the ``n`` likeliest label errors (never of a
+        tag left out by :meth:`only`)."""
+        pos = top_positions(self.issue, n)
+        return pos[np.isfinite(self.issue.ravel()[pos])]
+
+    def only(self, tags: Sequence[str] = (), classes: Sequence[str] = ()) -> LabelIssues:
+        """These issues restricted to the tags named or of the classes named (all: none)."""
+        if not tags and not classes:
+            return self
+        pairs = zip(self.tag_names, self.tag_classes, strict=True)
+        keep = np.array([t in tags or c in classes for t, c in pairs])
+        return replace(self, issue=np.where(keep, self.issue, -np.inf))
 
     def flagged(self, cut: float = 0.5) -> int:
-        """How many labels are more likely wrong than ``cut``."""
-        return int((self.issue > cut).sum())
+        """How many labels are wrong with a probability above ``cut``."""
+        return int((self.issue > np.log(cut) - np.log1p(-cut)).sum())
 
     def frame(self, n: int) -> pd.DataFrame:
         """The ``n`` likeliest label errors: track, tag, class, label, suggested label, score,
-        probability, album mates with the tag, album mates, issue score, reason."""
+        probability, album mates with the tag, album mates, issue score (the probability that
+        the label is wrong) and its log odds, reason."""
         pos = self.top(n)
         rows, tags = np.divmod(pos, len(self.tag_names))
         label = self.labels[rows, tags].astype(np.uint8)
@@ -174,7 +195,8 @@ class LabelIssues:
                 "probability": p,
                 "album_mates_with_tag": k,
                 "album_mates": m,
-                "issue_score": self.issue[rows, tags].astype(np.float64),
+                "issue_score": _probability(self.issue[rows, tags]),
+                "issue_log_odds": self.issue[rows, tags].astype(np.float64),
                 "reason": [
                     reason(t, pi, int(ki), int(mi), int(yi))
                     for t, pi, ki, mi, yi in zip(names, p, k, m, label, strict=True)
