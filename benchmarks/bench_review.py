@@ -209,11 +209,10 @@ def bench_issues(args: argparse.Namespace) -> None:
     alone = find_label_issues(noisy, probability=p, context=False)
     labels = [np.flatnonzero(r).tolist() for r in noisy.Y]
     t0 = time.perf_counter()
-    quality = np.column_stack(get_label_quality_scores_per_class(labels, p.astype(np.float64)))
+    quality = np.asarray(get_label_quality_scores_per_class(labels, p))  # (tracks, tags)
     cl_s = time.perf_counter() - t0
-    adjusted = np.column_stack(
-        get_label_quality_scores_per_class(labels, p.astype(np.float64), adjust_pred_probs=True)
-    )
+    adjusted = np.asarray(get_label_quality_scores_per_class(labels, p, adjust_pred_probs=True))
+    assert quality.shape == adjusted.shape == p.shape
     rankings = {
         "ours: out-of-fold Platt + album context": top_positions(ours.issue, args.top),
         "ours without the album context": top_positions(alone.issue, args.top),
