@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mewo_core import plots
 from mewo_core.errors import MewoError
 from mewo_core.review import reliability_table
 from mewo_core.review.gain import AVERAGES
 from mewo_core.review.label_issues import find_label_issues
-from mewo_core.review.plots import budget_curve_figure, reliability_figure
 from mewo_core.review.workflow import fit_calibrator, review_split, whole_catalogue
-from pages import _shared
+from pages import _context
 
 INSPECTOR = "pages/track_inspector.py"
 
@@ -43,7 +43,7 @@ def _issues(data_key: str, _bundle):  # noqa: ANN001, ANN202
 
 
 st.title("Review")
-ctx = _shared.context()
+ctx = _context.context()
 session = ctx.session
 tab_queue, tab_issues = st.tabs(["Review queue", "Likely label errors"])
 
@@ -57,7 +57,7 @@ with tab_queue:
         with st.spinner("Ranking the decisions…"):
             result = _review(session.key, ctx.split, budget, average, session, calibrator)
     except MewoError as exc:  # a user error: shown, never a traceback
-        _shared.show_error(exc)
+        _context.show_error(exc)
         st.stop()
     queue = result.frame()
     st.caption(f"{ctx.model_label} on the {ctx.split} split: the {len(queue):,} checks of "
@@ -75,9 +75,9 @@ with tab_queue:
                        file_name="review_queue.csv", mime="text/csv")  # fmt: skip
     if result.curves is not None:
         left, right = st.columns(2)
-        left.plotly_chart(budget_curve_figure(result.curves, average), width="stretch")
+        left.plotly_chart(plots.budget_curve_figure(result.curves, average), width="stretch")
         table = reliability_table(result.probability, result.data.Y, result.data.tag_classes)
-        right.plotly_chart(reliability_figure(table), width="stretch")
+        right.plotly_chart(plots.reliability_figure(table), width="stretch")
         st.dataframe(result.calibration, hide_index=True)
 
 with tab_issues:
@@ -90,7 +90,7 @@ with tab_issues:
             with st.spinner("Out-of-fold scores, album context…"):
                 issues = _issues(ctx.data_key, ctx.bundle)
         except MewoError as exc:
-            _shared.show_error(exc)
+            _context.show_error(exc)
             st.stop()
         c1, c2, c3 = st.columns(3)
         top = int(c1.number_input("Issues listed", 1, 100_000, 1000, step=100, key="rv_top"))

@@ -74,6 +74,7 @@ def _check_out(args: argparse.Namespace) -> Path:
 
 
 def _session(args: argparse.Namespace):  # noqa: ANN202
+    """The model (or the baseline) on its data folder, with the splits it was trained on."""
     from ..artifacts import read_manifest
     from ..data import load_folder
     from ..session import Session
@@ -81,15 +82,14 @@ def _session(args: argparse.Namespace):  # noqa: ANN202
     if args.model == "baseline":
         if not args.data:
             raise MewoError("--data is required with --model baseline")
-        return Session(load_folder(args.data), str(args.data))
+        return Session.open(load_folder(args.data), str(args.data))
     manifest = read_manifest(args.model)
     folder = args.data or manifest.get("data_folder")
     if not folder or not Path(folder).is_dir():
         raise MewoError("--data is required: the model's data folder is not recorded or not here")
-    session = Session(load_folder(folder), str(folder), model_path=args.model, manifest=manifest,
-                      model_name=Path(args.model).name)  # fmt: skip
-    session.model.check_tags(session.bundle.train)
-    return session
+    return Session.open(
+        load_folder(folder), str(folder), args.model, manifest=manifest, check_tags=True
+    )
 
 
 def review_queue(args: argparse.Namespace):  # noqa: ANN201

@@ -1,9 +1,12 @@
-"""Figures of the review queue: pure builders of plotly figures from the queue's tables."""
+"""The Review page's figures: the budget curve and the reliability diagram, from the tables of
+:mod:`mewo_core.review`."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from .base import _figure, _layout
 
 __all__ = ["budget_curve_figure", "reliability_figure"]
 
@@ -19,7 +22,7 @@ _LABELS = {
 def budget_curve_figure(curves: pd.DataFrame, average: str = "weighted") -> go.Figure:
     """F1 after the first checks of each ordering (``compare_orderings``' table: ordering,
     fraction, f1); the queue's expected curve dotted when present."""
-    fig = go.Figure(layout={"template": go.layout.Template()})
+    fig = _figure()
     for name, part in curves.groupby("ordering", sort=False):
         x = [0.0, *part["fraction"]]
         base = part["f1"].iloc[0] - part["gain"].iloc[0]
@@ -35,14 +38,13 @@ def budget_curve_figure(curves: pd.DataFrame, average: str = "weighted") -> go.F
             ))  # fmt: skip
     fig.update_xaxes(title="share of the decisions checked", tickformat=".0%")
     fig.update_yaxes(title=f"{average} F1 after the checks")
-    fig.update_layout(title="Budget curve", height=380, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
+    return _layout(fig, "Budget curve")
 
 
 def reliability_figure(table: pd.DataFrame) -> go.Figure:
     """The reliability diagram (``reliability_table``): positive rate against mean probability
     per bin and class, beside the diagonal."""
-    fig = go.Figure(layout={"template": go.layout.Template()})
+    fig = _figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="calibrated",
                              line={"color": "#B8B8B8", "dash": "dash"}))  # fmt: skip
     for name, part in table[table["count"] > 0].groupby("class", sort=False):
@@ -53,5 +55,4 @@ def reliability_figure(table: pd.DataFrame) -> go.Figure:
         ))  # fmt: skip
     fig.update_xaxes(title="mean probability in the bin", range=[0, 1])
     fig.update_yaxes(title="share of positives", range=[0, 1])
-    fig.update_layout(title="Reliability", height=380, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
+    return _layout(fig, "Reliability")
