@@ -24,6 +24,7 @@ from ..session import Session
 from .explain import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from .output import PartsProgress, PredictProgress, ProgressBars, print_json
 from .parser import model_options
+from .review import cmd_label_issues, cmd_review  # noqa: F401  (dispatched by name)
 
 if TYPE_CHECKING:
     from ..predict import PredictSummary
@@ -40,7 +41,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not args.force:
         raise MewoError(f"{out} is not empty; choose an empty folder or use --force")
     try:
-        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed, fmt=args.format)
+        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed, fmt=args.format,
+                                label_noise=args.label_noise)
     except OSError as exc:
         raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
     for name, path in paths.items():

@@ -9,6 +9,7 @@ from .base import CLASS_COLORS, MAX_POINTS, SERIES_COLORS
 from .compare import delta_bars, grouped_bars, interval_bars
 from .correlations import LABEL_PLOT_WIDTH, TAG_HEATMAP_CELLS, category_heatmap, heatmap
 from .data import score_histograms, tag_frequencies, tags_per_track
+from .review import budget_curve_figure, reliability_figure
 from .thresholds import category_f1_bars, f1_threshold_curve, pr_curve, threshold_shift
 from .tracks import PROFILE_ROW_PX, PROFILE_TICK_ANGLE, profile_label_px, track_profile
 
@@ -20,6 +21,7 @@ __all__ = [
     "PROFILE_TICK_ANGLE",
     "SERIES_COLORS",
     "TAG_HEATMAP_CELLS",
+    "budget_curve_figure",
     "category_f1_bars",
     "category_heatmap",
     "delta_bars",
@@ -28,6 +30,7 @@ __all__ = [
     "heatmap",
     "interval_bars",
     "pr_curve",
+    "reliability_figure",
     "profile_label_px",
     "score_histograms",
     "tag_frequencies",
