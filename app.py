@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
     st.Page("pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
     st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),
+    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
 ]
 
 started, started_cpu = time.perf_counter(), time.thread_time()

@@ -228,25 +228,13 @@ def test_label_issues_cli(demo_pair: tuple[Path, Path], tmp_path: Path, capsys) 
 def test_review_page_shows_the_cli_queue(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Review page (under a copy of app.py's navigation that lists it) gives the CLI's queue
-    for the same inputs (the demo, the baseline, the validation split, 500 checks)."""
-    from apptest_helpers import set_app_env
-    from streamlit.testing.v1 import AppTest
-
+    """The Review page gives the CLI's queue for the same inputs (the demo, the baseline, the
+    validation split, 500 checks)."""
     from mewo_core.demo import ensure_demo_data
+    from tests.apptest_helpers import open_app, set_app_env, switch_page
 
-    root = Path(__file__).resolve().parents[1]
     set_app_env(monkeypatch, tmp_path_factory, 1500)
-    source = (root / "app.py").read_text()
-    line = '    st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),\n'
-    assert line in source
-    app = tmp_path / "app.py"
-    app.write_text(source.replace(line, line + '    st.Page("pages/review.py", title="Review"),\n'))
-    (tmp_path / "pages").symlink_to(root / "pages")
-    at = AppTest.from_file(str(app), default_timeout=300)
-    at.run()
-    at.switch_page("pages/review.py")
-    at.run()
+    at = switch_page(open_app(timeout=300), "pages/review.py")
     assert not at.exception and not at.error
     shown = next(df.value for df in at.dataframe if "expected_gain" in df.value.columns)
     out = tmp_path / "queue.csv"
