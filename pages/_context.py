@@ -192,3 +192,12 @@ def session_for(ctx: PageContext, choice: str) -> tuple[Session | None, str]:
         return None, problem
     mid = model_id(choice, manifest)
     return _session(ctx.data_key, mid, ctx.bundle, manifest, choice, str(infos[choice].path)), ""
+
+
+ROW_PX, HEADER_PX = 35, 38  # st.dataframe's row and header heights
+
+
+def table_height(rows: int, cap: int) -> int:
+    """A table's height in pixels: its rows, up to ``cap`` (then it scrolls), so that a
+    one-row table is not padded with empty rows."""
+    return min(cap, HEADER_PX + ROW_PX * max(1, rows) + 2)

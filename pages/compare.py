@@ -134,8 +134,9 @@ COLUMNS = {
 
 
 def show(frame, height: int | None = None) -> None:  # noqa: ANN001
-    kwargs = {"height": height} if height else {}
-    st.dataframe(frame, hide_index=True, column_config=COLUMNS, **kwargs)
+    """A table, as high as its rows (up to ``height``, then it scrolls)."""
+    shown = _context.table_height(len(frame), height or 420)
+    st.dataframe(frame, hide_index=True, column_config=COLUMNS, height=shown)
 
 
 show(report.display("overall"))

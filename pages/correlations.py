@@ -7,6 +7,7 @@ class pair and the minimum co-occurrence count; lift is shown as log2 lift every
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from mewo_core import plots
@@ -60,7 +61,8 @@ st.plotly_chart(
     ),
 )
 notes = [
-    f"{train.n_tracks:,} train tracks; tags ordered by category, lines between categories.",
+    f"The train part: {ctx.session.splits.train.n_tracks:,} tracks (the held-out test is not "
+    "in it); tags ordered by category, lines between categories.",
     "A tag against itself is blank; the colour scale spans the 99th percentile of the other "
     f"cells (±{limit:.2f}), stronger cells saturate.",
 ]
@@ -71,14 +73,18 @@ if min_count:
 st.caption(" ".join(notes) + " Hover a cell for both tags, their categories and counts.")
 
 overview = block.by_category()
-overview_limit = correlations.color_limit(overview.to_numpy())
-st.plotly_chart(
-    plots.category_heatmap(
-        overview, f"{view}: mean per category pair, {row_class} × {col_class} ({scale})",
-        zmin=-overview_limit, zmax=overview_limit,
-        value_label="mean log2 lift" if is_lift else "mean r",
-    ),
-)
+if overview.shape[0] > 1 or overview.shape[1] > 1:
+    overview_limit = correlations.color_limit(overview.to_numpy())
+    st.plotly_chart(
+        plots.category_heatmap(
+            overview, f"{view}: mean per category pair, {row_class} × {col_class} ({scale})",
+            zmin=-overview_limit, zmax=overview_limit,
+            value_label="mean log2 lift" if is_lift else "mean r",
+        ),
+    )
+else:  # one category on both axes: a single cell says nothing the heatmap above does not
+    st.caption(f"One category here ({overview.index[0]}): no per-category overview; the mean "
+               f"over all its pairs is {float(np.nanmean(block.masked())):+.3f}.")
 
 st.subheader("Strongest pairs")
 top = correlations.strongest_pairs(shown, top=TOP, by_abs=not is_lift, row_class=row_class,
@@ -90,4 +96,4 @@ st.caption(
     + ("; both: tracks carrying the two tags, positives: tracks carrying each."
        if "both" in top else ".")
 )
-st.dataframe(top, hide_index=True, height=420)
+st.dataframe(top, hide_index=True, height=_context.table_height(len(top), 420))

@@ -150,6 +150,7 @@ for info in infos:
     metrics = m.get("metrics", {})
     rows.append({
         "name": info.name,
+        "usable here": "no" if info.name in problems else "yes",
         "type": m.get("model_type", "unusable"),
         "variant": m.get("config", {}).get("variant", ""),
         "album context": context_label(m),
@@ -157,13 +158,16 @@ for info in infos:
         "test micro F1": metrics.get("test", {}).get("micro"),
         "validation weighted F1": metrics.get("validation", {}).get("weighted"),
         "created": m.get("created", ""),
-        "problem": problems.get(info.name, ""),
     })
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="artifact_table")
-    st.caption(f"\"problem\": why a model cannot be used on the active data ({ctx.data_label}); "
-               "the sidebar offers only the others. \"album context\": whether the model blends "
-               "each track's scores with its album's (chosen by grouped CV on its training rows).")
+    st.caption(f"\"usable here\": whether the model can decide the active data "
+               f"({ctx.data_label}); the sidebar offers only those. \"album context\": whether the "
+               "model blends each track's scores with its album's (chosen by grouped CV on its "
+               "training rows).")
+    if problems:
+        st.markdown(f"**Not usable on {ctx.data_label}:**\n" + "\n".join(
+            f"- **{n}**: {why}" for n, why in problems.items()))
     usable = [i.name for i in infos if i.name not in problems]
     if usable:
         pick = st.selectbox("Artifact", usable, key="artifact_pick")

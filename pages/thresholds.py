@@ -115,7 +115,11 @@ st.caption(
     f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
     f"thresholds start from {setting} (tuned on {tuning_split})."
 )
-cards = st.container()  # filled once the sliders below are read
+# The metric cards stay in view while the page scrolls (sliders, curves, tables below them).
+st.markdown("<style>.st-key-thr_cards{position:sticky;top:3.75rem;z-index:5;"
+            "background-color:var(--st-background-color, #fff);padding-bottom:0.25rem}</style>",
+            unsafe_allow_html=True)
+cards = st.container(key="thr_cards")  # filled once the sliders below are read
 controls, view = st.columns([1, 2], gap="large")
 with controls, st.container(height=PANEL_HEIGHT):
     st.button("Reset to tuned", on_click=_reset, help="Drop every offset and per-tag change")
@@ -213,7 +217,8 @@ if effect is not None:
         left.plotly_chart(plots.threshold_shift(shown, "Robust vs benchmark threshold per tag",
                                                 tuning_split))
         order = shown.assign(size=shown["change"].abs()).sort_values("size", ascending=False)
-        right.dataframe(order.drop(columns="size"), hide_index=True, height=420)
+        right.dataframe(order.drop(columns="size"), hide_index=True,
+                        height=_context.table_height(len(order), 420))
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
 
 st.subheader("Save or download")
@@ -255,4 +260,4 @@ with download_col:
 
 with st.expander("Per-tag table at the current thresholds"):
     shown = result.per_tag.assign(tuned=tuned, f1_tuned=tuned_result.per_tag["f1"])
-    st.dataframe(shown, hide_index=True, height=360)
+    st.dataframe(shown, hide_index=True, height=_context.table_height(len(shown), 360))

@@ -69,9 +69,9 @@ def test_the_sidebar_offers_only_models_that_fit(env: dict[str, Path]) -> None:
     assert any("tiny-fit" in m.value and "tags differ" in m.value for m in at.sidebar.markdown)
     switch_page(at, "pages/models.py")
     no_exception(at)
-    table = at.dataframe[0].value.set_index("name")["problem"]
-    assert table["tiny-fit"] == "its tags differ from the data's"
-    assert table["demo-fit"] == ""
+    table = at.dataframe[0].value.set_index("name")["usable here"]
+    assert table["tiny-fit"] == "no" and table["demo-fit"] == "yes"
+    assert any("**tiny-fit**: its tags differ from the data's" in m.value for m in at.markdown)
 
 
 def test_a_model_that_stops_fitting_falls_back_with_one_notice(env: dict[str, Path]) -> None:

@@ -31,7 +31,11 @@ def _subplots(**kwargs: object) -> go.Figure:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    """Title and height; the small margins grow to fit tick labels and axis titles (so an axis
+    title never sits on its tick labels, also in the exported HTML report)."""
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(automargin=True, title_standoff=10)
+    fig.update_yaxes(automargin=True)
     return fig
 
 

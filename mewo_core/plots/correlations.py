@@ -30,7 +30,7 @@ def _spans(groups: Sequence[str]) -> list[tuple[str, int, int]]:
 
 def _text_px(labels: Sequence[str], font: float) -> int:
     """About how many pixels the longest of ``labels`` takes at ``font`` size."""
-    return int(0.62 * font * max((len(s) for s in labels), default=0)) + 8
+    return int(0.72 * font * max((len(s) for s in labels), default=0)) + 12
 
 
 def heatmap(
