@@ -22,7 +22,8 @@ METRICS = ("precision", "recall")
 SCOPES = ("tag", "category", "class")
 CSV_COLUMNS = ("category", "metric", "target")
 
-_TARGET = re.compile(r"^\s*([A-Za-z]+)\s*(>=|≥)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%?)\s*$")
+_NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_TARGET = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*(>=|≥)\s*" + _NUMBER + r"\s*(%?)\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -113,7 +114,8 @@ def resolve_targets(
     known = set(tag_categories)
     unknown = sorted(set(by_category) - known)
     if unknown:
-        raise TrainingError(f"{where}: no tag has the category {preview(unknown)}; "
+        names = preview([repr(u) for u in unknown])
+        raise TrainingError(f"{where}: no tag has the category {names}; "
                             f"the categories are: {preview(sorted(known), 8)}")  # fmt: skip
     if default is None:
         missing = sorted(known - set(by_category))
