@@ -273,6 +273,21 @@ def test_cli_and_app_form_make_the_same_thresholds(folder: Path, tmp_path: Path,
             assert a[key].tobytes() == b[key].tobytes(), key
 
 
+def test_edited_thresholds_are_marked_edited(folder: Path, tmp_path: Path) -> None:
+    from mewo_core.artifacts import save_model
+    from mewo_core.targets.report import target_report
+
+    params = train_params("robust-thresholds", {"target": "precision>=0.8", "context": "none"})
+    model = train_and_save(load_folder(folder), "robust-thresholds", params, None).model
+    edited = model.with_thresholds(model.thresholds_ + [0.0, 0.01, 0.0, 0.0])
+    loaded = load_model(save_model(edited, tmp_path / "edited"))
+    np.testing.assert_array_equal(loaded.targets_.thresholds, model.thresholds_)  # as fitted
+    test = load_folder(folder).test
+    report = target_report(loaded.targets_, test.tag_names, test.require_labels(),
+                           loaded.predict(test), loaded.thresholds_, "test")  # fmt: skip
+    assert list(report.table["status"]) == ["promised", "edited", "promised", "promised"]
+
+
 def test_an_f1_model_has_no_target_report(folder: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "f1"
     params = {"method": "benchmark", "context": "none"}

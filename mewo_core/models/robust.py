@@ -119,5 +119,5 @@ class RobustThresholds(_ThresholdModel):
     def from_state(cls, config, arrays, torch_state, columns) -> Self:  # noqa: ANN001
         model = super().from_state(config, arrays, torch_state, columns)
         model.chosen_ = str(arrays["chosen"]) if "chosen" in arrays else ""
-        model.targets_ = TargetFit.from_arrays(model.thresholds_, arrays)
+        model.targets_ = TargetFit.from_arrays(arrays)
         return model

@@ -74,16 +74,18 @@ class TargetFit:
     ARRAYS = ("metric", "target", "bound", "best_bound", "status", "scope")
 
     def arrays(self, prefix: str = "target_") -> dict[str, np.ndarray]:
-        """The per-tag arrays (not the thresholds) for an artifact's npz (no pickles)."""
-        out = {prefix + k: np.asarray(getattr(self, k)) for k in self.ARRAYS}
+        """The per-tag arrays and the fitted thresholds for an artifact's npz (no pickles)."""
+        out = {prefix + k: np.asarray(getattr(self, k)) for k in (*self.ARRAYS, "thresholds")}
         return {**out, prefix + "delta": np.array(self.delta)}
 
     @classmethod
-    def from_arrays(cls, thresholds: np.ndarray, arrays: dict[str, np.ndarray],
+    def from_arrays(cls, arrays: dict[str, np.ndarray],
                     prefix: str = "target_") -> TargetFit | None:  # fmt: skip
-        """Back from :meth:`arrays`; None when the npz has none (a model fitted for F1)."""
+        """Back from :meth:`arrays`; None when the npz has none (a model fitted for F1). The
+        thresholds are the fitted ones, also when the model's were edited since."""
         if prefix + "status" not in arrays:
             return None
+        thresholds = arrays[prefix + "thresholds"]
         parts = {k: np.asarray(arrays[prefix + k]) for k in cls.ARRAYS}
         parts = {k: v.astype(str) if v.dtype.kind == "U" else v.astype(np.float64)
                  for k, v in parts.items()}  # fmt: skip
