@@ -129,9 +129,13 @@ def _strict_first(s: np.ndarray) -> np.ndarray:
     float32 scores sort as int64 keys (order-preserving bits, row index below), several times
     faster than an argsort; other scores are argsorted."""
     if s.dtype == np.float32 and s.size < 2**31:
-        bits = (-s + np.float32(0.0)).view(np.int32).astype(np.int64)  # -0.0 becomes 0.0
-        keys = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF) << 32 | np.arange(s.size)
-        return np.sort(keys) & 0xFFFFFFFF
+        bits = (s + np.float32(0.0)).view(np.int32)  # -0.0 becomes 0.0
+        ascending = bits ^ ((bits >> 31) & 0x7FFFFFFF)  # int32 in the floats' order
+        keys = (~ascending).astype(np.int64) << 32  # highest score first
+        keys |= np.arange(s.size, dtype=np.int64)
+        keys.sort()
+        keys &= 0xFFFFFFFF
+        return keys
     return np.argsort(-np.asarray(s, dtype=np.float64))
 
 
@@ -152,9 +156,10 @@ def _curve(s: np.ndarray, y: np.ndarray, codes: np.ndarray | None, n_groups: int
     g = codes[order]
     by_group = np.argsort(g, kind="stable")  # each group's tracks, strict first
     gs = g[by_group]
-    starts = np.flatnonzero(np.concatenate([[True], gs[1:] != gs[:-1]]))
-    lengths = np.diff(np.append(starts, n))
-    seen = np.arange(n) - np.repeat(starts, lengths)  # earlier tracks of the same group
+    at = np.arange(n)
+    start = np.where(np.concatenate([[True], gs[1:] != gs[:-1]]), at, 0)
+    np.maximum.accumulate(start, out=start)  # where each element's group starts
+    seen = at - start  # earlier tracks of the same group
     inc = np.empty(n, dtype=np.int64)
     inc[by_group] = 2 * seen + 1  # (m + 1)**2 - m**2
     cum_sq = np.zeros(n + 1, dtype=np.int64)
