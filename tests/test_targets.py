@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mewo_core.artifacts import load_model
+from mewo_core.artifacts.training import train_and_save, train_params
 from mewo_core.cli import main
 from mewo_core.data import load_folder
 from mewo_core.errors import DataError, TrainingError
@@ -20,7 +21,6 @@ from mewo_core.models import model_class
 from mewo_core.targets.bounds import grouped_lower_bound, min_trials
 from mewo_core.targets.fit import CANNOT, PROMISED, fit_targets, naive_thresholds
 from mewo_core.targets.spec import Target, parse_target, read_targets_csv, resolve_targets
-from mewo_core.artifacts.training import train_and_save, train_params
 from tests.conftest import write_tiny_folder
 
 DELTA = 0.1

@@ -24,10 +24,10 @@ from ..errors import TrainingError
 from ..robust.selection import ESTIMATORS, N_FOLDS, N_RESAMPLES, fit_robust, fit_steps
 from ..scoring.metrics import AVERAGES
 from ..targets.fit import TargetFit
-from ..targets.model import TARGET_PARAMS, check_target_params, fit_target_thresholds
 from .base import CONTEXT_PARAM, ProgressCallback, ProgressEvent
 from .baselines import _ThresholdModel
 from .params import Param
+from .target_mode import TARGET_PARAMS, check_target_params, fit_target_thresholds
 
 
 class RobustThresholds(_ThresholdModel):

@@ -1,5 +1,6 @@
-"""The target mode of the ``robust-thresholds`` model: its parameters (declared once, so the
-CLI flags, the app's form and the manifest follow) and its fit on a train split."""
+"""The target mode of the ``robust-thresholds`` model (:mod:`mewo_core.targets`): its parameters
+(declared once, so the CLI flags, the app's form and the manifest follow) and its fit on a
+train split."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import TrainingError
-from ..models.params import Param
-from .fit import FALLBACKS, TargetFit, fit_targets
-from .spec import SCOPES, parse_target, read_targets_csv, resolve_targets, scope_keys
+from ..targets.fit import FALLBACKS, TargetFit, fit_targets
+from ..targets.spec import SCOPES, parse_target, read_targets_csv, resolve_targets, scope_keys
+from .params import Param
 
 DELTA = 0.1
 
