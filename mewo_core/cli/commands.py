@@ -21,6 +21,7 @@ from ..compare.export import comparison_text, dataset_summary, evaluation_text
 from ..data import SplitSpec, load_folder
 from ..errors import DataError, MewoError
 from ..session import Session
+from ..targets.report import session_target_report
 from .explain import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from .output import PartsProgress, PredictProgress, ProgressBars, print_json
 from .parser import model_options
@@ -104,6 +105,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     session = Session.open(bundle, str(folder), args.model, manifest=manifest)
     test = session.data("test")
     comparison = session.comparison("test", replicates=args.bootstrap, level=args.level)
+    targets = session_target_report(session, "test")  # None unless fitted for targets
     if args.json:
         print_json(
             {
@@ -114,6 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "min_support": args.min_support,
                 **comparison.to_dict(),
                 **_won_lost_json(comparison, args.top, args.min_support),
+                **({"targets": targets.to_dict()} if targets else {}),
             }
         )
     else:
@@ -127,6 +130,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ),
             end="",
         )
+        if targets:
+            print(targets.text(top=args.top), end="")
     return 0
 
 
