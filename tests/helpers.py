@@ -25,3 +25,29 @@ SMALL_RT: dict[str, Any] = {"variant": "tokens", "units": 16, "all_units": 16, "
 def fast_params(model_type: str, **overrides: Any) -> dict[str, Any]:
     """``FAST``'s settings of ``model_type`` (none for the threshold baselines), updated."""
     return {**FAST.get(model_type, {}), **overrides}
+
+
+MOOD_TAGS = ("moods-calm", "moods-dark", "moods-happy", "moods-motivational")
+
+
+def write_mood_folder(folder, n: int = 240, seed: int = 0):  # noqa: ANN001, ANN201
+    """A mood-only folder like the real MediaEval ones (``x.csv`` / ``y.csv`` / ``groups.csv``,
+    no taxonomy: one class, one category): ``n`` tracks, albums of 4, artists of 12."""
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = np.arange(5000, 5000 + n)
+    labels = (rng.random((n, len(MOOD_TAGS))) < 0.25).astype(np.uint8)
+    scores = np.clip(0.5 * labels + 0.5 * rng.random(labels.shape), 0.001, 0.999).round(6)
+    for name, values in (("x", scores), ("y", labels)):
+        frame = pd.DataFrame(values, columns=list(MOOD_TAGS))
+        frame.insert(0, "ChallengeID", ids)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    pd.DataFrame({"ChallengeID": ids, "album_id": ids // 4, "artist_id": ids // 12}).to_csv(
+        folder / "groups.csv", index=False)
+    return folder

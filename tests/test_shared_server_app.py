@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from tests.apptest_helpers import no_exception, one, open_app, set_app_env, switch_page  # noqa: E402
 from tests.conftest import write_tiny_folder  # noqa: E402
+from tests.helpers import write_mood_folder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,23 @@ def test_the_introduction_describes_the_loaded_data(env) -> None:
     intro = " ".join(m.value for m in at.markdown if "Mewo Tag Lab" in m.value)
     assert "The dataset loaded now is **Folder real-moods**" in intro
     assert "loaded now is *synthetic*" not in intro
+
+
+def test_a_mood_only_catalogue_shows_no_empty_or_one_cell_views(env) -> None:
+    """One class and one category (any mood-only catalogue): no one-cell category overview,
+    Compare's frequency bands without empty ones, the Models list readable, no error."""
+    _, roots = env
+    folder = write_mood_folder(roots / "moods-only")
+    at = open_app({"data": f"folder:{folder}"})
+    no_exception(at)
+    switch_page(at, "pages/correlations.py")
+    no_exception(at)
+    assert any(c.value.startswith("One category here (moods)") for c in at.caption)
+    switch_page(at, "pages/compare.py")
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    bands = next(d.value for d in at.dataframe if "band" in d.value.columns)
+    assert (bands["n_tags"] > 0).all()  # an empty band would read as a result
+    switch_page(at, "pages/data.py")
+    status = " ".join(s.value for s in at.success)
+    assert "train files 240 tracks (no test files: a grouped holdout of" in status
