@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mewo_core.artifacts import check_name, context_label, default_name
+from mewo_core.artifacts import check_name, default_name
 from mewo_core.artifacts.training import train_and_save, train_params
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
@@ -146,19 +146,7 @@ st.subheader("Saved models")
 infos = _artifacts.artifacts()
 rows: list[dict[str, Any]] = []
 for info in infos:
-    m = info.manifest or {}
-    metrics = m.get("metrics", {})
-    rows.append({
-        "name": info.name,
-        "usable here": "no" if info.name in problems else "yes",
-        "type": m.get("model_type", "unusable"),
-        "variant": m.get("config", {}).get("variant", ""),
-        "album context": context_label(m),
-        "test weighted F1": metrics.get("test", {}).get("weighted"),
-        "test micro F1": metrics.get("test", {}).get("micro"),
-        "validation weighted F1": metrics.get("validation", {}).get("weighted"),
-        "created": m.get("created", ""),
-    })
+    rows.append({**info.row(), "usable here": "no" if info.name in problems else "yes"})
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="artifact_table")
     st.caption(f"\"usable here\": whether the model can decide the active data "

@@ -9,6 +9,7 @@ from .store import (
     SPLIT_KEYS,
     TORCH,
     ArtifactInfo,
+    ManifestSummary,
     artifact_problems,
     artifact_thresholds,
     check_name,
@@ -30,6 +31,7 @@ from .store import (
 __all__ = [
     "ARRAYS",
     "ArtifactInfo",
+    "ManifestSummary",
     "FORMAT",
     "FORMAT_VERSION",
     "MANIFEST",

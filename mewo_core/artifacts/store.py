@@ -222,6 +222,58 @@ class ArtifactInfo:
     manifest: dict[str, Any] | None
     error: str | None = None
 
+    @property
+    def summary(self) -> ManifestSummary:
+        return ManifestSummary.of(self.manifest or {})
+
+    def row(self) -> dict[str, Any]:
+        """What ``list`` and the Models page show of it (one owner for that row)."""
+        if self.error:
+            return {"name": self.name, "type": "unusable", "error": self.error}
+        return {"name": self.name, **self.summary.row()}
+
+
+@dataclass(frozen=True)
+class ManifestSummary:
+    """What the CLI, the session and the app read of a manifest, typed, in one place."""
+
+    model_type: str
+    variant: str
+    context: str
+    created: str
+    data_folder: str | None
+    data_fingerprint: str | None
+    thresholds_from: str | None
+    metrics: dict[str, Any]
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ManifestSummary:
+        return cls(
+            model_type=str(manifest.get("model_type", "")),
+            variant=str(manifest.get("config", {}).get("variant") or ""),
+            context=context_label(manifest),
+            created=str(manifest.get("created", "")),
+            data_folder=manifest.get("data_folder") or None,
+            data_fingerprint=manifest.get("data_fingerprint"),
+            thresholds_from=manifest.get("thresholds_from") or None,
+            metrics=dict(manifest.get("metrics") or {}),
+        )
+
+    def metric(self, split: str, average: str = "weighted") -> float | None:
+        value = self.metrics.get(split, {}).get(average)
+        return None if value is None else float(value)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "type": self.model_type,
+            "variant": self.variant,
+            "album context": self.context,
+            "test weighted F1": self.metric("test"),
+            "test micro F1": self.metric("test", "micro"),
+            "validation weighted F1": self.metric("validation"),
+            "created": self.created,
+        }
+
 
 def list_artifacts(root: str | Path) -> list[ArtifactInfo]:
     """Every model folder under ``root`` (hidden temporary folders skipped), sorted by name."""

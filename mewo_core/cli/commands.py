@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..artifacts import list_artifacts, load_model, read_manifest
+from ..artifacts import ManifestSummary, list_artifacts, load_model, read_manifest
 from ..artifacts.training import fit_baseline, train_and_save, train_params
 from ..compare.evaluation import (
     Comparison,
@@ -77,7 +77,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.model in BASELINE_NAMES:
         return _evaluate_baseline(args)
     manifest = read_manifest(args.model)
-    folder = args.data or manifest.get("data_folder")
+    folder = args.data or ManifestSummary.of(manifest).data_folder
     if not folder:
         raise MewoError("--data is required: the model does not record its data folder")
     if not args.data and not Path(folder).is_dir():
@@ -86,7 +86,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "(for the demo model: python -m mewo_core demo-data --out data/demo)"
         )
     bundle = load_folder(folder)
-    if manifest.get("data_fingerprint") not in (None, bundle.train.fingerprint):
+    if ManifestSummary.of(manifest).data_fingerprint not in (None, bundle.train.fingerprint):
         print(
             f"warning: {args.model} was trained on other data than {folder}'s train files"
             + (
@@ -316,8 +316,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "name": i.name,
                     "path": str(i.path),
                     "error": i.error,
-                    "model_type": (i.manifest or {}).get("model_type"),
-                    "metrics": (i.manifest or {}).get("metrics"),
+                    "model_type": i.summary.model_type or None,
+                    "metrics": i.summary.metrics or None,
                 }
                 for i in infos
             ]
@@ -329,14 +329,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         if info.error:
             print(f"{info.name}: unusable ({info.error})")
             continue
-        m = info.manifest or {}
-        test = m.get("metrics", {}).get("test", {})
-        score = (
-            f"test weighted F1 {test['weighted']:.4f}" if "weighted" in test else "no test metrics"
-        )
-        variant = m.get("config", {}).get("variant")
-        kind = m["model_type"] + (f" ({variant})" if variant else "")
-        print(f"{info.name}: {kind}, {score}, created {m.get('created')}")
+        m = info.summary
+        test = m.metric("test")
+        score = "no test metrics" if test is None else f"test weighted F1 {test:.4f}"
+        kind = m.model_type + (f" ({m.variant})" if m.variant else "")
+        print(f"{info.name}: {kind}, {score}, created {m.created}")
     return 0
 
 

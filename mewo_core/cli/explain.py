@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import read_manifest
+from ..artifacts import ManifestSummary, read_manifest
 from ..data import load_folder
 from ..data.io import write_csv_atomic
 from ..errors import MewoError
@@ -43,7 +43,7 @@ def _session(args: argparse.Namespace) -> Session:
             raise MewoError("--data is required with --model baseline")
         return Session.open(load_folder(args.data), str(args.data))
     manifest = read_manifest(args.model)
-    folder = args.data or manifest.get("data_folder")
+    folder = args.data or ManifestSummary.of(manifest).data_folder
     if not folder or not Path(folder).is_dir():
         raise MewoError("--data is required: the model's data folder is not recorded or not here")
     return Session.open(load_folder(folder), str(folder), args.model, manifest=manifest,

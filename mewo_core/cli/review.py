@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..artifacts import ManifestSummary
 from ..data.io import write_csv_atomic
 from ..errors import MewoError
 from .output import print_json
@@ -84,7 +85,7 @@ def _session(args: argparse.Namespace):  # noqa: ANN202
             raise MewoError("--data is required with --model baseline")
         return Session.open(load_folder(args.data), str(args.data))
     manifest = read_manifest(args.model)
-    folder = args.data or manifest.get("data_folder")
+    folder = args.data or ManifestSummary.of(manifest).data_folder
     if not folder or not Path(folder).is_dir():
         raise MewoError("--data is required: the model's data folder is not recorded or not here")
     return Session.open(

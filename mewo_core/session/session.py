@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..artifacts import artifact_thresholds, load_model, model_id, read_manifest
+from ..artifacts import (
+    ManifestSummary,
+    artifact_thresholds,
+    load_model,
+    model_id,
+    read_manifest,
+)
 from ..compare.evaluation import (
     LEVEL,
     MIN_SUPPORT,
@@ -165,7 +171,7 @@ class Session:
         if self._is_baseline_side(which):
             return model_class(BASELINE).tuning
         try:
-            return model_class(str((self.manifest or {}).get("model_type", ""))).tuning
+            return model_class(ManifestSummary.of(self.manifest or {}).model_type).tuning
         except MewoError:  # an unknown type cannot have loaded: assume the learned models' rule
             return LEARNED
 
@@ -256,15 +262,15 @@ class Session:
             where = f"all of train ({parts.train.n_tracks:,} tracks"
             return Side(BASELINE_LABEL, where + (", this split included)" if on_val else ")"),
                         in_sample=on_val)  # fmt: skip
-        manifest = self.manifest or {}
+        summary = ManifestSummary.of(self.manifest or {})
         name = self.model_name
-        if manifest.get("data_fingerprint") not in (None, self.bundle.train.fingerprint):
+        if summary.data_fingerprint not in (None, self.bundle.train.fingerprint):
             return Side(name, "other data than this dataset's train files (its splits here are "
                         "not the ones it was tuned on)", in_sample=False)  # fmt: skip
         rows = self.tuning_rows("model")
         tuned = rows.describe(parts)
-        if manifest.get("thresholds_from"):
-            tuned += f"; thresholds then set by hand from {manifest['thresholds_from']}"
+        if summary.thresholds_from:
+            tuned += f"; thresholds then set by hand from {summary.thresholds_from}"
         return Side(name, tuned, in_sample=rows.in_sample(split))
 
     def comparison(
