@@ -16,6 +16,7 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
 from mewo_core.scoring.explorer import Adjustments, compose_thresholds, offset_range, tag_range
+from mewo_core.targets.report import target_report
 from pages import _artifacts, _context
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
@@ -30,7 +31,9 @@ METHODS = {
     "Robust: one per category": "category",
     "Robust: one global threshold": "global",
     "Benchmark: per-tag F1 optimum": "benchmark",
+    "Target: promise a precision or recall": "target",
 }
+TARGET = "target"
 
 
 SHOWN, BEFORE, REFERENCE = "thr_shown", "thr_before", "thr_reference"
@@ -64,12 +67,30 @@ method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
                             f"data these thresholds were tuned on ({tuning_split})")
 method = METHODS[method_label]
 metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"], key="thr_metric",
-                      disabled=method is None, on_change=_setting_changed)
+                      disabled=method in (None, TARGET), on_change=_setting_changed)
 setting = method_label if method is None else f"{method_label}, {metric} F1"
 effect = None
+promise = None
 if method is None:
     tuned = ctx.thresholds(which)
     base_name = "tuned"
+elif method == TARGET:
+    t0, t1, t2, t3 = st.columns(4)
+    aim = t0.selectbox("Promise", ["precision", "recall"], key="thr_aim",
+                       on_change=_setting_changed,
+                       help="precision: few wrong tracks shown; recall: few right tracks missed")
+    level = t1.number_input("at least", 0.05, 0.99, 0.9, 0.05, key="thr_level",
+                            on_change=_setting_changed, format="%.2f")
+    delta = t2.number_input("with probability 1 − δ, δ =", 0.01, 0.5, 0.1, 0.01,
+                            key="thr_delta", on_change=_setting_changed, format="%.2f")
+    per = t3.selectbox("One threshold per", ["tag", "category", "class"], key="thr_per",
+                       on_change=_setting_changed)
+    wanted = f"{aim}>={level:g}"
+    with st.spinner("Fitting thresholds that keep the target…"):
+        promise = ctx.session.target_fit(which, wanted, float(delta), per)
+    tuned = promise.thresholds
+    base_name = f"target {wanted}"
+    setting = f"target {wanted} (δ {delta:g}, per {per})"
 else:
     with st.spinner("Fitting robust thresholds (grouped, can take a while)…"):
         effect = ctx.session.robust_effect(which, method, metric)
@@ -220,6 +241,24 @@ if effect is not None:
         right.dataframe(order.drop(columns="size"), hide_index=True,
                         height=_context.table_height(len(order), 420))
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
+
+if promise is not None:
+    report = target_report(promise, data.tag_names, data.require_labels(),
+                           explorer.decisions(thresholds), thresholds, ctx.split)
+    met, n_promised = report.share_met()
+    cannot = int((report.table["status"] == "cannot").sum())
+    with st.expander(f"Targets: {n_promised} tags promise {promise.metric[0]} ≥ "
+                     f"{promise.target[0]:g}, {cannot} cannot", expanded=True):
+        st.caption(
+            f"Each promised tag's {promise.metric[0]} is at least its bound on new artists with "
+            f"probability {1 - promise.delta:g} (an artist-level bound on the tuning rows: "
+            f"{tuning_split}). On the {ctx.split} split {met} of {n_promised} promised tags meet "
+            "the target. \"cannot\": too few positives or too weak a score to promise it, "
+            "never decided yes; \"edited\": moved by hand since, no promise kept."
+        )
+        shown_targets = report.table.sort_values(["status", "tag"], kind="stable")
+        st.dataframe(shown_targets, hide_index=True,
+                     height=_context.table_height(len(shown_targets), 360))
 
 st.subheader("Save or download")
 root = artifacts_root()

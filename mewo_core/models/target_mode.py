@@ -49,22 +49,42 @@ def fit_target_thresholds(
 ) -> tuple[np.ndarray, TargetFit]:
     """``(thresholds, fit)`` over all tags of ``train`` for ``model``'s target parameters;
     tags without a score column get ``+inf`` and the status ``no-score``."""
-    default = parse_target(model.target) if model.target else None
-    by_category = read_targets_csv(model.targets_csv) if model.targets_csv else None
-    where = f"targets file {model.targets_csv}" if model.targets_csv else "--target"
-    targets = resolve_targets(train.tag_categories, default, by_category, where)
-    units = scope_keys(model.per, train.tag_names, train.tag_categories, train.tag_classes)
+    return fit_tag_targets(train.tag_scores(), train, has_score, groups, target=model.target,
+                           targets_csv=model.targets_csv, delta=float(model.delta),
+                           per=model.per, fallback=model.fallback)  # fmt: skip
+
+
+def fit_tag_targets(
+    scores: np.ndarray,
+    data: Dataset,
+    has_score: np.ndarray,
+    groups: np.ndarray | None,
+    *,
+    target: str = "",
+    targets_csv: str = "",
+    delta: float = DELTA,
+    per: str = "tag",
+    fallback: str = "none",
+) -> tuple[np.ndarray, TargetFit]:
+    """``(thresholds, fit)`` of every tag of ``data`` from ``scores`` (its rows x tags; the
+    model's decision scores there) for a ``target`` (and / or per-category ``targets_csv``):
+    the one fit behind ``train --target`` and the Thresholds page's target mode."""
+    default = parse_target(target) if target else None
+    by_category = read_targets_csv(targets_csv) if targets_csv else None
+    where = f"targets file {targets_csv}" if targets_csv else "--target"
+    targets = resolve_targets(data.tag_categories, default, by_category, where)
+    units = scope_keys(per, data.tag_names, data.tag_categories, data.tag_classes)
     cols = np.flatnonzero(has_score)
     fit = fit_targets(
-        train.tag_scores()[:, cols],
-        train.require_labels()[:, cols],
+        np.asarray(scores)[:, cols],
+        data.require_labels()[:, cols],
         groups,
         [targets[c] for c in cols],
-        float(model.delta),
+        float(delta),
         [units[c] for c in cols],
-        model.fallback,
+        fallback,
     )
-    n = train.n_tags
+    n = data.n_tags
     thresholds = np.full(n, np.inf)
     thresholds[cols] = fit.thresholds
 

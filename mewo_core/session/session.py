@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only
     from ..data.correlations import Matrix
     from ..explain.path import Explainer
     from ..explain.relations import DataStructure, RelationMap
+    from ..targets.fit import TargetFit
 
 SPLITS = ("validation", "test")
 #: Every part a session can score (the app shows SPLITS; exports offer all).
@@ -381,6 +382,26 @@ class Session:
             return threshold_effect(scores, data, method, metric, self.spec.seed)
 
         return self._memo(("robust", side, method, metric), build)
+
+    def target_fit(
+        self, which: str, target: str, delta: float, per: str = "tag", fallback: str = "none"
+    ) -> TargetFit:
+        """Thresholds promising ``target`` (e.g. ``precision>=0.9``) with confidence
+        ``1 - delta`` (:mod:`mewo_core.targets`), fitted on ``which``'s tuning rows and scores,
+        grouped by their coarsest groups: for the baseline, the bytes of ``train --model
+        robust-thresholds --target ... --context none`` on the same data."""
+        from ..data import group_labels
+        from ..models.target_mode import fit_tag_targets
+
+        side = BASELINE if self._is_baseline_side(which) else "model"
+
+        def build() -> TargetFit:
+            data, scores = self.tuning_data(side), self.scores(side, "tuning")
+            has_score = np.isfinite(scores).any(axis=0)
+            return fit_tag_targets(scores, data, has_score, group_labels(data), target=target,
+                                   delta=delta, per=per, fallback=fallback)[1]  # fmt: skip
+
+        return self._memo(("target", side, target, delta, per, fallback), build)
 
     def correlations(self, view: str) -> Matrix:
         """A correlation or lift matrix (``scores``, ``labels`` or ``lift``) of the train part's
