@@ -64,7 +64,7 @@ def _upload(page: Any, server: h.StreamlitServer, folder: str, name: str) -> Non
         box = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
         box.locator('input[type="file"]').set_input_files(str(Path(folder) / file))
         h.wait_idle(page, STEP_MS)
-    field = page.get_by_label("Name of the upload (optional)")
+    field = page.get_by_role("textbox", name="Name of the upload (optional)")
     field.fill(name)
     field.press("Enter")
     h.wait_idle(page, STEP_MS)
