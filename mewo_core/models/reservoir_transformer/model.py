@@ -24,7 +24,8 @@ tokens straight from the six score groups, all features and the category scores)
 1.3–2.2× the prediction cost.
 
 ``decision_scores`` returns, per tag, the blended probability for kept tags and the raw score for
-fallback tags; ``thresholds_`` apply to those.
+fallback tags; ``thresholds_`` apply to those. When no tag keeps the correction the network is
+never run (``decision_scores``, ``predict`` and the streaming engines): it could change nothing.
 
 Learned attributes besides the base's: ``blend_weights_`` (per tag, the correction weight kept in
 step 4, 0 = fallback to the raw score; also ``correction_weights()``, and ``kept_tags`` names the
@@ -343,6 +344,11 @@ class ReservoirTransformer(DecisionModel):
         out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
         kept = np.flatnonzero(self.blend_weights_ > 0)
         fallback = np.flatnonzero(self.blend_weights_ <= 0)
+        if kept.size == 0:
+            # No tag keeps the correction: the network cannot change a decision, so it is not
+            # run (the same values as the block loop's fallback columns, far faster).
+            out[:] = columns_or_neg_inf(X, self.tag_score_index_)
+            return out
         weights = self.blend_weights_[kept]
         block = self.score_block
         for start in range(0, X.shape[0], block):
