@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +54,20 @@ def test_no_kept_tag_never_runs_the_network(folder: Path, tmp_path: Path) -> Non
     np.testing.assert_array_equal(streamed[list(model.tag_names_)].to_numpy(),
                                   model.predict(test))
     assert calls == []
-    reloaded = load_model(save_model(model, tmp_path / "m"))
-    calls = _counted(reloaded)
+    saved = save_model(model, tmp_path / "m")
+    reloaded = load_model(saved)
     np.testing.assert_array_equal(reloaded.decision_scores(test), scores)
+    assert reloaded._network_module is None  # its weights were not even read
+    calls = _counted(reloaded)  # asking for the network reads it
+    np.testing.assert_array_equal(reloaded.predict(test), model.predict(test))
     assert calls == []
+    # a fresh process loads and predicts without importing torch
+    code = (f"import sys; from mewo_core.artifacts import load_model; from mewo_core.data import "
+            f"load_folder; m = load_model({str(saved)!r}); "
+            f"m.predict(load_folder({str(folder)!r}).test); print('torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True)
+    assert run.stdout.strip() == "False", run.stderr
 
 
 def test_a_kept_tag_runs_the_network(folder: Path) -> None:

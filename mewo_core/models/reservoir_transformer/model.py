@@ -35,6 +35,7 @@ tags above 0), ``blend_f1_`` (2 x tags: cross-fitted validation F1 of fallback a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
@@ -55,6 +56,7 @@ from ..base import CONTEXT_PARAM, DecisionModel, ProgressCallback, ProgressEvent
 from ..params import Param
 from .blending import choose_blend
 from .input_transform import LogitStandardizer
+from .records import LOSSES, TrainHistory
 from .reservoirs import PARTITIONS, FittedReservoir, fit_reservoir, partition_features
 from .token_layout import (
     SOURCES,
@@ -71,12 +73,6 @@ from .token_layout import (
 
 if TYPE_CHECKING:
     from ...robust.selection import Steps
-
-
-def _losses() -> tuple[str, ...]:
-    from .training import LOSSES  # imports torch: only when a loss is checked
-
-    return LOSSES
 
 
 def _estimators() -> tuple[str, ...]:
@@ -105,7 +101,10 @@ class ReservoirTransformer(DecisionModel):
     """Reservoir bank + Transformer over tokens, with a per-tag benchmark fallback."""
 
     model_type = "reservoir-transformer"
-    score_block = 16384
+    #: Rows scored per network call (see :attr:`score_block`).
+    network_block = 16384
+    _network_module: Any = None
+    _network_reader: Callable[[], dict[str, Any]] | None = None
 
     params = (
         Param("variant", str, "transformer-only", "model variant (token layout)",
@@ -128,7 +127,7 @@ class ReservoirTransformer(DecisionModel):
         Param("lr", float, 2e-3, "peak learning rate (one-cycle)", low=0, closed="neither"),
         Param("weight_decay", float, 1e-4, "AdamW weight decay", low=0),
         Param("correction_l2", float, 1e-2, "penalty on the per-tag correction", low=0),
-        Param("loss", str, "bce", "training loss", choices=_losses),
+        Param("loss", str, "bce", "training loss", choices=LOSSES),
         Param("patience", int, 3, "epochs without validation gain before stopping", low=1),
         Param("blend_grid", tuple, (0.25, 0.5, 0.75, 1.0), "correction weights tried per tag",
               low=0, high=1, closed="right"),
@@ -350,7 +349,7 @@ class ReservoirTransformer(DecisionModel):
             out[:] = columns_or_neg_inf(X, self.tag_score_index_)
             return out
         weights = self.blend_weights_[kept]
-        block = self.score_block
+        block = self.network_block
         for start in range(0, X.shape[0], block):
             Xb = X[start : start + block]
             Z = self.transform_.transform(Xb)
@@ -361,6 +360,39 @@ class ReservoirTransformer(DecisionModel):
             rows[:, fallback] = columns_or_neg_inf(Xb, self.tag_score_index_[fallback])
             rows[:, kept] = sigmoid(own[:, kept] + weights * corr[:, kept])
         return out
+
+    @property
+    def score_block(self) -> int | None:  # type: ignore[override]
+        """Rows per network call (streamed chunks are cut on these bounds so that they give the
+        in-memory bits); None when no tag keeps the correction: scores are then element-wise."""
+        weights = getattr(self, "blend_weights_", None)
+        if weights is not None and not (np.asarray(weights) > 0).any():
+            return None
+        return self.network_block
+
+    @score_block.setter
+    def score_block(self, rows: int | None) -> None:
+        self.network_block = rows or type(self).network_block
+
+    @property
+    def network_(self) -> Any:  # noqa: ANN401 - a TagTransformer (torch is imported lazily)
+        """The Transformer; a loaded model with no kept tag reads it (and imports torch) only
+        when it is first asked for."""
+        if self._network_module is None and self._network_reader is not None:
+            self._network_module = self._built_network(self._network_reader())
+            self._network_reader = None
+        return self._network_module
+
+    @network_.setter
+    def network_(self, value: Any) -> None:  # noqa: ANN401
+        self._network_module = value
+
+    def _built_network(self, torch_state: dict[str, Any]) -> Any:  # noqa: ANN401
+        with _torch_settings(self.threads):
+            network = self._network()
+            network.load_state_dict(torch_state)
+            network.eval()
+        return network
 
     def correction_weights(self) -> np.ndarray:
         """Per tag, the correction weight kept on validation (``blend_weights_``; 0: the tag
@@ -412,8 +444,6 @@ class ReservoirTransformer(DecisionModel):
                 "logit": arrays["transform_logit"],
             },
         )
-        from .training import TrainHistory
-
         model.tokens_ = layout_from_arrays(arrays)
         model.history_ = TrainHistory(
             list(map(float, arrays["history_loss"])),
@@ -432,10 +462,12 @@ class ReservoirTransformer(DecisionModel):
         for arr in (model.tag_score_index_, model.blend_weights_):
             if arr.shape != (n_tags,):
                 raise ArtifactError("per-tag arrays do not match the tags: damaged artifact")
-        with _torch_settings(model.threads):
-            model.network_ = model._network()
-            model.network_.load_state_dict(torch_state)
-            model.network_.eval()
+        if callable(torch_state):  # the artifact's reader: torch only when the network is used
+            model._network_reader = torch_state
+            if model.kept_tags:
+                _ = model.network_
+        else:
+            model.network_ = model._built_network(torch_state)
         return model
 
 
