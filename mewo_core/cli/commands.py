@@ -113,6 +113,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "min_support": args.min_support,
                 **comparison.to_dict(),
                 **_won_lost_json(comparison, args.top, args.min_support),
+                # per tag, the crossfit keep test's CV gain and interval (None otherwise)
+                "keep_test": getattr(session.model, "keep_report", lambda: None)(),
             }
         )
     else:

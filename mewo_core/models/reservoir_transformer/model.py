@@ -75,6 +75,10 @@ if TYPE_CHECKING:
     from ...robust.selection import Steps
 
 
+#: Keep tests of the correction: ``blending.py`` (halves) and ``crossfit.py``.
+KEEP_TESTS = ("halves", "crossfit")
+
+
 def _estimators() -> tuple[str, ...]:
     from ...robust.selection import ESTIMATORS
 
@@ -132,6 +136,10 @@ class ReservoirTransformer(DecisionModel):
         Param("blend_grid", tuple, (0.25, 0.5, 0.75, 1.0), "correction weights tried per tag",
               low=0, high=1, closed="right"),
         Param("keep_margin", float, 0.01, "F1 gain a kept correction needs", low=0),
+        Param("keep_test", str, "halves", "where the keep test runs: two group-halves of the "
+              "validation split, or crossfit: out-of-fold networks over every training artist",
+              choices=KEEP_TESTS),
+        Param("keep_folds", int, 4, "artist-grouped folds of the crossfit keep test", low=2),
         Param("min_positives", int, 10, "validation positives a tag needs to keep it", low=0),
         Param("metric", str, "weighted", "target F1 average", choices=AVERAGES, exposed=True),
         CONTEXT_PARAM,
@@ -196,7 +204,11 @@ class ReservoirTransformer(DecisionModel):
         val_in = (self._inputs(Zv), self._own(Zv), Yv)
         del Z, Zv
         self._train_network(fit_in, val_in, progress)
-        self._choose_decisions(train, validation, val_in, progress)
+        self.blend_gain_ = np.full((3, len(self.tag_names_)), np.nan)
+        if self.keep_test == "crossfit":
+            self._choose_cross_fitted(train, validation, fit_in, val_in, progress)
+        else:
+            self._choose_decisions(train, validation, val_in, progress)
         return self
 
     def _check_settings(self) -> VariantSpec:
@@ -239,23 +251,80 @@ class ReservoirTransformer(DecisionModel):
             dropout=self.dropout,
         )
 
-    def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
-        from .training import TrainSettings, train_transformer
+    def _settings(self, **changes: Any):  # noqa: ANN202 - a training.TrainSettings
+        from .training import TrainSettings
 
-        settings = TrainSettings(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            correction_l2=self.correction_l2,
-            loss=self.loss,
-            patience=self.patience,
-            seed=self.seed,
-        )
+        values = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                  "weight_decay": self.weight_decay, "correction_l2": self.correction_l2,
+                  "loss": self.loss, "patience": self.patience, "seed": self.seed}  # fmt: skip
+        return TrainSettings(**{**values, **changes})
+
+    def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
+        from .training import train_transformer
+
         with _torch_settings(self.threads) as torch:
             torch.manual_seed(self.seed)
             self.network_ = self._network()
-            self.history_ = train_transformer(self.network_, fit_in, val_in, settings, progress)
+            self.history_ = train_transformer(self.network_, fit_in, val_in, self._settings(),
+                                              progress)
+
+    def _choose_cross_fitted(self, train: Dataset, validation: Dataset, fit_in, val_in,  # noqa: ANN001
+                             progress: ProgressCallback | None = None) -> None:
+        """The ``crossfit`` keep test (``crossfit.py``): out-of-fold networks over every
+        training row (the main network's epoch count, no early stop), then per tag the keep
+        choice, and thresholds of kept tags on out-of-fold blended scores of every row."""
+        from .crossfit import choose_cross_fitted, grouped_folds, out_of_fold
+        from .training import predict_parts, train_transformer
+
+        u, z, Y = (np.vstack([a, b]) for a, b in zip(fit_in, val_in, strict=True))
+        groups = np.concatenate([_group_ids(train, "f"), _group_ids(validation, "v")])
+        folds = grouped_folds(groups, self.keep_folds, self.seed)
+        epochs = self.history_.best_epoch
+
+        def fit_fold(rest: np.ndarray, held: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            _emit(progress, "thresholds", k, self.keep_folds + 1, f"cross-fitting fold {k + 1}")
+            check = rest[: min(rest.size, 2048)]  # in-sample: no early stop, no leak
+            with _torch_settings(self.threads) as torch:
+                torch.manual_seed(self.seed * 7919 + k + 1)
+                net = self._network()
+                settings = self._settings(epochs=epochs, patience=epochs + 1,
+                                          seed=self.seed + k + 1)
+                train_transformer(net, (u[rest], z[rest], Y[rest]),
+                                  (u[check], z[check], Y[check]), settings)
+                return predict_parts(net, u[held], z[held])
+
+        own, corr = out_of_fold(u.shape[0], folds, self.keep_folds, fit_fold)
+        raw = np.vstack([train.tag_scores(), validation.tag_scores()])
+        choice = choose_cross_fitted(raw, own, corr, Y, groups, folds, self.keep_folds,
+                                     tuple(self.blend_grid), self.keep_margin, self.min_positives,
+                                     self.seed)  # fmt: skip
+        self.blend_weights_ = choice.weights.astype(np.float64)
+        self.blend_f1_ = np.stack([choice.f1_fallback, choice.f1_chosen])
+        self.blend_gain_ = np.stack([choice.gain, choice.gain_low, choice.gain_high])
+        kept = self.blend_weights_ > 0
+        _emit(progress, "thresholds", self.keep_folds, self.keep_folds + 1,
+              f"{int(kept.sum())} tag(s) keep the correction")
+        has_score = self.tag_score_index_ >= 0
+        thresholds = np.full(len(self.tag_names_), np.inf)
+        thresholds[has_score] = self._thresholds(raw[:, has_score], Y[:, has_score], groups,
+                                                 has_score)
+        if kept.any():
+            blended = sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
+            thresholds[kept] = self._thresholds(blended, Y[:, kept], groups, kept)
+        self.thresholds_ = thresholds
+        _emit(progress, "thresholds", self.keep_folds + 1, self.keep_folds + 1, "thresholds tuned")
+
+    def keep_report(self) -> dict[str, dict[str, float]] | None:
+        """Per tag, the kept weight and the crossfit keep test's CV F1 gain of the best weight
+        with its 95 % group-bootstrap interval (None for the ``halves`` test)."""
+        self._check_fitted()
+        if not np.isfinite(self.blend_gain_).any():
+            return None
+        return {
+            tag: {"weight": float(w), "cv_gain": float(g), "low": float(lo), "high": float(hi)}
+            for tag, w, g, lo, hi in zip(self.tag_names_, self.blend_weights_, *self.blend_gain_,
+                                         strict=True)
+        }  # fmt: skip
 
     def _choose_decisions(self, train: Dataset, validation: Dataset, val_in,  # noqa: ANN001
                           progress: ProgressCallback | None = None) -> None:
@@ -412,6 +481,7 @@ class ReservoirTransformer(DecisionModel):
             "tag_score_index": self.tag_score_index_,
             "blend_weights": self.blend_weights_,
             "blend_f1": self.blend_f1_,
+            "blend_gain": self.blend_gain_,
             "history_loss": np.asarray(self.history_.loss, dtype=np.float64),
             "history_val_f1": np.asarray(self.history_.val_f1, dtype=np.float64),
             "history_best_epoch": np.array(self.history_.best_epoch),
@@ -435,6 +505,8 @@ class ReservoirTransformer(DecisionModel):
         model.tag_score_index_ = np.asarray(arrays["tag_score_index"], dtype=np.int64)
         model.blend_weights_ = np.asarray(arrays["blend_weights"], dtype=np.float64)
         model.blend_f1_ = np.asarray(arrays["blend_f1"])
+        model.blend_gain_ = np.asarray(  # NaN in models saved before the crossfit test
+            arrays.get("blend_gain", np.full((3, model.blend_weights_.size), np.nan)))
         model._restore_context(arrays)
         model.transform_ = LogitStandardizer.from_state(
             model.eps,
