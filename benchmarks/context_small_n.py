@@ -15,7 +15,8 @@ Per model and cell: weighted / micro F1 over the per-tag benchmark, and how many
 switched the context on (with the weights chosen). Run from a checkout to measure its code
 (``--json`` writes the raw numbers, ``--report a.json b.json`` puts two runs side by side):
 
-    .venv/bin/python benchmarks/context_small_n.py --json /tmp/after.json [--network]
+    .venv/bin/python benchmarks/context_small_n.py --json /tmp/after.json
+    .venv/bin/python benchmarks/context_small_n.py --network --json /tmp/after-network.json
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ MODELS = {
     "album context + benchmark": ("robust-thresholds", {"method": "benchmark", "context": "album"}),
     "robust-thresholds (context auto)": ("robust-thresholds", {}),
 }
-NETWORK = {"default model (context auto)": ("reservoir-transformer", {})}
+NETWORK = {
+    "default model (context auto)": ("reservoir-transformer", {}),
+    "default model, keep_test crossfit": ("reservoir-transformer", {"keep_test": "crossfit"}),
+}
 
 
 def _cells(data: Dataset, subsample: int, seeds: int) -> list[tuple[str, Dataset, tuple[str, ...]]]:
@@ -87,16 +91,17 @@ def _measure(data: Dataset, protocol: str, reps: int, models: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    models = {**MODELS, **(NETWORK if args.network else {})}
+    models = NETWORK if args.network else MODELS
     results: dict[str, dict] = {}
     for tagger, path in TAGGERS.items():
         if not path.is_dir():
             continue
         for cell, data, protocols in _cells(load_folder(path).train, args.subsample, args.seeds):
+            if args.network and cell != "whole":
+                continue
             for protocol in protocols:
                 start = time.perf_counter()
-                chosen = models if cell == "whole" or not args.network_whole_only else MODELS
-                res = _measure(data, protocol, args.reps, chosen)
+                res = _measure(data, protocol, args.reps, models)
                 results[f"{tagger} | {cell} | {protocol}"] = res
                 print(f"{tagger} | {cell} | {protocol}: {time.perf_counter() - start:.0f} s",
                       flush=True)
@@ -133,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=5, help="transfer repetitions")
     parser.add_argument("--subsample", type=int, default=160, help="artists per subsample")
     parser.add_argument("--seeds", type=int, default=3, help="subsamples per tagger")
-    parser.add_argument("--network", action="store_true", help="also the default model")
-    parser.add_argument("--network-whole-only", action="store_true",
-                        help="the default model on the whole folders only")
+    parser.add_argument("--network", action="store_true",
+                        help="the default model instead (halves and crossfit keep tests), on the "
+                        "whole folders only")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     parser.add_argument("--report", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
                         help="print two runs' JSON side by side")
