@@ -16,6 +16,11 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
    rows. Thresholds come from the core's robust estimator (``robust.selection.fit_thresholds``,
    ``threshold_method="auto"``; ``"benchmark"`` gives the exact per-tag F1 optimum): fallback
    tags on fit + validation, kept tags on validation. Test data is never used.
+   ``keep_test="crossfit"`` (``crossfit.py``) runs this test with the power of all of train
+   instead: ``keep_folds`` artist-grouped out-of-fold networks over fit + validation, a tag kept
+   where its CV gain less 1.645 bootstrap standard errors is above 0, kept tags' thresholds on
+   the out-of-fold blended scores of every row (``keep_report()``: per tag the CV gain and its
+   95 % interval, also in ``evaluate --json``).
 
 Variants (``token_layout.py``): ``tokens``, ``concat``, ``transformer-only`` (no reservoirs:
 tokens straight from the six score groups, all features and the category scores),
@@ -30,7 +35,8 @@ never run (``decision_scores``, ``predict`` and the streaming engines): it could
 Learned attributes besides the base's: ``blend_weights_`` (per tag, the correction weight kept in
 step 4, 0 = fallback to the raw score; also ``correction_weights()``, and ``kept_tags`` names the
 tags above 0), ``blend_f1_`` (2 x tags: cross-fitted validation F1 of fallback and choice),
-``transform_``, ``reservoirs_``, ``tokens_``, ``network_``, ``history_``.
+``blend_gain_`` (3 x tags: the crossfit test's CV gain of the best weight and its 95 % interval;
+NaN for the halves test), ``transform_``, ``reservoirs_``, ``tokens_``, ``network_``, ``history_``.
 """
 
 from __future__ import annotations
