@@ -57,7 +57,7 @@ def test_no_kept_tag_never_runs_the_network(folder: Path, tmp_path: Path) -> Non
     saved = save_model(model, tmp_path / "m")
     reloaded = load_model(saved)
     np.testing.assert_array_equal(reloaded.decision_scores(test), scores)
-    assert reloaded._network_module is None  # its weights were not even read
+    assert reloaded.network_module_ is None  # its weights were not even read
     calls = _counted(reloaded)  # asking for the network reads it
     np.testing.assert_array_equal(reloaded.predict(test), model.predict(test))
     assert calls == []

@@ -113,7 +113,7 @@ class ReservoirTransformer(DecisionModel):
     model_type = "reservoir-transformer"
     #: Rows scored per network call (see :attr:`score_block`).
     network_block = 16384
-    _network_module: Any = None
+    network_module_: Any = None
     _network_reader: Callable[[], dict[str, Any]] | None = None
 
     params = (
@@ -453,14 +453,14 @@ class ReservoirTransformer(DecisionModel):
     def network_(self) -> Any:  # noqa: ANN401 - a TagTransformer (torch is imported lazily)
         """The Transformer; a loaded model with no kept tag reads it (and imports torch) only
         when it is first asked for."""
-        if self._network_module is None and self._network_reader is not None:
-            self._network_module = self._built_network(self._network_reader())
+        if self.network_module_ is None and self._network_reader is not None:
+            self.network_module_ = self._built_network(self._network_reader())
             self._network_reader = None
-        return self._network_module
+        return self.network_module_
 
     @network_.setter
     def network_(self, value: Any) -> None:  # noqa: ANN401
-        self._network_module = value
+        self.network_module_ = value
 
     def _built_network(self, torch_state: dict[str, Any]) -> Any:  # noqa: ANN401
         with _torch_settings(self.threads):
