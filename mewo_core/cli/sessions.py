@@ -9,6 +9,7 @@ from ..data import load_folder
 from ..errors import MewoError
 from ..session import Session
 
+
 def open_session(model: str, data: str | None) -> Session:
     """``model`` (an artifact folder, or ``baseline`` with ``data``) on ``data`` or the folder
     it records, with the splits it was trained on; a model deciding other tags is refused."""
