@@ -158,7 +158,7 @@ def test_quick_download_clicks_each_give_a_file(
     button = a.get_by_role("button", name="Per-tag table (CSV)")
     button.wait_for()
     got: list[Any] = []
-    a.on("download", got.append)
+    a.on("download", lambda download: got.append(download))
     for _ in range(8):
         button.click()
     for _ in range(120):  # until the eighth download arrives (at most a minute)
