@@ -48,15 +48,28 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+def _local_cluster() -> distributed.LocalCluster:
+    """Two worker processes. On a loaded machine a worker process can take minutes to start:
+    generous start timeouts, and a second try when a nanny still gives up."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "300s",
+                          "distributed.comm.timeouts.tcp": "300s"}):  # fmt: skip
+        for attempt in range(2):
+            try:
+                return distributed.LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                    silence_logs=logging.ERROR, death_timeout=600,
+                )  # fmt: skip
+            except (RuntimeError, OSError, TimeoutError):
+                if attempt:
+                    raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="module")
 def cluster():  # noqa: ANN201
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    ) as local:
+    with _local_cluster() as local:
         yield local
 
 
