@@ -31,8 +31,8 @@ from ..scoring.space import sigmoid
 
 #: The two decision spaces.
 LOGIT, RAW = "logit", "raw"
-#: Steps smaller than this (in the decision space) are not drawn as their own bar.
-NEGLIGIBLE = 1e-3
+#: A path whose steps miss its end point by more than this gets a residual step.
+NEGLIGIBLE = 1e-9
 
 
 def _inside(value: float) -> bool:
@@ -202,10 +202,11 @@ def correction_steps(
     """The path of a tag that keeps the correction: own logit, ``blend`` x reference
     correction, the top ``k`` ``contributions`` (name, logit units of the correction, largest
     first) times ``blend``, the rest, what the quadrature leaves, and ``end``."""
-    steps = [Step("network's own logit", own_logit, "start"),
-             Step("reference correction", blend * reference_correction, "step")]  # fmt: skip
-    steps += [Step(name, blend * c, "step") for name, c in contributions[:k]]
-    rest = blend * float(sum(c for _, c in contributions[k:]))
+    blend = float(blend)
+    steps = [Step("network's own logit", float(own_logit), "start"),
+             Step("reference correction", blend * float(reference_correction), "step")]  # fmt: skip
+    steps += [Step(name, blend * float(c), "step") for name, c in contributions[:k]]
+    rest = blend * float(np.sum(np.asarray([c for _, c in contributions[k:]], dtype=np.float64)))
     if len(contributions) > k:
         steps.append(Step(f"{len(contributions) - k} other features", rest, "step"))
     return _close(steps, end, "quadrature residual")

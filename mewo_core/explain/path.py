@@ -287,7 +287,7 @@ class Explainer:
         Only tags that keep the learned correction are attributed."""
         proba, dec, base = self.decisions(x, album)
         tags = self.default_tags(x, album) if tags is None else list(tags)
-        raw = np.asarray(x, dtype=np.float64)
+        raw = np.asarray(x, dtype=np.float32).astype(np.float64)  # what the model reads
         x = self.model_input(raw, album)
         idx = np.asarray(self.model.tag_score_index_)
         contexts = context_steps(self.model, raw, album, mate_ids, tags, proba)
