@@ -371,17 +371,19 @@ def threshold_sources(
         bench[finite] = f1_optimal_thresholds(scores[:, finite], labels[:, finite])
     positives = labels.sum(axis=0).astype(np.int64)
     kind = model.model_type
+    scores_word = (f"{model.context_.level}-blended raw scores" if model.uses_context  # type: ignore[union-attr]
+                   else "raw scores")
     if kind == "baseline":
         estimator = ["benchmark: per-tag F1 optimum on train"] * len(bench)
     elif kind == "global-threshold":
         estimator = [f"fixed {getattr(model, 'threshold', 0.5)}"] * len(bench)
     elif kind == "robust-thresholds":
-        estimator = [f"{model.chosen_ or model.method} for {model.metric} F1 on train"] * len(
-            bench
-        )
+        estimator = [
+            f"{model.chosen_ or model.method} for {model.metric} F1 on {scores_word}, train"
+        ] * len(bench)
     else:
         estimator = [
-            f"{getattr(model, 'threshold_method', '?')} on raw scores, train (fallback)"
+            f"{getattr(model, 'threshold_method', '?')} on {scores_word}, train (fallback)"
         ] * len(bench)
     if has_correction(model):
         kept = np.asarray(model.blend_weights_) > 0
