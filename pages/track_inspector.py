@@ -20,6 +20,7 @@ from mewo_core.explain import plots as explain_plots
 from mewo_core.explain import report as explain_report
 from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.decision import album_of
+from mewo_core.explain.path import threshold_sources
 from mewo_core.explain.whatif import apply_edits
 from pages import _shared
 
@@ -164,7 +165,13 @@ c[1].metric("Baseline", "yes" if exp.baseline_decision else "no",
             help=f"raw score vs its threshold {exp.baseline_threshold:.4g}")
 c[2].metric(score_name, score_txt, help="what the threshold applies to")
 c[3].metric("Threshold", thr_txt)
-source = _shared.threshold_sources(ctx).set_index("tag").loc[why_tag]
+t_why = data.tag_names.index(why_tag)
+if has_correction(model):  # one tag's source (one column), not every tag's on a first render
+    tuning, tuning_scores = ctx.tuning("model")
+    source = threshold_sources(model, ctx.session.splits.train, tuning, tuning_scores, [t_why])
+else:
+    source = threshold_sources(model, ctx.session.splits.train, tags=[t_why])
+source = source.iloc[0]
 words = explain_report.threshold_words(explain_report.threshold_record(source, ctx.manifest))
 st.caption(words[0].upper() + words[1:] + ".")
 st.markdown(f"**Path** ({exp.space} space): {exp.path_words()}.")

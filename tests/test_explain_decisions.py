@@ -277,6 +277,23 @@ def test_what_if_reports_the_album_mates_it_flips(catalogue, models) -> None:
     assert mate_flips(no_ctx, x, edited, None, []) == []
 
 
+@pytest.mark.parametrize("kind", ["baseline", "robust-thresholds", "reservoir-transformer"])
+def test_threshold_sources_of_some_tags_are_those_of_all(catalogue, models, kind: str) -> None:
+    import pandas as pd
+
+    from mewo_core.explain.path import threshold_sources
+
+    _, parts = catalogue
+    model = _variant(models, catalogue, kind, kind != "baseline", False)
+    val = parts.validation
+    scores = model.decision_scores(val)
+    full = threshold_sources(model, parts.train, val, scores)
+    tags = [5, 0, 1, 2]
+    some = threshold_sources(model, parts.train, val, scores, tags=tags)
+    pd.testing.assert_frame_equal(some, full.iloc[tags].reset_index(drop=True))
+    assert np.isfinite(full["benchmark_threshold"]).sum() > len(full) // 2
+
+
 def test_threshold_words_name_the_source() -> None:
     import pandas as pd
 

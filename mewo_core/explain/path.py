@@ -354,19 +354,34 @@ def threshold_sources(
     train: Dataset,
     validation: Dataset | None = None,
     validation_scores: np.ndarray | None = None,
+    tags: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Per tag, where its threshold came from: estimator, positives it was tuned on, the
     benchmark's threshold on the same rows and how far robust estimation moved it.
 
     ``train``: the model's train part (fit + validation); ``validation`` and the model's scores
-    there are needed for a reservoir-transformer's tags that keep the correction.
+    there (all tags) are needed for a reservoir-transformer's tags that keep the correction.
+    ``tags``: only these rows (the same values; only their score columns are blended and
+    tuned, so one tag costs one column).
     """
+    from ..context import LEVELS
+    from ..context import blend as group_blend
     from ..scoring.thresholds import f1_optimal_thresholds
 
-    train = model.with_context(model.align(train))  # the scores its thresholds apply to
-    scores, labels = train.tag_scores(), train.require_labels()
+    tags = np.arange(len(model.tag_names_)) if tags is None else np.asarray(tags, dtype=np.int64)
+    train = model.align(train)
+    idx = np.asarray(model.tag_score_index_)[tags]
+    cols = idx[idx >= 0]
+    X = train.X[:, cols]
+    if model.uses_context:  # the scores its thresholds apply to (the blend is per column)
+        ctx = model.context_
+        members = train.groups[LEVELS[ctx.level]].to_numpy()  # type: ignore[union-attr, index]
+        X = group_blend(X, members, ctx.alpha_, ctx.logit_columns_[cols])  # type: ignore[union-attr]
+    scores = np.full((train.n_tracks, tags.size), -np.inf, dtype=train.X.dtype)
+    scores[:, idx >= 0] = X
+    labels = train.require_labels()[:, tags]
     finite = np.isfinite(scores).all(axis=0)
-    bench = np.full(len(model.tag_names_), np.inf)
+    bench = np.full(tags.size, np.inf)
     if finite.any():
         bench[finite] = f1_optimal_thresholds(scores[:, finite], labels[:, finite])
     positives = labels.sum(axis=0).astype(np.int64)
@@ -386,26 +401,26 @@ def threshold_sources(
             f"{getattr(model, 'threshold_method', '?')} on {scores_word}, train (fallback)"
         ] * len(bench)
     if has_correction(model):
-        kept = np.asarray(model.blend_weights_) > 0
+        kept = np.asarray(model.blend_weights_)[tags] > 0
         if kept.any() and validation is not None and validation_scores is not None:
-            yv = validation.require_labels()
-            bench[kept] = f1_optimal_thresholds(validation_scores[:, kept], yv[:, kept])
-            positives[kept] = yv[:, kept].sum(axis=0)
+            yv = validation.require_labels()[:, tags[kept]]
+            bench[kept] = f1_optimal_thresholds(validation_scores[:, tags[kept]], yv)
+            positives[kept] = yv.sum(axis=0)
         for t in np.flatnonzero(kept):
             estimator[t] = (
                 f"{model.threshold_method} on the blended probability, validation split"
             )
         if validation is None:
             bench[kept] = np.nan
-    thr = np.asarray(model.thresholds_, dtype=np.float64)
+    thr = np.asarray(model.thresholds_, dtype=np.float64)[tags]
     with np.errstate(invalid="ignore"):
         shift = np.where(np.isfinite(thr) & np.isfinite(bench), thr - bench, np.nan)
     tax = model.taxonomy_.subset(model.tag_names_)
     return pd.DataFrame(
         {
-            "tag": model.tag_names_,
-            "class": tax.classes,
-            "category": tax.categories,
+            "tag": [model.tag_names_[t] for t in tags],
+            "class": [tax.classes[t] for t in tags],
+            "category": [tax.categories[t] for t in tags],
             "threshold": thr,
             "estimator": estimator,
             "positives": positives,
