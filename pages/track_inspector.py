@@ -119,8 +119,9 @@ if removed.empty:
     st.caption("None.")
 else:
     st.dataframe(removed, hide_index=True, column_config=config)
-st.caption("Decision: score >= threshold. The model's score is its blended probability where "
-           "it uses the learned correction, else the raw score; the baseline's is the raw score.")
+st.caption("Decision: score >= threshold. The model's score is its probability (own logit + "
+           "blend × correction) where it uses the learned correction, else the raw score (both "
+           "after the album blend, with an album context); the baseline's is the raw score.")
 
 profile = track.rename(columns={"model score": "score", "model threshold": "threshold",
                                 src_col: "source"})

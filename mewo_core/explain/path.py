@@ -408,7 +408,8 @@ def threshold_sources(
             positives[kept] = yv.sum(axis=0)
         for t in np.flatnonzero(kept):
             estimator[t] = (
-                f"{model.threshold_method} on the blended probability, validation split"
+                f"{model.threshold_method} on the probability (own logit + blend × correction), "
+                "validation split"
             )
         if validation is None:
             bench[kept] = np.nan
