@@ -184,6 +184,7 @@ def test_path_end_and_threshold_order_as_the_decision(
             assert (e.score is None) == (t in NO_SCORE)
             if kind == "reservoir-transformer" and t % 2 == 0:
                 assert e.uses_correction and not e.contributions.empty
+                assert "never predicted" not in e.path_words()
                 assert e.standardised_input is None if t in NO_SCORE else np.isfinite(
                     e.standardised_input)
                 labels = [s.label for s in e.steps]

@@ -175,18 +175,22 @@ class TagExplanation:
         """The decision path in one line, in the decision space (see :mod:`.decision`)."""
         parts = []
         ctx = self.context
-        if self.score is None:
+        if self.score is None and not self.uses_correction:
             return self.decided_by_words()
-        own = self.raw_score if self.raw_score is not None else self.score
-        parts.append(f"own score {own:.4g}")
+        if self.score is None:
+            parts.append("no own score column")
+        else:
+            own = self.raw_score if self.raw_score is not None else self.score
+            parts.append(f"own score {own:.4g}")
         if ctx is not None and ctx.own_score is not None:
             parts.append(
                 f"{ctx.level} context: its {ctx.level}'s {len(ctx.mates) + 1} tracks here "
                 f"(this one and {len(ctx.mates)} mates) average {ctx.group_mean:.4g}, weight "
                 f"{ctx.weight:g} → blended score {self.score:.4g}")
         if self.uses_correction:
-            parts.append(f"network's standardised input z {self.standardised_input:+.3f} "
-                         "(not a logit)")
+            if self.standardised_input is not None:
+                parts.append(f"network's standardised input z {self.standardised_input:+.3f} "
+                             "(not a logit)")
             parts.append(f"network's own logit {self.own_logit:+.3f}")
             parts.append(f"+ correction {self.correction:+.3f} × blend {self.blend:g}")
         dv, tv = pair(self.decision_value, self.threshold_value)
