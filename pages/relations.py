@@ -31,8 +31,17 @@ if ctx.is_baseline or not has_correction(ctx.model):
 
 max_tracks = st.select_slider("Tracks sampled from the split", [100, MAX_TRACKS, 1000],
                               value=MAX_TRACKS, key="rel_tracks")
+bar = st.empty()
+
+
+def _progress(done: int, total: int) -> None:
+    bar.progress(done / max(total, 1),
+                 text=f"Computing the relation map (once; kept on disk): {done} / {total} tracks")
+
+
 with st.spinner("Computing the relation map (once; kept on disk)…"):
-    rel, structure, agree = ctx.session.relations(ctx.split, max_tracks)
+    rel, structure, agree = ctx.session.relations(ctx.split, max_tracks, progress=_progress)
+bar.empty()
 n_tags = len(ctx.model.tag_names_)
 
 

@@ -391,11 +391,14 @@ def test_relation_map_is_consistent_and_cached(demo, small, tmp_path: Path) -> N
     top = top_relations(rel, structure, 5)
     assert list(top["mean_abs_contribution"]) == sorted(top["mean_abs_contribution"],
                                                         reverse=True)
+    calls: list[tuple[int, int]] = []
     first = cached_relation_map(model, "m1", validation, explainer.reference, tmp_path,
-                                max_tracks=12, n_steps=8)
+                                max_tracks=12, n_steps=8, progress=lambda *a: calls.append(a))
     assert list(tmp_path.glob("relations-*.npz"))
+    assert calls and calls[-1] == (12, 12)  # progress while computed, not part of the key
     again = cached_relation_map(model, "m1", validation, explainer.reference, tmp_path,
-                                max_tracks=12, n_steps=8)
+                                max_tracks=12, n_steps=8, progress=lambda *a: calls.append(a))
+    assert calls[-1] == (12, 12) and len(list(tmp_path.glob("relations-*.npz"))) == 1
     np.testing.assert_array_equal(first.mean_abs, again.mean_abs)
     assert again.tag_names == first.tag_names and isinstance(again, RelationMap)
 
