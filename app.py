@@ -12,7 +12,7 @@ import time
 import streamlit as st
 
 from mewo_core.errors import MewoError
-from pages import _shared
+from pages import _notices, _sidebar
 
 st.set_page_config(page_title="Mewo Tag Lab", page_icon=":material/sell:", layout="wide")
 
@@ -24,13 +24,14 @@ PAGES = [
     st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
     st.Page("pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
     st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),
+    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
 ]
 
 started, started_cpu = time.perf_counter(), time.thread_time()
 navigation = st.navigation(PAGES)
-_shared.sidebar()  # restores the dataset, model and split from the address, writes them back
-_shared.show_flash()  # notices of the previous run (a saved artifact, a model that no longer fits)
-_shared.intro()  # the first-run introduction, until hidden
+_sidebar.sidebar()  # restores the dataset, model and split from the address, writes them back
+_notices.show_flash()  # notices of the previous run (a saved artifact, a model that no longer fits)
+_sidebar.intro()  # the first-run introduction, until hidden
 try:
     navigation.run()
 except MewoError as exc:  # a user error anywhere in a page: a message, never a traceback

@@ -27,8 +27,8 @@ def _ms(samples: list[float]) -> str:
 
 def bench_explorer(tracks: int, repeats: int) -> None:
     from mewo_core import demo
+    from mewo_core.scoring.explorer import ThresholdExplorer
     from mewo_core.session import Session
-    from mewo_core.threshold_explorer import ThresholdExplorer
 
     session = Session(demo.load_demo_bundle(demo.ensure_demo_data(tracks, 0)), "demo")
     test = session.data("test")

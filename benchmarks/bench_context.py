@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_predict import make_input  # noqa: E402
 
 from mewo_core.artifacts import load_model  # noqa: E402
-from mewo_core.context import GroupContext, forward, group_means  # noqa: E402
+from mewo_core.models.context import GroupContext, forward, group_means  # noqa: E402
 from mewo_core.predict import predict_stream  # noqa: E402
 
 

@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._timing import timed  # noqa: E402
 from mewo_core import demo  # noqa: E402
 from mewo_core.artifacts import load_model  # noqa: E402
+from mewo_core.artifacts.training import fit_baseline  # noqa: E402
 from mewo_core.data import SplitSpec, load_folder  # noqa: E402
 from mewo_core.explain.attribution import within_tolerance  # noqa: E402
 from mewo_core.explain.path import Explainer, reference_track  # noqa: E402
 from mewo_core.explain.relations import relation_map  # noqa: E402
 from mewo_core.explain.whatif import what_if  # noqa: E402
-from mewo_core.training import fit_baseline  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
               else demo.load_demo_bundle(demo.ensure_demo_data()))
     model = load_model(args.model)
     validation = SplitSpec().split(bundle).validation
-    train = bundle.holdout()[0]
+    train = SplitSpec().split(bundle).train
     t0 = time.perf_counter()
     explainer = Explainer(model, fit_baseline(bundle), reference_track(model, train))
     print(f"explainer ready in {time.perf_counter() - t0:.2f} s "

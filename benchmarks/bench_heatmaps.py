@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mewo_core import correlations, demo, plots  # noqa: E402
+from mewo_core import demo, plots
+from mewo_core.data import correlations  # noqa: E402
 
 
 def main() -> int:

@@ -3,13 +3,13 @@
 Three loops, side by side on the same seeded data as ``bench_thresholds.py``:
 
 - per-tag thresholds (``f1_optimal_thresholds``, 88,000 x 230): its row and tag spans on
-  ``mewo_core.parallel.map_spans`` (a ``concurrent.futures`` thread pool, kept), on joblib
+  ``mewo_core.scoring.parallel.map_spans`` (a ``concurrent.futures`` thread pool, kept), on joblib
   threads (shared memory), and the tags cut in one chunk per worker solved in loky processes
   (the arrays go through joblib's memory mapping);
 - decision counts (``tag_counts_at``): thread pool against joblib threads;
 - bootstrap resamples (``resample_thresholds``, 16 resamples of 22,000 x 60, groups of 20
   rows): one resample at a time with threads inside (the loop before joblib), the resamples
-  across joblib threads (``mewo_core.parallel.map_tasks``, today's default), and across loky
+  across joblib threads (``mewo_core.scoring.parallel.map_tasks``, today's default), and across loky
   processes (``joblib.parallel_config(backend="loky")``).
 
 Every variant must give bit-identical results (exit status 1 otherwise).
@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import timed  # noqa: E402
 from bench_thresholds import make_data  # noqa: E402
 
-from mewo_core.parallel import n_workers  # noqa: E402
 from mewo_core.robust.estimators import resample_thresholds  # noqa: E402
 from mewo_core.scoring import thresholds as thr  # noqa: E402
+from mewo_core.scoring.parallel import n_workers  # noqa: E402
 
 
 def joblib_map(fn: Callable[[int, int], None], total: int, step: int, n_jobs: int | None) -> None:
@@ -126,7 +126,7 @@ def main() -> int:
     t = tables["per-tag thresholds"]["ThreadPoolExecutor (map_spans)"][-1]
 
     def counts() -> np.ndarray:
-        return np.stack(thr.tag_counts_at(s, y, t, n_jobs=jobs))
+        return np.stack(counts.tag_counts_at(s, y, t, n_jobs=jobs))
 
     tables["decision counts"] = interleaved(
         {"ThreadPoolExecutor (map_spans)": counts, "joblib threads": with_joblib_map(counts)},

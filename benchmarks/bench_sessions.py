@@ -47,9 +47,9 @@ def memory(pid: int) -> str:
 def prepare(tracks: int, artifacts: Path, model_type: str, epochs: int | None) -> None:
     """The demo catalogue in the cache, and a ``demo-model`` in ``artifacts`` if none there."""
     from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import SplitSpec
     from mewo_core.models import model_class
-    from mewo_core.training import train_and_save
 
     t0 = time.perf_counter()
     folder = demo.ensure_demo_data(tracks, 0)

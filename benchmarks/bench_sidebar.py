@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from mewo_core import demo
     from mewo_core.artifacts import artifact_problems, list_artifacts
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=3000)

@@ -25,11 +25,8 @@ from sklearn.metrics import precision_recall_curve
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import timed  # noqa: E402
 
-from mewo_core.scoring.thresholds import (  # noqa: E402
-    f1_optimal_thresholds,
-    global_threshold,
-    tag_counts_at,
-)
+from mewo_core.scoring.counts import tag_counts_at  # noqa: E402
+from mewo_core.scoring.thresholds import f1_optimal_thresholds, global_threshold  # noqa: E402
 
 
 def make_data(n: int, t: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from mewo_core import demo
     from mewo_core.artifacts import read_manifest
+    from mewo_core.compare.evaluation import bootstrap_groups
     from mewo_core.data import load_folder
-    from mewo_core.evaluation import bootstrap_groups
     from mewo_core.scoring import bootstrap as bs
     from mewo_core.session import Session
 

@@ -1,6 +1,6 @@
 """Compare: a model against the per-tag-threshold baseline or another model, on the chosen split.
 
-Everything shown is computed by ``Session.report`` (``mewo_core.compare_report``); this page
+Everything shown is computed by ``Session.report`` (``mewo_core.compare.report``); this page
 only renders it. CLI equivalent: ``python -m mewo_core evaluate --model artifacts/NAME [--json]``
 (test split).
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mewo_core import compare_report as cr
 from mewo_core import plots
+from mewo_core.compare import report as cr
+from mewo_core.compare.evaluation import MIN_SUPPORT, REPLICATES, wins_losses
 from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
-from mewo_core.evaluation import MIN_SUPPORT, REPLICATES, wins_losses
 from mewo_core.scoring.metrics import AVERAGES
 from mewo_core.session import PARTS
-from pages import _shared
+from pages import _artifacts, _context
 
 LABELS = {"weighted": "Weighted F1", "micro": "Micro F1", "macro": "Macro F1",
           "samples": "Samples F1"}  # fmt: skip
@@ -26,9 +26,9 @@ F4 = "%.4f"
 D4 = "%+.4f"
 
 st.title("Compare with the baseline or another model")
-ctx = _shared.context()
-names, _ = _shared.model_choices()
-current = ctx.model_label if ctx.model_label in names else _shared.BASELINE
+ctx = _context.context()
+names, _ = _artifacts.model_choices(ctx.bundle.train)  # only the models that fit this data
+current = ctx.model_label if ctx.model_label in names else _artifacts.BASELINE
 
 pick_a, pick_b, pick_part = st.columns([2, 2, 2])
 choice_a = pick_a.selectbox("Model to compare (A)", names, index=names.index(current),
@@ -36,15 +36,15 @@ choice_a = pick_a.selectbox("Model to compare (A)", names, index=names.index(cur
 choice_b = pick_b.selectbox("Compared with (B)", names, index=0, key=ctx.key("cmp_b"),
                             help="The baseline (per-tag thresholds) or any other artifact")
 part = "train"
-if choice_b == _shared.BASELINE:
+if choice_b == _artifacts.BASELINE:
     part = pick_part.radio(
         "Baseline tuned on", list(TUNED_ON), format_func=TUNED_ON.get, key=ctx.key("cmp_part"),
         help="On validation, the benchmark (all of train) was tuned on the very tracks it is "
         "scored on; the fit part leaves them out.",
     )  # fmt: skip
 
-session_a, why_a = _shared.session_for(ctx, choice_a)
-session_b, why_b = (None, "") if choice_b == _shared.BASELINE else _shared.session_for(ctx,
+session_a, why_a = _context.session_for(ctx, choice_a)
+session_b, why_b = (None, "") if choice_b == _artifacts.BASELINE else _context.session_for(ctx,
                                                                                        choice_b)
 if session_a is None or why_b:
     st.error(f"{choice_a if session_a is None else choice_b} cannot be used on "
@@ -76,7 +76,7 @@ try:
             min_support=min_support, average=average, slice_column=slice_column,
         )  # fmt: skip
 except MewoError as exc:
-    _shared.show_error(exc)
+    _context.show_error(exc)
     st.stop()
 comparison = report.comparison
 name_a = choice_a if not session_a.is_baseline else "baseline"
@@ -134,8 +134,9 @@ COLUMNS = {
 
 
 def show(frame, height: int | None = None) -> None:  # noqa: ANN001
-    kwargs = {"height": height} if height else {}
-    st.dataframe(frame, hide_index=True, column_config=COLUMNS, **kwargs)
+    """A table, as high as its rows (up to ``height``, then it scrolls)."""
+    shown = _context.table_height(len(frame), height or 420)
+    st.dataframe(frame, hide_index=True, column_config=COLUMNS, height=shown)
 
 
 show(report.display("overall"))
@@ -210,15 +211,17 @@ with tab_export:
     slug = f"compare-{split}"
     e1, e2, e3 = st.columns(3)
     e1.download_button("Report (HTML, self-contained)", report.html, f"{slug}.html",
-                       mime="text/html", key="cmp_dl_html")  # fmt: skip
+                       mime="text/html", key="cmp_dl_html", on_click="ignore")  # fmt: skip
     e2.download_button("Tables (CSV, zip)", report.csv_zip, f"{slug}-tables.zip",
-                       mime="application/zip", key="cmp_dl_zip")  # fmt: skip
+                       mime="application/zip", key="cmp_dl_zip", on_click="ignore")  # fmt: skip
     e3.download_button("Per-tag table (CSV)", cr.csv_bytes(comparison.per_tag),
-                       f"{slug}-per-tag.csv", mime="text/csv", key="cmp_dl_tags")  # fmt: skip
+                       f"{slug}-per-tag.csv", mime="text/csv", key="cmp_dl_tags",
+                       on_click="ignore")  # fmt: skip
     st.markdown("**Decisions and scores**")
     d1, d2 = st.columns(2)
     which = d1.radio("Of", [f"A: {name_a}", f"B: {name_b}"], key="cmp_dl_side", horizontal=True)
-    dl_split = d2.radio("Split", list(PARTS), key="cmp_dl_split", horizontal=True,
+    dl_split = d2.radio("Split", list(PARTS), index=list(PARTS).index(split),
+                        key=ctx.key("cmp_dl_split", split), horizontal=True,
                         help="fit + validation = train; scoring train with a learned model "
                         "takes a while the first time")  # fmt: skip
     is_a = which.startswith("A:")
@@ -235,6 +238,6 @@ with tab_export:
         return cr.scores_csv(chosen.part(dl_split), chosen.scores(side, dl_split))
 
     d1.download_button("Decisions (CSV, 0/1)", _decisions, f"decisions-{dl_split}.csv",
-                       mime="text/csv", key="cmp_dl_dec")  # fmt: skip
+                       mime="text/csv", key="cmp_dl_dec", on_click="ignore")  # fmt: skip
     d2.download_button("Scores (CSV)", _scores, f"scores-{dl_split}.csv", mime="text/csv",
-                       key="cmp_dl_scores")  # fmt: skip
+                       key="cmp_dl_scores", on_click="ignore")  # fmt: skip

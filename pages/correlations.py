@@ -1,25 +1,26 @@
 """Correlations: scores and labels within and across classes, co-occurrence lift, top pairs.
 
-Computed on the train part of the active dataset by :mod:`mewo_core.correlations`. Every view on
-the page (tag heatmap, category overview, strongest pairs) follows the chosen class pair and the
-minimum co-occurrence count; lift is shown as log2 lift everywhere.
+Computed on the train part of the active dataset by :mod:`mewo_core.data.correlations`.
+Every view on the page (tag heatmap, category overview, strongest pairs) follows the chosen
+class pair and the minimum co-occurrence count; lift is shown as log2 lift everywhere.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from mewo_core import correlations, plots
-from pages import _shared
+from mewo_core import plots
+from mewo_core.data import correlations
+from pages import _context
 
 VIEWS = ("Scores", "Labels", "Co-occurrence lift")
 VIEW_KEYS = {"Scores": "scores", "Labels": "labels", "Co-occurrence lift": "lift"}
-DEFAULT_MIN = {"Scores": 0, "Labels": 0, "Co-occurrence lift": 10}
 TOP = 30
 
 
 st.title("Correlations")
-ctx = _shared.context()
+ctx = _context.context()
 train = ctx.bundle.train
 view = st.radio("View", VIEWS, horizontal=True, key="corr_view")
 has_labels = train.Y is not None
@@ -29,8 +30,6 @@ if view != "Scores" and not has_labels:
 is_lift = view == "Co-occurrence lift"
 with st.spinner("Computing correlations…"):
     matrix = ctx.session.correlations(VIEW_KEYS[view])
-    if has_labels and not is_lift:  # co-occurrence counts come with the (label) lift matrix
-        matrix = matrix.with_counts(ctx.session.correlations("lift"))
 if is_lift:
     matrix = matrix.log2()
 class_names = [*matrix.class_names(), correlations.ALL]
@@ -41,7 +40,7 @@ min_count = 0
 if has_labels:
     min_count = int(c3.number_input(
         "Minimum co-occurrence (tracks with both tags)", min_value=0, step=5,
-        value=DEFAULT_MIN[view], key=f"corr_min_{VIEW_KEYS[view]}",
+        value=correlations.DEFAULT_MIN_PAIR[VIEW_KEYS[view]], key=f"corr_min_{VIEW_KEYS[view]}",
         help="Pairs seen together on fewer tracks are blank in the heatmaps and left out of "
              "the pairs table.",
     ))
@@ -62,7 +61,8 @@ st.plotly_chart(
     ),
 )
 notes = [
-    f"{train.n_tracks:,} train tracks; tags ordered by category, lines between categories.",
+    f"The train part: {ctx.session.splits.train.n_tracks:,} tracks (the held-out test is not "
+    "in it); tags ordered by category, lines between categories.",
     "A tag against itself is blank; the colour scale spans the 99th percentile of the other "
     f"cells (±{limit:.2f}), stronger cells saturate.",
 ]
@@ -73,14 +73,18 @@ if min_count:
 st.caption(" ".join(notes) + " Hover a cell for both tags, their categories and counts.")
 
 overview = block.by_category()
-overview_limit = correlations.color_limit(overview.to_numpy())
-st.plotly_chart(
-    plots.category_heatmap(
-        overview, f"{view}: mean per category pair, {row_class} × {col_class} ({scale})",
-        zmin=-overview_limit, zmax=overview_limit,
-        value_label="mean log2 lift" if is_lift else "mean r",
-    ),
-)
+if overview.shape[0] > 1 or overview.shape[1] > 1:
+    overview_limit = correlations.color_limit(overview.to_numpy())
+    st.plotly_chart(
+        plots.category_heatmap(
+            overview, f"{view}: mean per category pair, {row_class} × {col_class} ({scale})",
+            zmin=-overview_limit, zmax=overview_limit,
+            value_label="mean log2 lift" if is_lift else "mean r",
+        ),
+    )
+else:  # one category on both axes: a single cell says nothing the heatmap above does not
+    st.caption(f"One category here ({overview.index[0]}): no per-category overview; the mean "
+               f"over all its pairs is {float(np.nanmean(block.masked())):+.3f}.")
 
 st.subheader("Strongest pairs")
 top = correlations.strongest_pairs(shown, top=TOP, by_abs=not is_lift, row_class=row_class,
@@ -92,4 +96,4 @@ st.caption(
     + ("; both: tracks carrying the two tags, positives: tracks carrying each."
        if "both" in top else ".")
 )
-st.dataframe(top, hide_index=True, height=420)
+st.dataframe(top, hide_index=True, height=_context.table_height(len(top), 420))

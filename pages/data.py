@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.compare.export import dataset_summary
 from mewo_core.data import columns_or_neg_inf
 from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key, upload_label
 from mewo_core.errors import MewoError
 from mewo_core.locations import check_data_folder
-from mewo_core.reports import dataset_summary
-from pages import _shared
+from pages import _context, _sources
 
 st.title("Data")
 
@@ -24,11 +24,11 @@ def _load_folder() -> None:
     text = st.session_state.get("folder_path", "")
     try:
         folder = check_data_folder(text)
-        _shared.folder_bundle(folder)  # load (and validate) now, so errors show here
-        _shared.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
-        st.session_state["data_message"] = ("success", f"Loaded {folder}")
-    except MewoError as exc:
-        st.session_state["data_message"] = ("error", f"Folder {text.strip()} not loaded: {exc}")
+        _sources.folder_bundle(folder)  # load (and validate) now, so errors show here
+        _sources.add_source(f"Folder {folder.name}", {"kind": "folder", "path": str(folder)})
+        st.session_state["data_message"] = ("success", f"Loaded {folder}", "folder")
+    except MewoError as exc:  # the error names the path (once)
+        st.session_state["data_message"] = ("error", f"Not loaded: {exc}", "folder")
 
 
 def _load_uploads() -> None:
@@ -41,13 +41,25 @@ def _load_uploads() -> None:
         bundle = bundle_from_uploads(files)
         key = upload_key(files)
         label = upload_label(files, key, st.session_state.get("upload_name", ""))
-        _shared.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
-        st.session_state["data_message"] = ("success", f"Loaded {label}")
+        _sources.add_source(label, {"kind": "upload", "key": key, "bundle": bundle})
+        st.session_state["data_message"] = ("success", f"Loaded {label}", "upload")
     except MewoError as exc:
-        st.session_state["data_message"] = ("error", f"Upload not loaded: {exc}")
+        st.session_state["data_message"] = ("error", f"Upload not loaded: {exc}", "upload")
 
 
-with st.expander("Load a data folder or upload files", expanded=False):
+# The last load attempt's outcome, shown under the button that made it (where the user looks);
+# the report below is the active dataset's. After a failed attempt the active dataset's status
+# is not a green box under the error: it is another dataset.
+message = st.session_state.pop("data_message", None)
+failed = message is not None and message[0] == "error"
+
+
+def _outcome(where: str) -> None:
+    if message is not None and message[2] == where:
+        (st.error if failed else st.success)(message[1])
+
+
+with st.expander("Load a data folder or upload files", expanded=message is not None):
     left, right = st.columns(2)
     with left:
         st.markdown(
@@ -56,6 +68,7 @@ with st.expander("Load a data folder or upload files", expanded=False):
         )
         st.text_input("Folder path", key="folder_path")
         st.button("Load folder", on_click=_load_folder)
+        _outcome("folder")
     with right:
         st.markdown("**Upload** CSV or Parquet files in the challenge's shape (ChallengeID "
                     "first); they stay in the server's memory, never on its disk.")
@@ -72,23 +85,20 @@ with st.expander("Load a data folder or upload files", expanded=False):
                       placeholder="e.g. catalogue-2026-11",
                       help="How the sidebar's Dataset list names it")
         st.button("Load uploaded files", on_click=_load_uploads)
+        _outcome("upload")
 
-# The last load attempt's outcome; the report below is the active dataset's. After a failed
-# attempt the active dataset's status is not a green box under the error: it is another dataset.
-message = st.session_state.pop("data_message", None)
-failed = message is not None and message[0] == "error"
-if message is not None:
-    (st.error if failed else st.success)(message[1])
-
-ctx = _shared.context()
+ctx = _context.context()
 bundle = ctx.bundle
 st.subheader(f"Validation report: {ctx.data_label}")
 parts = {"train": bundle.train} | ({"test": bundle.test} if bundle.test is not None else {})
-status = (
-    ", ".join(f"{name} {d.n_tracks:,} tracks" for name, d in parts.items())
-    + f"; {len(bundle.train.feature_names)} score columns, {bundle.train.n_tags} tags"
-    + ("" if bundle.test is not None else " (no test files: a grouped 20 % holdout is the test)")
-)
+splits = ctx.session.splits
+if bundle.test is not None:
+    sizes = f"train files {bundle.train.n_tracks:,} tracks, test files {bundle.test.n_tracks:,}"
+else:  # one vocabulary everywhere: the files' train, the train part, validation, test
+    sizes = (f"train files {bundle.train.n_tracks:,} tracks (no test files: a grouped holdout "
+             f"of {splits.test.n_tracks:,} is the test split, the other "
+             f"{splits.train.n_tracks:,} are the train part)")  # fmt: skip
+status = sizes + f"; {len(bundle.train.feature_names)} score columns, {bundle.train.n_tags} tags"
 if failed:
     st.info(f"Still active: {ctx.data_label}, loaded before and valid: {status}.")
 else:
@@ -100,7 +110,7 @@ for data in parts.values():
 st.subheader("Summary")
 summary = dataset_summary(bundle.train)
 cols = st.columns(5)
-cols[0].metric("Tracks (train)", f"{summary['tracks']:,}")
+cols[0].metric("Tracks (train files)", f"{summary['tracks']:,}")
 cols[1].metric("Tags", summary["tags"])
 cols[2].metric("Extra score columns", summary["extra_features"])
 cols[3].metric("Label density", f"{summary.get('label_density', 0):.2%}")
@@ -121,7 +131,7 @@ if train.Y is not None:
             .agg(tags=("tag", "size"), mean_frequency=("frequency", "mean"))
             .reset_index()
         )
-        st.dataframe(per_cat, hide_index=True, height=360)
+        st.dataframe(per_cat, hide_index=True, height=_context.table_height(len(per_cat), 360))
     with right:
         st.plotly_chart(plots.tags_per_track(train.Y.sum(axis=1)))
     order = tags.sort_values(["class", "category", "frequency"], ascending=[True, True, False])

@@ -1,7 +1,9 @@
 """Models: train a model in the background with live progress, list the saved artifacts, pick one.
 
-Training runs in a job of this server (:mod:`mewo_core.jobs`): it goes on, and saves the model,
-when the user leaves the page; the page shows where it is on return.
+Training runs in a job of this server (:mod:`mewo_core.session.jobs`): it goes on, and saves the
+model, when the user leaves the page; the page shows where it is on return. A browser session
+sees only the jobs it started (saved artifacts are visible to all, as files are), can cancel a
+running one (nothing is saved) and dismiss a finished one's banner.
 
 CLI equivalents: ``python -m mewo_core train --data FOLDER --model TYPE --out artifacts/NAME``,
 ``python -m mewo_core list``.
@@ -16,23 +18,27 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mewo_core import jobs
-from mewo_core.artifacts import check_name, context_label, default_name
+from mewo_core.artifacts import check_name, default_name
+from mewo_core.artifacts.training import train_and_save, train_params
 from mewo_core.data import SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
 from mewo_core.models import MODEL_TYPES, model_class
 from mewo_core.models.base import ProgressCallback
 from mewo_core.models.params import Param
-from mewo_core.training import train_and_save, train_params
-from pages import _shared
+from mewo_core.session import jobs
+from pages import _artifacts, _context, _sources
 
 SHOWN_JOBS = 3  # the newest training jobs shown at the top
 POLL_SECONDS = 1.0
 
+DISMISSED = "mewo_dismissed_jobs"
+
 st.title("Models")
 root = artifacts_root()
 registry = jobs.registry()
+me = _sources.owner()
+dismissed: set[str] = st.session_state.setdefault(DISMISSED, set())
 
 
 def _progress_text(event: Any) -> str:
@@ -44,8 +50,14 @@ def _show_job(job: jobs.Job) -> None:
     """One job: a bar per stage while it runs, then where it saved or why it failed."""
     with st.container(border=True):
         if job.running:
-            st.markdown(f"**Training {job.label}** · running for {job.elapsed:.0f} s "
-                        "(it goes on if you leave this page)")
+            head, button = st.columns([5, 1])
+            head.markdown(f"**Training {job.label}** · running for {job.elapsed:.0f} s "
+                          "(it goes on if you leave this page)")
+            if job.cancel_requested.is_set():
+                button.caption("cancelling…")
+            else:
+                button.button("Cancel", key=f"cancel_{job.id}", on_click=registry.cancel,
+                              args=(job.id, me), help="Stop this training; nothing is saved")
             events = job.events()
             if not events:
                 st.progress(0.0, text="preparing the splits…")
@@ -58,6 +70,9 @@ def _show_job(job: jobs.Job) -> None:
                     "optimistic). The saved model's figures use its tuned thresholds: usually "
                     "lower."
                 )
+        elif job.status == "cancelled":
+            st.info(f"Training {job.label} was cancelled after {job.elapsed:.0f} s: nothing was "
+                    "saved; existing artifacts are untouched.")
         elif job.status == "failed":
             st.error(f"Training {job.label} failed after {job.elapsed:.0f} s: {job.error}. "
                      "Nothing was saved; existing artifacts are untouched.")
@@ -76,12 +91,15 @@ def _show_job(job: jobs.Job) -> None:
                 + ". It is in the list below and in the sidebar's Model choices (if it fits the "
                 "active data)."
             )
+        if not job.running:
+            st.button("Dismiss", key=f"dismiss_{job.id}", on_click=dismissed.add, args=(job.id,))
 
 
 def _jobs_panel(polling: bool = False) -> None:
     """The newest training jobs; while ``polling`` (a job runs), a full rerun once none runs, so
     that the new artifact is listed here and in the sidebar."""
-    for job in registry.jobs("training")[-SHOWN_JOBS:][::-1]:
+    mine = [j for j in registry.jobs("training", owner=me) if j.id not in dismissed]
+    for job in mine[-SHOWN_JOBS:][::-1]:
         _show_job(job)
     if polling and not registry.running("training"):
         st.rerun(scope="app")
@@ -97,8 +115,8 @@ if registry.running("training"):
 else:
     _jobs_panel()
 
-ctx = _shared.context()
-problems = _shared.model_problems(ctx.bundle.train)
+ctx = _context.context()
+problems = _artifacts.model_problems(ctx.bundle.train)
 
 
 def _widget(param: Param, key: str, where: Any) -> Any:
@@ -125,27 +143,19 @@ def _use(name: str) -> None:
 
 # --- the list -----------------------------------------------------------------------------------
 st.subheader("Saved models")
-infos = _shared.artifacts()
+infos = _artifacts.artifacts()
 rows: list[dict[str, Any]] = []
 for info in infos:
-    m = info.manifest or {}
-    metrics = m.get("metrics", {})
-    rows.append({
-        "name": info.name,
-        "type": m.get("model_type", "unusable"),
-        "variant": m.get("config", {}).get("variant", ""),
-        "album context": context_label(m),
-        "test weighted F1": metrics.get("test", {}).get("weighted"),
-        "test micro F1": metrics.get("test", {}).get("micro"),
-        "validation weighted F1": metrics.get("validation", {}).get("weighted"),
-        "created": m.get("created", ""),
-        "problem": problems.get(info.name, ""),
-    })
+    rows.append({**info.row(), "usable here": "no" if info.name in problems else "yes"})
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="artifact_table")
-    st.caption(f"\"problem\": why a model cannot be used on the active data ({ctx.data_label}); "
-               "the sidebar offers only the others. \"album context\": whether the model blends "
-               "each track's scores with its album's (chosen by grouped CV on its training rows).")
+    st.caption(f"\"usable here\": whether the model can decide the active data "
+               f"({ctx.data_label}); the sidebar offers only those. \"album context\": whether the "
+               "model blends each track's scores with its album's (chosen by grouped CV on its "
+               "training rows).")
+    if problems:
+        st.markdown(f"**Not usable on {ctx.data_label}:**\n" + "\n".join(
+            f"- **{n}**: {why}" for n, why in problems.items()))
     usable = [i.name for i in infos if i.name not in problems]
     if usable:
         pick = st.selectbox("Artifact", usable, key="artifact_pick")
@@ -175,7 +185,15 @@ with st.form("train_form"):
         "Artifact name", value=default_name(root, model_type, data_name),
         help="Letters, digits, '.', '_' or '-'; a taken name gets the next free '-vN'",
     )
-    submitted = st.form_submit_button("Train and save")
+    busy = registry.running("training")
+    reason = ""
+    if busy:
+        reason = (f"Your training of {busy[0].label} is running: wait for it or cancel it above."
+                  if busy[0].owner == me else "Another user's training is running on this server "
+                  "(one at a time): try again when it has finished.")  # fmt: skip
+    submitted = st.form_submit_button("Train and save", disabled=bool(busy), help=reason or None)
+    if reason:
+        st.caption(reason)
 
 
 def _job(bundle: Any, kind: str, params: dict[str, Any], out: Path,
@@ -196,7 +214,7 @@ if submitted:
         registry.start(
             f"{model_type} on {ctx.data_label}",
             _job(ctx.bundle, model_type, params, root / asked, int(seed)),
-            info={"asked": asked, "model_type": model_type},
+            info={"asked": asked, "model_type": model_type}, owner=me,
         )
         time.sleep(0.2)  # the first progress event, usually
         st.rerun()

@@ -10,16 +10,16 @@ import numpy as np
 import streamlit as st
 
 from mewo_core import plots
-from mewo_core.correlations import taxonomy_order
+from mewo_core.data.correlations import taxonomy_order
 from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.relations import (
     MAX_TRACKS,
     top_relations,
 )
-from pages import _shared
+from pages import _context
 
 st.title("Relations")
-ctx = _shared.context()
+ctx = _context.context()
 st.caption("Per tag that keeps the learned correction: the mean Integrated-Gradients "
            "contribution of each input score to the correction (logit units, against the "
            "median training track), beside the data's own structure.")

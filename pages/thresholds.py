@@ -11,12 +11,13 @@ import streamlit as st
 
 from mewo_core import plots
 from mewo_core.artifacts import next_free_name, save_threshold_set
+from mewo_core.compare.evaluation import evaluate_decisions
 from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
-from mewo_core.evaluation import evaluate_decisions
 from mewo_core.locations import artifacts_root
-from mewo_core.threshold_explorer import Adjustments, compose_thresholds, offset_range, tag_range
-from pages import _shared
+from mewo_core.scoring.explorer import Adjustments, compose_thresholds, offset_range, tag_range
+from mewo_core.targets.report import target_report
+from pages import _artifacts, _context
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
             ("samples", "Samples F1"))
@@ -30,7 +31,9 @@ METHODS = {
     "Robust: one per category": "category",
     "Robust: one global threshold": "global",
     "Benchmark: per-tag F1 optimum": "benchmark",
+    "Target: promise a precision or recall": "target",
 }
+TARGET = "target"
 
 
 SHOWN, BEFORE, REFERENCE = "thr_shown", "thr_before", "thr_reference"
@@ -46,7 +49,7 @@ def _setting_changed() -> None:
 
 
 st.title("Thresholds")
-ctx = _shared.context()
+ctx = _context.context()
 data = ctx.data
 if ctx.split == "test":
     st.warning("You are tuning while looking at the test split: its figures become optimistic. "
@@ -56,21 +59,38 @@ options = ["Baseline"] if ctx.is_baseline else [ctx.model_label, "Baseline"]
 m0, m1, m2 = st.columns([2, 3, 1])
 target = m0.radio("Thresholds of", options, horizontal=True, key="thr_target")
 which = "baseline" if target == "Baseline" or ctx.is_baseline else "model"
-tuning_split = "train" if which == "baseline" or ctx.is_baseline else "validation"
+tuning_split = ctx.session.tuning_part(which)
 explorer = ctx.explorer(which)
 method_label = m1.selectbox("Threshold method", list(METHODS), key="thr_method",
                             on_change=_setting_changed,
                             help="Where the sliders start from; robust methods are fitted on the "
-                            "data the thresholds are tuned on (train for the baseline, "
-                            "validation for a model)")
+                            f"data these thresholds were tuned on ({tuning_split})")
 method = METHODS[method_label]
 metric = m2.selectbox("Target metric", ["weighted", "micro", "macro", "samples"], key="thr_metric",
-                      disabled=method is None, on_change=_setting_changed)
+                      disabled=method in (None, TARGET), on_change=_setting_changed)
 setting = method_label if method is None else f"{method_label}, {metric} F1"
 effect = None
+promise = None
 if method is None:
     tuned = ctx.thresholds(which)
     base_name = "tuned"
+elif method == TARGET:
+    t0, t1, t2, t3 = st.columns(4)
+    aim = t0.selectbox("Promise", ["precision", "recall"], key="thr_aim",
+                       on_change=_setting_changed,
+                       help="precision: few wrong tracks shown; recall: few right tracks missed")
+    level = t1.number_input("at least", 0.05, 0.99, 0.9, 0.05, key="thr_level",
+                            on_change=_setting_changed, format="%.2f")
+    delta = t2.number_input("with probability 1 − δ, δ =", 0.01, 0.5, 0.1, 0.01,
+                            key="thr_delta", on_change=_setting_changed, format="%.2f")
+    per = t3.selectbox("One threshold per", ["tag", "category", "class"], key="thr_per",
+                       on_change=_setting_changed)
+    wanted = f"{aim}>={level:g}"
+    with st.spinner("Fitting thresholds that keep the target…"):
+        promise = ctx.session.target_fit(which, wanted, float(delta), per)
+    tuned = promise.thresholds
+    base_name = f"target {wanted}"
+    setting = f"target {wanted} (δ {delta:g}, per {per})"
 else:
     with st.spinner("Fitting robust thresholds (grouped, can take a while)…"):
         effect = ctx.session.robust_effect(which, method, metric)
@@ -116,7 +136,11 @@ st.caption(
     f"{target} on the {ctx.split} split ({data.n_tracks:,} tracks, {data.n_tags} tags); "
     f"thresholds start from {setting} (tuned on {tuning_split})."
 )
-cards = st.container()  # filled once the sliders below are read
+# The metric cards stay in view while the page scrolls (sliders, curves, tables below them).
+st.markdown("<style>.st-key-thr_cards{position:sticky;top:3.75rem;z-index:5;"
+            "background-color:var(--st-background-color, #fff);padding-bottom:0.25rem}</style>",
+            unsafe_allow_html=True)
+cards = st.container(key="thr_cards")  # filled once the sliders below are read
 controls, view = st.columns([1, 2], gap="large")
 with controls, st.container(height=PANEL_HEIGHT):
     st.button("Reset to tuned", on_click=_reset, help="Drop every offset and per-tag change")
@@ -214,8 +238,27 @@ if effect is not None:
         left.plotly_chart(plots.threshold_shift(shown, "Robust vs benchmark threshold per tag",
                                                 tuning_split))
         order = shown.assign(size=shown["change"].abs()).sort_values("size", ascending=False)
-        right.dataframe(order.drop(columns="size"), hide_index=True, height=420)
+        right.dataframe(order.drop(columns="size"), hide_index=True,
+                        height=_context.table_height(len(order), 420))
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
+
+if promise is not None:
+    report = target_report(promise, data.tag_names, data.require_labels(),
+                           explorer.decisions(thresholds), thresholds, ctx.split)
+    met, n_promised = report.share_met()
+    cannot = int((report.table["status"] == "cannot").sum())
+    with st.expander(f"Targets: {n_promised} tags promise {promise.metric[0]} ≥ "
+                     f"{promise.target[0]:g}, {cannot} cannot", expanded=True):
+        st.caption(
+            f"Each promised tag's {promise.metric[0]} is at least its bound on new artists with "
+            f"probability {1 - promise.delta:g} (an artist-level bound on the tuning rows: "
+            f"{tuning_split}). On the {ctx.split} split {met} of {n_promised} promised tags meet "
+            "the target. \"cannot\": too few positives or too weak a score to promise it, "
+            "never decided yes; \"edited\": moved by hand since, no promise kept."
+        )
+        shown_targets = report.table.sort_values(["status", "tag"], kind="stable")
+        st.dataframe(shown_targets, hide_index=True,
+                     height=_context.table_height(len(shown_targets), 360))
 
 st.subheader("Save or download")
 root = artifacts_root()
@@ -237,10 +280,10 @@ with save_col:
                 metrics=metrics, data_fingerprint=ctx.bundle.train.fingerprint,
                 data_folder=ctx.bundle.folder,
             )
-            _shared.notify_saved(path.name, f"Saved {path} (test weighted F1 "
+            _artifacts.notify_saved(path.name, f"Saved {path} (test weighted F1 "
                                  f"{metrics['test']['weighted']:.4f}); it is now the Model.")
         except MewoError as exc:
-            _shared.show_error(exc)
+            _context.show_error(exc)
 with download_col:
 
     def _decisions_csv() -> bytes:
@@ -256,4 +299,4 @@ with download_col:
 
 with st.expander("Per-tag table at the current thresholds"):
     shown = result.per_tag.assign(tuned=tuned, f1_tuned=tuned_result.per_tag["f1"])
-    st.dataframe(shown, hide_index=True, height=360)
+    st.dataframe(shown, hide_index=True, height=_context.table_height(len(shown), 360))

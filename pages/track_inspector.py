@@ -2,7 +2,7 @@
 
 Per tag, whether the model's decision uses the learned correction or falls back to the raw
 score (:meth:`DecisionModel.correction_weights`), both sides' F1 on the track, the tags the model
-adds and removes with both sides' scores and thresholds (:mod:`mewo_core.track_inspector`), then
+adds and removes with both sides' scores and thresholds (:mod:`mewo_core.explain.inspector`), then
 the Why view and what-if (:mod:`mewo_core.explain`).
 
 CLI equivalent of the decisions shown: ``python -m mewo_core predict --model artifacts/NAME``.
@@ -14,15 +14,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mewo_core import plots, track_inspector
+from mewo_core import plots
 from mewo_core.explain import decision as explain_decision
+from mewo_core.explain import inspector as track_inspector
 from mewo_core.explain import plots as explain_plots
 from mewo_core.explain import report as explain_report
 from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.decision import album_of
 from mewo_core.explain.path import threshold_sources
 from mewo_core.explain.whatif import apply_edits
-from pages import _shared
+from pages import _context
 
 OUTCOMES = (
     "Model and baseline disagree",
@@ -33,7 +34,7 @@ OUTCOMES = (
 LIST_LIMIT = 500
 
 st.title("Track inspector")
-ctx = _shared.context()
+ctx = _context.context()
 data = ctx.data
 labels = data.require_labels().astype(bool)
 model_dec = ctx.model_scores() >= ctx.thresholds("model")
@@ -138,7 +139,7 @@ with st.expander("All tags of this track, grouped by class", expanded=False):
 
 # --- Why: the decision path and the attribution of each tag, with what-if -----------------------
 st.subheader("Why")
-explainer = _shared.explainer(ctx)
+explainer = _context.explainer(ctx)
 raw = ctx.model.align(data).X[row].astype(np.float64)
 album, mate_ids = album_of(ctx.model, data, row)
 if album is not None:

@@ -7,22 +7,12 @@ from pathlib import Path
 
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
+
+from pages._legacy import NavigationPagesManager
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
-
-
-class NavigationPagesManager(pages_manager.PagesManager):
-    """AppTest resets ``PagesManager.uses_pages_directory`` before every run; since ``pages/``
-    exists the flag then turns True and reruns take Streamlit's legacy pages-folder path until
-    ``st.navigation`` runs again. A real server clears the flag for good at the first
-    ``st.navigation`` call (the browser tests check that); this mirrors it under AppTest."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        pages_manager.PagesManager.uses_pages_directory = False
 
 
 def set_app_env(

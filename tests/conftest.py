@@ -21,7 +21,7 @@ EXTRA = ["category-genres-band"]
 @pytest.fixture(autouse=True)
 def _fresh_job_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test sees its own background-job registry (the app's is one per process)."""
-    from mewo_core import jobs
+    from mewo_core.session import jobs
 
     monkeypatch.setattr(jobs, "_REGISTRY", None)
 

@@ -38,12 +38,27 @@ def _metric(at: AppTest, label: str) -> str:
     return one(at.metric, label).value
 
 
+TITLES = {
+    "pages/data.py": "Data",
+    "pages/correlations.py": "Correlations",
+    "pages/models.py": "Models",
+    "pages/compare.py": "Compare with the baseline or another model",
+    "pages/thresholds.py": "Thresholds",
+    "pages/track_inspector.py": "Track inspector",
+    "pages/relations.py": "Relations",
+}
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders(env: Path, page: str) -> None:
-    at = switch_page(open_app(), page)
+def test_every_page_renders_its_own_view_of_the_active_data(env: Path, page: str) -> None:
+    """Each page shows its own title under the shared sidebar, which keeps the chosen dataset,
+    model and split."""
+    at = switch_page(open_app({"split": "test"}), page)
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
-    assert at.title, "the page shows no title"
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert one(at.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert one(at.sidebar.radio, "Split to show").value == "test"
 
 
 def test_sidebar_says_no_model_yet(env: Path, tmp_path: Path, monkeypatch) -> None:
@@ -135,8 +150,8 @@ def test_folder_outside_allowed_roots_is_refused(env: Path, tmp_path: Path) -> N
 
 def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
     """The form offers the exposed options with the spec's defaults: the CLI's default model."""
+    from mewo_core.artifacts.training import train_params
     from mewo_core.models import create_model, model_class
-    from mewo_core.training import train_params
 
     at = switch_page(open_app(), "pages/models.py")
     assert one(at.selectbox, "Model type").value == "reservoir-transformer"
@@ -152,10 +167,11 @@ def test_models_form_is_the_models_parameter_spec(env: Path) -> None:
     assert [n.label for n in at.number_input] == ["Seed"]
 
 
+@pytest.mark.slow
 def test_models_page_trains_a_model_that_appears_in_the_list(env: Path) -> None:
-    """Training runs as a background job (mewo_core.jobs); once it is done the model is listed
-    here and in the sidebar. A taken name is no error: the next free one is used."""
-    from mewo_core import jobs
+    """Training runs as a background job (mewo_core.session.jobs); once it is done the model
+    is listed here and in the sidebar. A taken name is no error: the next free one is used."""
+    from mewo_core.session import jobs
 
     def train(at: AppTest) -> AppTest:
         one(at.text_input, "Artifact name").set_value("tiny-model")
@@ -188,9 +204,10 @@ def test_training_with_a_bad_name_shows_an_error(env: Path) -> None:
     assert any("invalid artifact name" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_a_saved_model_can_be_compared_and_inspected(env: Path) -> None:
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     if not (env / "cmp-model").exists():
@@ -222,7 +239,8 @@ def test_correlation_views(env: Path) -> None:
     class pair (genres x moods) at the view's default minimum count; lift as log2 lift."""
     import numpy as np
 
-    from mewo_core import correlations, demo
+    from mewo_core import demo
+    from mewo_core.data import correlations
 
     train = demo.load_demo_bundle(demo.ensure_demo_data()).train
     labels, names = train.require_labels(), train.tag_names
@@ -266,7 +284,7 @@ def test_robust_threshold_method_shows_its_effect(env: Path) -> None:
 
 def test_a_damaged_model_shows_an_error_not_a_traceback(env: Path) -> None:
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     path = env / "damaged-model"

@@ -32,8 +32,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Demo catalogue, a tiny folder with other tags inside the allowed roots, and two models:
     ``demo-fit`` (on the demo) and ``tiny-fit`` (on the tiny folder)."""
     from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     mp = pytest.MonkeyPatch()
     roots = tmp_path_factory.mktemp("roots")
@@ -69,9 +69,9 @@ def test_the_sidebar_offers_only_models_that_fit(env: dict[str, Path]) -> None:
     assert any("tiny-fit" in m.value and "tags differ" in m.value for m in at.sidebar.markdown)
     switch_page(at, "pages/models.py")
     no_exception(at)
-    table = at.dataframe[0].value.set_index("name")["problem"]
-    assert table["tiny-fit"] == "its tags differ from the data's"
-    assert table["demo-fit"] == ""
+    table = at.dataframe[0].value.set_index("name")["usable here"]
+    assert table["tiny-fit"] == "no" and table["demo-fit"] == "yes"
+    assert any("**tiny-fit**: its tags differ from the data's" in m.value for m in at.markdown)
 
 
 def test_a_model_that_stops_fitting_falls_back_with_one_notice(env: dict[str, Path]) -> None:
@@ -152,7 +152,7 @@ def test_the_introduction_shows_until_hidden(env: dict[str, Path]) -> None:
 
 
 def test_training_runs_in_the_background_and_is_listed(env: dict[str, Path]) -> None:
-    from mewo_core import jobs
+    from mewo_core.session import jobs
 
     at = switch_page(open_app(), "pages/models.py")
     one(at.selectbox, "Model type").set_value("robust-thresholds").run()
@@ -175,15 +175,17 @@ def test_training_runs_in_the_background_and_is_listed(env: dict[str, Path]) -> 
 
 
 def test_a_failed_training_job_shows_its_error(env: dict[str, Path]) -> None:
-    from mewo_core import jobs
     from mewo_core.errors import TrainingError
+    from mewo_core.session import jobs
 
     def fail(progress):
         raise TrainingError("too few tracks to train")
 
-    job = jobs.registry().start("global-threshold on Demo catalogue", fail)
-    jobs.registry().wait(job.id, timeout=10)
     at = switch_page(open_app(), "pages/models.py")
+    me = at.session_state["mewo_owner"]  # the job is this browser session's own
+    job = jobs.registry().start("global-threshold on Demo catalogue", fail, owner=me)
+    jobs.registry().wait(job.id, timeout=10)
+    at.run()
     no_exception(at)
     assert any("failed" in e.value and "too few tracks" in e.value for e in at.error)
 
@@ -239,7 +241,11 @@ def test_named_parquet_upload(env: dict[str, Path]) -> None:
     assert any(s.value.startswith("Valid: Upload november") for s in at.success)
     ref = at.query_params["data"]
     assert ref.startswith("upload:")
-    assert one(open_app({"data": ref}).sidebar.selectbox, "Dataset").value == "Upload november"
+    # another browser session opening that address is refused (the upload is this session's;
+    # the same browser's reload keeps it: tests/test_browser_shared.py)
+    other = open_app({"data": ref})
+    assert one(other.sidebar.selectbox, "Dataset").value == "Demo catalogue"
+    assert any("not held for this browser session" in w.value for w in other.warning)
 
 
 def test_a_folder_outside_the_roots_says_how_to_allow_it(env: dict[str, Path]) -> None:

@@ -16,9 +16,9 @@ from mewo_core.artifacts import (
     resolve_in_root,
     save_model,
 )
+from mewo_core.compare.evaluation import evaluate_model
 from mewo_core.data import load_folder
 from mewo_core.errors import ArtifactError, DataError
-from mewo_core.evaluation import evaluate_model
 from mewo_core.models.baselines import GlobalThreshold, PerTagThreshold
 
 
@@ -60,7 +60,7 @@ def test_failed_save_leaves_nothing(tmp_path: Path, fitted, monkeypatch) -> None
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("mewo_core.artifacts.np.savez", boom)
+    monkeypatch.setattr("mewo_core.artifacts.store.np.savez", boom)
     with pytest.raises(OSError):
         save_model(model, tmp_path / "arts" / "m")
     assert list((tmp_path / "arts").iterdir()) == []

@@ -166,10 +166,10 @@ def test_session_comparison_says_what_each_side_was_tuned_on(bundle) -> None:
 
 def test_two_models_split_differently_are_refused(bundle, tmp_path) -> None:
     from mewo_core.artifacts import read_manifest
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import SplitSpec
     from mewo_core.errors import DataError
     from mewo_core.session import Session
-    from mewo_core.training import train_and_save
 
     sessions = []
     for seed in (0, 1):
@@ -187,7 +187,7 @@ def test_two_models_split_differently_are_refused(bundle, tmp_path) -> None:
 def test_won_lost_hides_tags_with_too_few_positives() -> None:
     import pandas as pd
 
-    from mewo_core.evaluation import won_lost
+    from mewo_core.compare.evaluation import won_lost
 
     per_tag = pd.DataFrame({"tag": list("abcde"), "support": [5, 50, 19, 20, 300],
                             "delta_f1": [0.3, 0.1, -0.4, -0.05, 0.0]})  # fmt: skip

@@ -69,7 +69,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Temporary cache and artifacts folders holding a small demo catalogue and a quick model
     named ``demo-model`` (the sidebar's default choice)."""
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     folders = h.app_folders(tmp_path_factory, "browser", roots=False)
     folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)

@@ -24,8 +24,8 @@ STEP_MS = h.STEP_MS
 
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     folders = h.app_folders(tmp_path_factory, "ctx")
     data = _albums(240, 6, 8, effect=1.0, seed=3)

@@ -39,8 +39,8 @@ DRAWN = """() => {
 
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     folders = h.app_folders(tmp_path_factory, "real", roots=False)
     train_and_save(load_folder(REAL), "reservoir-transformer", {}, folders.artifacts / "rt-real")

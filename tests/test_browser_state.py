@@ -29,8 +29,8 @@ STEP_MS = h.STEP_MS
 @pytest.fixture(scope="module")
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     folders = h.app_folders(tmp_path_factory, "state")
     folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)

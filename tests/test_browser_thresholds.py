@@ -38,7 +38,7 @@ TOL = 1.5e-4  # values are shown with 4 decimals
 def app_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Temporary cache and artifacts folders: a small demo catalogue and a quick demo-model."""
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     folders = h.app_folders(tmp_path_factory, "thr-browser", roots=False)
     folder = demo.ensure_demo_data(TRACKS, 0, root=folders.cache)

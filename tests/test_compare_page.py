@@ -25,8 +25,8 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     _, artifacts = set_app_env(mp, tmp_path_factory, 3000)
     from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import SplitSpec
-    from mewo_core.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     train_and_save(bundle, "global-threshold", {}, artifacts / "flat")

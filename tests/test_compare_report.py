@@ -1,4 +1,4 @@
-"""The Compare report's tables, slices and exports (mewo_core.compare_report)."""
+"""The Compare report's tables, slices and exports (mewo_core.compare.report)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import write_tiny_folder
 
-from mewo_core import compare_report as cr
+from mewo_core.compare import report as cr
+from mewo_core.compare.evaluation import bootstrap_groups, compare_decisions
 from mewo_core.data import load_folder
-from mewo_core.evaluation import bootstrap_groups, compare_decisions
 from mewo_core.scoring.counts import count_decisions
 from mewo_core.scoring.metrics import f1_averages
 
@@ -36,6 +36,7 @@ def test_slices_partition_tags_and_tracks(case) -> None:
     data, a, b, comparison, report = case
     bands = report.tables["frequency_bands"]
     assert bands["n_tags"].sum() == data.n_tags
+    assert (bands["n_tags"] > 0).all()  # an empty band is no result: left out
     assert bands["support"].sum() == comparison.per_tag["support"].sum()
     scores = report.tables["score_bands"]
     assert scores["tracks"].sum() == data.n_tracks and len(scores) == cr.SCORE_BANDS

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from mewo_core.artifacts import load_model, model_fits_data, read_manifest, save_model
-from mewo_core.context import GroupContext, blend, group_means, resolve_level
 from mewo_core.data import Dataset, Taxonomy
 from mewo_core.errors import DataError
 from mewo_core.models import create_model
+from mewo_core.models.context import GroupContext, blend, group_means, resolve_level
 from mewo_core.scoring.metrics import f1_scores
 
 
@@ -132,6 +132,7 @@ def test_context_model_round_trips_and_says_what_it_needs(coherent, tmp_path: Pa
     assert alone.shape == (1, test.n_tags)
 
 
+@pytest.mark.slow
 def test_network_with_context_round_trips(coherent, tmp_path: Path) -> None:
     train, test = coherent
     fast = {"epochs": 1, "d_model": 8, "n_heads": 2, "units": 8, "all_units": 8}
@@ -148,6 +149,7 @@ def _write_x(data: Dataset, path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", ["robust-thresholds", "reservoir-transformer"])
 def test_streamed_context_decisions_equal_in_memory(coherent, model_type: str,
                                                     tmp_path: Path) -> None:
@@ -191,6 +193,7 @@ def test_robust_thresholds_refuses_a_single_group_with_a_message() -> None:
         create_model("robust-thresholds").fit(one_artist)
 
 
+@pytest.mark.slow
 def test_cli_trains_and_predicts_with_albums(coherent, tmp_path: Path, capsys) -> None:
     from mewo_core.cli import main
     from tests.test_context_app import _write

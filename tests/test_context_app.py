@@ -37,8 +37,8 @@ def _write(folder: Path, parts: dict[str, Dataset], with_groups: bool) -> Path:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from mewo_core.artifacts import load_model
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
 
     mp = pytest.MonkeyPatch()
     roots = tmp_path_factory.mktemp("roots")

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mewo_core import correlations, plots, track_inspector
+from mewo_core import plots
+from mewo_core.data import correlations
+from mewo_core.explain import inspector as track_inspector
 
 # --- a small matrix with known counts -------------------------------------------------------------
 

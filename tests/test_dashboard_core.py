@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mewo_core import artifacts, correlations, demo, locations
-from mewo_core.data import Dataset, load_folder, uploads
+from mewo_core import artifacts, demo, locations
+from mewo_core.compare.evaluation import evaluate_decisions
+from mewo_core.data import Dataset, correlations, load_folder, uploads
 from mewo_core.data.taxonomy import Taxonomy
 from mewo_core.errors import ArtifactError, DataError
-from mewo_core.evaluation import evaluate_decisions
 from mewo_core.models import create_model
-from mewo_core.threshold_explorer import Adjustments, ThresholdExplorer, compose_thresholds
+from mewo_core.scoring.explorer import Adjustments, ThresholdExplorer, compose_thresholds
 
 
 def _dataset(n: int = 300, t: int = 12, seed: int = 0, shared_categories: bool = False) -> Dataset:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mewo_core.data import group_kfold, load_folder, load_xy, split_dataset
+from mewo_core.data import SplitSpec, group_kfold, load_folder, load_xy, split_dataset
 from mewo_core.data.taxonomy import Taxonomy, infer_class
 from mewo_core.errors import DataError
 
@@ -95,7 +95,8 @@ def test_folder_with_test_split_and_groups(tiny_folder: Path) -> None:
     bundle = load_folder(tiny_folder)
     assert bundle.train.n_tracks == 60 and bundle.test.n_tracks == 60
     assert list(bundle.train.groups.columns) == ["album_id", "artist_id"]
-    train, test = bundle.holdout()
+    parts = SplitSpec().split(bundle)
+    test = parts.test
     assert test is bundle.test
 
 
@@ -105,7 +106,8 @@ def test_folder_without_test_files_gets_grouped_holdout(tmp_path: Path) -> None:
     folder = write_tiny_folder(tmp_path / "d", n=90, with_test=False)
     bundle = load_folder(folder)
     assert bundle.test is None
-    train, test = bundle.holdout(0.2, seed=1)
+    parts = SplitSpec(holdout=0.2, seed=1).split(bundle)
+    train, test = parts.train, parts.test
     assert train.n_tracks + test.n_tracks == 90
     assert not set(train.groups["artist_id"]) & set(test.groups["artist_id"])
 

@@ -45,7 +45,7 @@ def default_demo(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.mark.slow
 def test_demo_artifact_reproduces_its_test_metrics(default_demo) -> None:
-    from mewo_core.evaluation import evaluate_model
+    from mewo_core.compare.evaluation import evaluate_model
 
     manifest = read_manifest(ARTIFACT)
     assert default_demo.train.fingerprint == DEFAULT_TRAIN_FINGERPRINT, (

@@ -19,6 +19,7 @@ import torch
 from scipy.stats import spearmanr
 
 from mewo_core.artifacts import load_model, model_fits_data
+from mewo_core.artifacts.training import fit_baseline, train_and_save
 from mewo_core.cli import main
 from mewo_core.data import SplitSpec, load_folder
 from mewo_core.errors import MewoError
@@ -38,7 +39,6 @@ from mewo_core.explain.relations import (
     top_relations,
 )
 from mewo_core.explain.whatif import apply_edits, parse_edits, what_if
-from mewo_core.training import fit_baseline, train_and_save
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = ROOT / "artifacts" / "demo-model"
@@ -69,7 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 def small(demo):
     folder, bundle, path = demo
     model = load_model(path)
-    train = bundle.holdout()[0]
+    train = SplitSpec().split(bundle).train
     return model, Explainer(model, fit_baseline(bundle), reference_track(model, train))
 
 
@@ -82,7 +82,7 @@ def shipped(demo):
     model = load_model(DEMO_MODEL)
     if model_fits_data({"columns": model.columns_state()}, bundle.train):
         pytest.skip("the shipped demo model does not fit the current demo generator's columns")
-    train = bundle.holdout()[0]
+    train = SplitSpec().split(bundle).train
     return model, Explainer(model, fit_baseline(bundle), reference_track(model, train))
 
 
@@ -240,7 +240,7 @@ def test_hand_built_network_relation_is_recovered_exactly(demo, small) -> None:
     model.network_ = _HandNet(len(model.tag_names_), a, pos)
     model.blend_weights_ = np.zeros(len(model.tag_names_))
     model.blend_weights_[a] = 1.0
-    train = bundle.holdout()[0]
+    train = SplitSpec().split(bundle).train
     explainer = Explainer(model, fit_baseline(bundle), reference_track(model, train))
     for x in _rows(bundle, model, 3):
         (e,) = explainer.explain(x, [a])
@@ -324,7 +324,7 @@ def test_default_tags_are_disagreements_then_positives(small, demo) -> None:
 def test_threshold_sources_of_the_baseline(demo) -> None:
     _, bundle, _ = demo
     base = fit_baseline(bundle)
-    sources = threshold_sources(base, bundle.holdout()[0])
+    sources = threshold_sources(base, SplitSpec().split(bundle).train)
     finite = np.isfinite(sources["threshold"])
     np.testing.assert_allclose(sources["benchmark_threshold"][finite], sources["threshold"][finite])
     assert (sources["moved_by"][finite] == 0).all()

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 import torch
 
-from mewo_core.context import EPS, GroupContext
 from mewo_core.data import SplitSpec, load_folder
 from mewo_core.explain.decision import LOGIT, album_of, digits_apart, mate_flips, pair
 from mewo_core.explain.path import Explainer, reference_track
 from mewo_core.explain.plots import waterfall
 from mewo_core.explain.report import threshold_record, threshold_words
+from mewo_core.models.context import EPS, GroupContext
 from mewo_core.models.registry import create_model
 from mewo_core.scoring.space import logit
 
@@ -325,16 +325,13 @@ def test_printed_digits_tell_score_and_threshold_apart() -> None:
 def test_real_folder_default_model_explains_without_contradiction(tmp_path: Path) -> None:
     """The default model on the real folder (every tag falls back there): the issue's case,
     then every tag of 40 validation tracks."""
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.session import Session
-    from mewo_core.training import train_and_save
 
     bundle = load_folder(REAL)
     path = tmp_path / "rt"
     train_and_save(bundle, "reservoir-transformer", {}, path)
-    from mewo_core.artifacts import read_manifest
-
-    session = Session(bundle, str(REAL), model_path=str(path), manifest=read_manifest(path),
-                      model_name="rt")
+    session = Session.open(bundle, str(REAL), path)
     model, explainer = session.model, session.explainer()
     data = model.align(session.splits.validation)
     predicted = model.predict(data).astype(bool)

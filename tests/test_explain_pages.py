@@ -18,7 +18,7 @@ FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1
 @pytest.fixture(scope="module")
 def rt_model(env: Path) -> str:  # noqa: F811
     from mewo_core import demo
-    from mewo_core.training import train_and_save
+    from mewo_core.artifacts.training import train_and_save
 
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     if not (env / "rt-explain").exists():
@@ -110,8 +110,8 @@ def _drawn(chart) -> tuple[float, float]:  # noqa: ANN001
 def test_real_folder_why_has_no_contradiction(tmp_path_factory) -> None:  # noqa: ANN001
     """The issue's case on the real folder (default model, album context on): track 387516's
     moods-children is no, its chart ends below the threshold, the album step is shown."""
+    from mewo_core.artifacts.training import train_and_save
     from mewo_core.data import load_folder
-    from mewo_core.training import train_and_save
     from tests.apptest_helpers import set_app_env
 
     mp = pytest.MonkeyPatch()

@@ -17,14 +17,7 @@ from mewo_core.data import Dataset, load_folder, split_dataset
 from mewo_core.errors import DataError
 from mewo_core.models import MODEL_TYPES, DecisionModel, create_model, model_class
 from tests.conftest import write_tiny_folder
-
-# Small settings so that every type fits in a second or two on the tiny folder.
-FAST: dict[str, dict[str, object]] = {
-    "robust-thresholds": {"n_resamples": 2, "n_folds": 3},
-    "reservoir-transformer": {"epochs": 2, "d_model": 8, "n_heads": 2, "units": 8,
-                              "all_units": 8, "batch_size": 64, "variant": "tokens",
-                              "threshold_method": "benchmark"},  # fmt: skip
-}
+from tests.helpers import FAST
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def _model(model_type: str) -> DecisionModel:
 
 
 def _fit(model: DecisionModel, train: Dataset) -> DecisionModel:
-    if model.uses_validation:
+    if model.tuning.separate:
         fit, validation = split_dataset(train, 0.3, 0)
         return model.fit(fit, validation)
     return model.fit(train)

@@ -6,8 +6,8 @@ import joblib
 import numpy as np
 import pytest
 
-from mewo_core import parallel
 from mewo_core.robust.estimators import resample_thresholds
+from mewo_core.scoring import parallel
 from mewo_core.scoring.thresholds import f1_optimal_thresholds
 
 

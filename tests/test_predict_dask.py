@@ -23,6 +23,9 @@ from tests.test_model_contract import fit_fast
 
 distributed = pytest.importorskip("distributed")
 
+pytestmark = pytest.mark.slow  # a local Dask cluster per module
+
+
 MODELS = ("baseline", "reservoir-transformer")
 
 

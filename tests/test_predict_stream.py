@@ -103,6 +103,7 @@ def test_streamed_decisions_equal_in_memory_bit_for_bit(
             assert np.array_equal(streamed, scores), (kind, rows)  # bit for bit, -inf included
 
 
+@pytest.mark.slow
 def test_demo_model_streams_the_in_memory_bits(tmp_path: Path) -> None:
     """The shipped default model on demo data, with its score blocks cut down to 100 rows so a
     small file spans several: chunks of 1, 7, 1000 and more than the file."""
@@ -309,6 +310,7 @@ def test_a_fault_mid_write_leaves_nothing(models, tiny: Path, tmp_path: Path, mo
     assert list(out_dir.iterdir()) == []  # no OUT, and the temporary file is gone too
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_leaves_no_visible_file(artifact: Path, tmp_path: Path) -> None:
     """A run killed outright leaves only a hidden temporary file, removed by the next run."""
     rng = np.random.default_rng(1)

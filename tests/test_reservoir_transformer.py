@@ -127,7 +127,7 @@ def test_default_options_are_the_demo_models(demo) -> None:
     """One spec owns the defaults: the CLI's default model is the saved demo model's config."""
     import json
 
-    from mewo_core.training import train_params
+    from mewo_core.artifacts.training import train_params
 
     manifest = Path(__file__).resolve().parents[1] / "artifacts" / "demo-model" / "manifest.json"
     config = json.loads(manifest.read_text())["config"]
@@ -144,14 +144,21 @@ def test_same_seed_same_predictions(demo, fitted) -> None:
     np.testing.assert_array_equal(again.thresholds_, fitted.thresholds_)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_every_variant_fits_and_predicts(demo, variant: str) -> None:
+def test_every_variant_decides_about_as_well_as_the_benchmark(demo, variant: str) -> None:
+    """Every variant learns something usable: on held-out albums its weighted F1 is within 0.05
+    of the per-tag benchmark's (a tag that keeps no correction falls back to its raw score, so
+    a broken network cannot fall far below), and it is deterministic for its seed."""
     fit, validation, test, _ = demo
     model = create_model("reservoir-transformer", variant=variant, seed=0, **FAST)
     model.fit(fit, validation)
     decisions = model.predict(test)
     assert decisions.shape == (test.n_tracks, test.n_tags)
-    assert set(np.unique(decisions)) <= {0, 1}
+    benchmark = create_model("baseline").fit(fit)
+    assert weighted_f1(test, decisions) >= weighted_f1(test, benchmark.predict(test)) - 0.05
+    again = create_model("reservoir-transformer", variant=variant, seed=0, **FAST)
+    np.testing.assert_array_equal(again.fit(fit, validation).predict(test), decisions)
 
 
 def test_seed_final_is_one_reservoir_per_class_concatenated_beside_the_inputs(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mewo_core.robust import selection
-from mewo_core.robust.candidates import Candidate, Context, refit
+from mewo_core.robust.candidates import Candidate, FitContext, refit
 from mewo_core.robust.estimators import (
     aggregate_resamples,
     micro_optimal_thresholds,
@@ -77,7 +77,7 @@ def test_score_space_round_trip_keeps_infinities() -> None:
 def test_shrinkage_with_zero_strength_is_the_benchmark() -> None:
     scores, labels, groups, cats = make_data()
     bench = f1_optimal_thresholds(scores, labels)
-    ctx = Context.build(scores, labels, groups, "weighted", cats, n_resamples=8, seed=0)
+    ctx = FitContext.build(scores, labels, groups, "weighted", cats, n_resamples=8, seed=0)
     space = ctx.space
     out = shrink(bench, ctx.priors["global"], ctx.var, 0.0, space)
     np.testing.assert_array_equal(out, bench)
@@ -198,7 +198,7 @@ def test_refit_uses_exactly_the_setting_cross_validation_chose(monkeypatch) -> N
     monkeypatch.setattr(selection.CVResult, "choose", lambda self, default: third)
     fit = fit_robust(scores, labels, groups, "weighted", "auto", 0, cats, n_resamples=4)
     assert fit.chosen is third and third in fit.cv.scores
-    ctx = Context.build(scores, labels, groups, "weighted", cats, n_resamples=4, seed=0)
+    ctx = FitContext.build(scores, labels, groups, "weighted", cats, n_resamples=4, seed=0)
     np.testing.assert_array_equal(fit.thresholds, ctx.fit(third).thresholds)
     strength = (1 / 3) / ctx.tau2["bootstrap", "category"]
     want = shrink(ctx.centers["bootstrap"], ctx.priors["category"], ctx.var, strength, ctx.space)

@@ -9,6 +9,8 @@ import pytest
 from conftest import write_tiny_folder
 
 from mewo_core.artifacts import read_manifest, save_threshold_set
+from mewo_core.artifacts.training import train_and_save
+from mewo_core.compare.evaluation import evaluate_model
 from mewo_core.data import (
     SplitSpec,
     fold_of_groups,
@@ -18,9 +20,7 @@ from mewo_core.data import (
     load_folder,
 )
 from mewo_core.errors import DataError
-from mewo_core.evaluation import evaluate_model
 from mewo_core.session import Session
-from mewo_core.training import train_and_save
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_session_computes_each_value_once_and_compares(holdout_bundle) -> None:
 
 
 def test_session_owns_what_the_threshold_and_correlation_pages_show(holdout_bundle) -> None:
-    from mewo_core import correlations
+    from mewo_core.data import correlations
 
     session = Session(holdout_bundle, "tiny")
     effect = session.robust_effect("baseline", "shrinkage", "weighted")
@@ -131,10 +131,32 @@ def test_session_owns_what_the_threshold_and_correlation_pages_show(holdout_bund
     tuned = session.tuned_result("baseline", "test", "tuned", session.thresholds("baseline"))
     direct = evaluate_model(session.baseline, session.data("test")).overall
     assert tuned.overall["weighted"] == pytest.approx(direct["weighted"], abs=1e-12)
-    train = holdout_bundle.train
-    lift = session.correlations("lift", 2)
+    # correlations are of the train part (the held-out test is not in them), as Compare's
+    train = session.splits.train
+    assert train.n_tracks < holdout_bundle.train.n_tracks
+    lift = session.correlations("lift").at_least(2)
     expected = correlations.lift(train.require_labels(), train.tag_names, train.tag_classes,
                                  train.tag_categories, min_pair=2)  # fmt: skip
     np.testing.assert_array_equal(lift.values, expected.values)
     with pytest.raises(ValueError):
         session.correlations("other")
+
+
+def test_the_cli_and_the_app_rank_the_same_pairs(holdout_bundle, tmp_path, capsys) -> None:
+    """One owner for the correlation views: ``correlations --json`` lists the pairs the
+    Correlations page ranks at its default minimum co-occurrence, on the same rows."""
+    import json
+
+    from mewo_core.cli import main
+    from mewo_core.data import correlations
+
+    folder = tmp_path / "d"
+    write_tiny_folder(folder, n=180, with_test=False)
+    session = Session.open(load_folder(folder), str(folder))
+    for view in correlations.VIEWS:
+        assert main(["correlations", "--data", str(folder), "--view", view, "--json"]) == 0
+        cli = json.loads(capsys.readouterr().out)
+        matrix = session.correlations(view).at_least(correlations.DEFAULT_MIN_PAIR[view])
+        app = correlations.strongest_pairs(matrix, top=20, by_abs=view != "lift")
+        assert [(r["tag_a"], r["tag_b"]) for r in cli] == list(zip(app["tag_a"], app["tag_b"],
+                                                                    strict=True))

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from mewo_core.artifacts import artifact_problems, default_name, free_name, list_artifacts
+from mewo_core.artifacts.training import train_and_save
 from mewo_core.data import load_folder, load_xy
 from mewo_core.data.uploads import bundle_from_uploads, upload_label
 from mewo_core.errors import DataError, MewoError
-from mewo_core.jobs import JobRegistry
 from mewo_core.locations import check_data_folder
 from mewo_core.models.base import ProgressEvent
-from mewo_core.training import train_and_save
+from mewo_core.session.jobs import JobRegistry
 from tests.conftest import TAGS, write_tiny_folder
 
 # --- jobs ---------------------------------------------------------------------------------------
@@ -170,6 +170,7 @@ def test_a_folder_outside_the_roots_says_how_to_allow_it(tmp_path: Path, monkeyp
 # --- tuning reported in steps -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", ["robust-thresholds", "reservoir-transformer"])
 def test_threshold_tuning_is_reported_in_steps(tmp_path: Path, model_type: str) -> None:
     bundle = load_folder(write_tiny_folder(tmp_path / "data", n=120))
@@ -183,3 +184,51 @@ def test_threshold_tuning_is_reported_in_steps(tmp_path: Path, model_type: str) 
     assert tuning[0].total > 2 and steps[0] == 0 and steps[-1] == tuning[-1].total
     assert steps == sorted(steps) and len(set(steps)) > 2  # several steps, in order
     assert {e.total for e in tuning} == {tuning[0].total}
+
+
+def test_jobs_belong_to_their_owner_and_only_the_owner_cancels() -> None:
+    registry = JobRegistry()
+    release = threading.Event()
+
+    def work(progress) -> int:
+        while not release.wait(0.01):
+            progress(ProgressEvent("fit", 0, 1))
+        return 1
+
+    job = registry.start("a's training", work, owner="alice")
+    assert [j.id for j in registry.jobs("training", owner="alice")] == [job.id]
+    assert registry.jobs("training", owner="bob") == []
+    assert registry.running("training")  # the one-at-a-time rule stays server-wide
+    assert not registry.cancel(job.id, owner="bob")
+    assert registry.cancel(job.id, owner="alice")
+    done = registry.wait(job.id, timeout=10)
+    release.set()
+    assert done.status == "cancelled" and "nothing was saved" in done.error
+    assert not registry.cancel(job.id, owner="alice")  # already over
+
+
+def test_a_cancelled_training_never_creates_its_artifact_folder(tmp_path: Path) -> None:
+    """Cancel at the first progress event of a real training: the job ends as cancelled and
+    the artifact folder does not exist (nothing half-written, nothing at all)."""
+    from tests.helpers import fast_params
+
+    bundle = load_folder(write_tiny_folder(tmp_path / "d", n=300))
+    registry = JobRegistry()
+    seen = threading.Event()
+    out = tmp_path / "artifacts" / "never"
+
+    def work(progress) -> object:
+        def relay(event) -> None:
+            seen.set()
+            registry.cancel(job_id[0], owner="me")  # the user presses Cancel now
+            progress(event)
+
+        return train_and_save(bundle, "robust-thresholds", fast_params("robust-thresholds"),
+                              out, progress=relay)  # fmt: skip
+
+    job_id: list[str] = []
+    job_id.append(registry.start("cancel me", work, owner="me").id)
+    done = registry.wait(job_id[0], timeout=120)
+    assert seen.is_set() and done.status == "cancelled", (done.status, done.error)
+    assert not out.exists()
+    assert not (out.parent.exists() and any(out.parent.iterdir()))  # no temporary left either

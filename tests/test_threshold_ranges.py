@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mewo_core.scoring.counts import counts_at
-from mewo_core.threshold_explorer import ThresholdExplorer, offset_range, tag_range
+from mewo_core.scoring.explorer import ThresholdExplorer, offset_range, tag_range
 
 
 def _explorer(seed: int = 0, n: int = 400, k: int = 12) -> tuple[ThresholdExplorer, np.ndarray,

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.metrics import precision_recall_curve
 
+from mewo_core.scoring import counts
 from mewo_core.scoring import thresholds as thr
 
 SCALES = [1.0, 0.1, 3e-5, 1e-30, 1e30, -1.0, -0.25]
@@ -266,7 +267,7 @@ def test_tag_counts_at(problem, data):
         )
     )
     with tiny_buckets():
-        tp, fp, fn = thr.tag_counts_at(S, Y, t, n_jobs=2)
+        tp, fp, fn = counts.tag_counts_at(S, Y, t, n_jobs=2)
     pred = S.astype(np.float64) >= t  # the reference compares in float64
     assert np.array_equal(tp, (pred & Y).sum(axis=0))
     assert np.array_equal(fp, (pred & ~Y).sum(axis=0))
@@ -286,7 +287,7 @@ def test_thresholds_for_dtype_keep_decisions(s, t):
 
 def test_tag_counts_at_checks_threshold_shape():
     with pytest.raises(ValueError):
-        thr.tag_counts_at(np.zeros((4, 3)), np.zeros((4, 3)), np.zeros(2))
+        counts.tag_counts_at(np.zeros((4, 3)), np.zeros((4, 3)), np.zeros(2))
 
 
 # --------------------------------------------------------------- global and per group

@@ -97,7 +97,7 @@ def test_offsets_never_make_an_override_and_an_edit_survives_them(at: AppTest) -
 
 
 def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -> None:
-    from mewo_core.threshold_explorer import offset_range
+    from mewo_core.scoring.explorer import offset_range
 
     data = session.data("validation")
     tuned = session.thresholds("baseline")

@@ -9,21 +9,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..artifacts import list_artifacts, load_model, read_manifest
-from ..data import SplitSpec, load_folder
-from ..errors import DataError, MewoError
-from ..evaluation import (
+from ..artifacts import ManifestSummary, list_artifacts, load_model, read_manifest
+from ..artifacts.training import fit_baseline, train_and_save, train_params
+from ..compare.evaluation import (
     Comparison,
     bootstrap_groups,
     evaluate_decisions,
     overall_intervals,
 )
-from ..explain.command import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
-from ..reports import comparison_text, dataset_summary, evaluation_text
+from ..compare.export import comparison_text, dataset_summary, evaluation_text
+from ..data import SplitSpec, load_folder
+from ..errors import DataError, MewoError
 from ..session import Session
-from ..training import fit_baseline, train_and_save, train_params
+from ..targets.report import session_target_report
+from .explain import cmd_explain  # noqa: F401  (dispatched by name from cli.main)
 from .output import PartsProgress, PredictProgress, ProgressBars, print_json
 from .parser import model_options
+from .review import cmd_label_issues, cmd_review  # noqa: F401  (dispatched by name)
 
 if TYPE_CHECKING:
     from ..predict import PredictSummary
@@ -40,7 +42,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not args.force:
         raise MewoError(f"{out} is not empty; choose an empty folder or use --force")
     try:
-        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed, fmt=args.format)
+        paths = write_demo_data(out, n_tracks=args.tracks, seed=args.seed, fmt=args.format,
+                                label_noise=args.label_noise)
     except OSError as exc:
         raise DataError(f"cannot write ({exc.strerror or exc})", file=str(out)) from None
     for name, path in paths.items():
@@ -74,7 +77,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.model in BASELINE_NAMES:
         return _evaluate_baseline(args)
     manifest = read_manifest(args.model)
-    folder = args.data or manifest.get("data_folder")
+    folder = args.data or ManifestSummary.of(manifest).data_folder
     if not folder:
         raise MewoError("--data is required: the model does not record its data folder")
     if not args.data and not Path(folder).is_dir():
@@ -83,7 +86,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "(for the demo model: python -m mewo_core demo-data --out data/demo)"
         )
     bundle = load_folder(folder)
-    if manifest.get("data_fingerprint") not in (None, bundle.train.fingerprint):
+    if ManifestSummary.of(manifest).data_fingerprint not in (None, bundle.train.fingerprint):
         print(
             f"warning: {args.model} was trained on other data than {folder}'s train files"
             + (
@@ -99,10 +102,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{args.model} was trained with split seed {spec.seed}; --seed {args.seed} would "
             "score it on tracks it may have been trained on (leave --seed out)"
         )
-    session = Session(bundle, str(folder), model_path=args.model, manifest=manifest,
-                      model_name=Path(args.model).name)  # fmt: skip
+    session = Session.open(bundle, str(folder), args.model, manifest=manifest)
     test = session.data("test")
     comparison = session.comparison("test", replicates=args.bootstrap, level=args.level)
+    targets = session_target_report(session, "test")  # None unless fitted for targets
     if args.json:
         print_json(
             {
@@ -113,6 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "min_support": args.min_support,
                 **comparison.to_dict(),
                 **_won_lost_json(comparison, args.top, args.min_support),
+                **({"targets": targets.to_dict()} if targets else {}),
             }
         )
     else:
@@ -126,6 +130,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ),
             end="",
         )
+        if targets:
+            print(targets.text(top=args.top), end="")
     return 0
 
 
@@ -140,8 +146,10 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
         raise MewoError("--data is required to evaluate a baseline")
     bundle = load_folder(args.data)
     spec = SplitSpec(seed=args.seed or 0)
-    test = spec.split(bundle).test
+    splits = spec.split(bundle)
+    test = splits.test
     model = fit_baseline(bundle, spec, args.model)
+    tuned_on = model.tuning.describe(splits)
     decisions = model.predict(test)
     result = evaluate_decisions(test, decisions)
     intervals, info = None, None
@@ -157,7 +165,7 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
                 "data": args.data,
                 "split": test.name,
                 "n_tracks": test.n_tracks,
-                "tuned_on": f"all of train ({spec.split(bundle).train.n_tracks} tracks)",
+                "tuned_on": tuned_on,
                 "bootstrap": info,
                 "intervals": None if intervals is None else {
                     k: {"low": lo, "high": hi} for k, (lo, hi) in intervals.items()
@@ -170,7 +178,7 @@ def _evaluate_baseline(args: argparse.Namespace) -> int:
             evaluation_text(
                 result,
                 f"{args.model} on {args.data} ({test.name}, {test.n_tracks} tracks; "
-                "tuned on all of train)",
+                f"tuned on {tuned_on})",
                 top=args.top,
                 intervals=intervals,
                 bootstrap_info=info,
@@ -308,8 +316,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                     "name": i.name,
                     "path": str(i.path),
                     "error": i.error,
-                    "model_type": (i.manifest or {}).get("model_type"),
-                    "metrics": (i.manifest or {}).get("metrics"),
+                    "model_type": i.summary.model_type or None,
+                    "metrics": i.summary.metrics or None,
                 }
                 for i in infos
             ]
@@ -321,33 +329,28 @@ def cmd_list(args: argparse.Namespace) -> int:
         if info.error:
             print(f"{info.name}: unusable ({info.error})")
             continue
-        m = info.manifest or {}
-        test = m.get("metrics", {}).get("test", {})
-        score = (
-            f"test weighted F1 {test['weighted']:.4f}" if "weighted" in test else "no test metrics"
-        )
-        variant = m.get("config", {}).get("variant")
-        kind = m["model_type"] + (f" ({variant})" if variant else "")
-        print(f"{info.name}: {kind}, {score}, created {m.get('created')}")
+        m = info.summary
+        test = m.metric("test")
+        score = "no test metrics" if test is None else f"test weighted F1 {test:.4f}"
+        kind = m.model_type + (f" ({m.variant})" if m.variant else "")
+        print(f"{info.name}: {kind}, {score}, created {m.created}")
     return 0
 
 
 def cmd_correlations(args: argparse.Namespace) -> int:
-    from .. import correlations
+    from ..data import correlations
 
-    data = load_folder(args.data).train
-    names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
-    if args.view == "scores":
-        matrix = correlations.correlation(data.tag_scores(), names, classes, cats, "correlation")
-    elif args.view == "labels":
-        labels = data.require_labels()
-        matrix = correlations.correlation(labels, names, classes, cats, "correlation")
-    else:
-        matrix = correlations.lift(data.require_labels(), names, classes, cats, min_pair=10)
+    session = Session.open(load_folder(args.data), str(args.data))
+    data = session.splits.train  # the rows the app's Correlations page shows
+    min_pair = correlations.DEFAULT_MIN_PAIR[args.view] if args.min_pair is None else args.min_pair
+    if min_pair and data.Y is None:
+        raise MewoError("--min-pair needs labels (y files): this folder has none")
+    matrix = session.correlations(args.view).at_least(min_pair)
     pairs = correlations.strongest_pairs(matrix, top=args.top, by_abs=args.view != "lift")
     if args.json:
         print_json(pairs.to_dict(orient="records"))
     else:
-        print(f"{args.view}: strongest pairs on {data.n_tracks} train tracks")
+        print(f"{args.view}: strongest pairs on {data.n_tracks} train tracks (the train part; "
+              f"pairs seen together on fewer than {min_pair} tracks left out)")
         print(pairs.to_string(index=False, float_format="{:.4f}".format))
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..evaluation import LEVEL, MIN_SUPPORT, REPLICATES
+from ..compare.evaluation import LEVEL, MIN_SUPPORT, REPLICATES
+from ..demo.noise import DEFAULT as NOISE_DEFAULT
+from ..demo.noise import parse_label_noise
 from ..models import MODEL_TYPES, model_class
 from ..models.params import Param
 
@@ -43,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=_count, default=0)
     d.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format")
     d.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    d.add_argument("--label-noise", nargs="?", const=NOISE_DEFAULT, type=parse_label_noise,
+                   metavar="MISSING,SPURIOUS", help="flip labels at known places, listed in "
+                   f"label_noise.csv (rates of the positives, negatives; alone: {NOISE_DEFAULT})")
 
     v = sub.add_parser("validate", help="check a data folder and summarise it")
     v.add_argument("--data", required=True)
@@ -137,11 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", required=True, help="data folder (its train part is used)")
     c.add_argument("--view", choices=["scores", "labels", "lift"], default="scores")
     c.add_argument("--top", type=_count, default=20, help="pairs to list")
+    c.add_argument("--min-pair", type=int, default=None,
+                   help="leave out pairs seen together on fewer tracks (default: 10 for lift, "
+                   "0 otherwise; the app's default)")
     c.add_argument("--json", action="store_true")
 
-    from ..explain.command import add_parser as add_explain
+    from .explain import add_parser as add_explain
 
     add_explain(sub)
+    from .review import add_parser as add_review
+
+    add_review(sub)
 
     ls = sub.add_parser("list", help="list saved models")
     ls.add_argument("--root", default="artifacts")

@@ -128,15 +128,6 @@ class DataBundle:
     folder: str = ""
 
 
-    def holdout(self, fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
-        """(train, test): the given test files, or a seeded grouped split of train."""
-        from .splits import holdout_split
-
-        if self.test is not None:
-            return self.train, self.test
-        return holdout_split(self.train, fraction, seed)
-
-
 def check_same_columns(reference: Dataset, other: Dataset) -> None:
     """Refuse data whose features or tags differ from the reference's, naming the differences."""
     for kind, ref, got in (

@@ -6,7 +6,6 @@ as ``.csv`` or ``.parquet``, with optional ``taxonomy.csv`` and ``groups.csv`` b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, preview
+from .atomic import atomic_file
 from .dataset import DataBundle, Dataset, check_same_columns
 from .tables import ID_COLUMN, read_table
 from .taxonomy import Taxonomy
@@ -227,14 +227,9 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as CSV to ``path`` through a hidden temporary file renamed into place:
     a failed or interrupted write leaves ``path`` as it was. An OS error is a :class:`DataError`."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
+        with atomic_file(path, "w") as fh:
+            frame.to_csv(fh, index=False)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise DataError(f"cannot write ({exc.strerror or exc})", file=str(path)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path

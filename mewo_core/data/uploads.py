@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from ..errors import DataError
@@ -50,3 +52,47 @@ def bundle_from_uploads(files: Mapping[str, tuple[str, bytes]]) -> DataBundle:
     if data.n_tracks < 10:
         raise DataError(f"only {data.n_tracks} tracks: at least 10 are needed", file="upload")
     return DataBundle(train=data, test=None, folder="")
+
+
+#: The one message for an upload this owner cannot have (another session's, or expired): the
+#: same text for both, so an address never tells whether someone else uploaded those files.
+NOT_YOURS = ("this address names an upload that is not held for this browser session (another "
+             "user's, or expired); upload the files again")
+
+
+class UploadStore:
+    """Uploaded datasets a server holds in memory, each **owned by the browser session** that
+    uploaded it: :meth:`get` by another owner is refused exactly like an expired upload. Each
+    owner keeps its newest ``per_owner`` uploads; at most ``owners`` owners are remembered
+    (least recently used dropped). Thread-safe (one store serves every session of a server)."""
+
+    def __init__(self, per_owner: int = 8, owners: int = 256) -> None:
+        self.per_owner = per_owner
+        self.owners = owners
+        self._held: OrderedDict[str, OrderedDict[str, tuple[str, DataBundle]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, owner: str, key: str, label: str, bundle: DataBundle) -> None:
+        """Hold ``bundle`` (listed as ``label``) under ``key`` for ``owner``."""
+        with self._lock:
+            mine = self._held.setdefault(owner, OrderedDict())
+            self._held.move_to_end(owner)
+            mine[key] = (label, bundle)
+            mine.move_to_end(key)
+            while len(mine) > self.per_owner:
+                mine.popitem(last=False)
+            while len(self._held) > self.owners:
+                self._held.popitem(last=False)
+
+    def get(self, owner: str, key: str) -> tuple[str, DataBundle]:
+        """``(label, bundle)`` of ``owner``'s upload ``key``; a :class:`DataError` otherwise."""
+        with self._lock:
+            held = self._held.get(owner, {}).get(key)
+        if held is None:
+            raise DataError(NOT_YOURS)
+        return held
+
+    def keys(self, owner: str) -> list[str]:
+        """``owner``'s upload keys, oldest first."""
+        with self._lock:
+            return list(self._held.get(owner, {}))

@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataBundle, Dataset, load_folder
+from ..data.atomic import atomic_file
 from ..data.taxonomy import Taxonomy
 from ..errors import DataError, MewoError
+from ..locations import REPO_ROOT
 from ..models.base import ProgressEvent
 
 DEFAULT_TRACKS = 110_000
 MIN_TRACKS = 100
 BUNDLE_FILE = "bundle.npz"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -144,11 +145,8 @@ def save_bundle(bundle: DataBundle, path: str | Path) -> None:
     arrays["tax_columns"] = np.array(data.taxonomy.columns, dtype=str)
     arrays["tax_classes"] = np.array(data.taxonomy.classes, dtype=str)
     arrays["tax_categories"] = np.array(data.taxonomy.categories, dtype=str)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as fh:
+    with atomic_file(path) as fh:
         np.savez(fh, **arrays)
-    tmp.replace(path)
 
 
 def load_bundle(path: str | Path, folder: str = "") -> DataBundle:

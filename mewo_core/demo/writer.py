@@ -13,13 +13,18 @@ import os
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..data.atomic import publish
 from .generator import DEFAULT_CHUNK_TRACKS, ID_COLUMN, Chunk, iter_chunks, taxonomy_frame, world
+
+if TYPE_CHECKING:
+    from .noise import LabelNoise
 
 Format = Literal["csv", "parquet"]
 FILES = ("x_train", "y_train", "x_test", "y_test", "groups")
@@ -97,10 +102,12 @@ def write_demo_data(
     test_fraction: float = 0.2,
     fmt: Format = "csv",
     chunk_tracks: int = DEFAULT_CHUNK_TRACKS,
+    label_noise: LabelNoise | None = None,
 ) -> dict[str, Path]:
     """Write the demo catalogue into ``out_dir``; the paths by name (and ``taxonomy``).
 
     Same arguments give the same bytes on every machine, whatever ``chunk_tracks``.
+    ``label_noise``: flip labels at drawn places (:mod:`.noise`), listed in ``label_noise``.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r}: csv or parquet")
@@ -109,6 +116,11 @@ def write_demo_data(
     ext = "csv" if fmt == "csv" else "parquet"
     final = {name: out / f"{name}.{ext}" for name in FILES}
     final["taxonomy"] = out / "taxonomy.csv"
+    if label_noise is not None:
+        from .noise import NOISE_FILE
+
+        final["label_noise"] = out / NOISE_FILE
+        places = []
     tmp = {name: path.with_name(f".{path.name}.{os.getpid()}.tmp") for name, path in final.items()}
     schemas = _schemas()
     try:
@@ -121,6 +133,9 @@ def write_demo_data(
             for chunk in iter_chunks(
                 n_tracks, seed, test_fraction=test_fraction, chunk_tracks=chunk_tracks
             ):
+                if label_noise is not None:
+                    chunk, flipped = label_noise.apply(chunk, seed, tuple(world().tags))
+                    places.append(flipped)
                 for name, table in _tables(chunk, schemas).items():
                     sinks[name].write(table)
         taxonomy = pa.Table.from_pandas(taxonomy_frame(), preserve_index=False)
@@ -129,8 +144,10 @@ def write_demo_data(
             pacsv.write_csv(
                 taxonomy, fh, pacsv.WriteOptions(include_header=False, quoting_style="none")
             )
+        if label_noise is not None:
+            pd.concat(places, ignore_index=True).to_csv(tmp["label_noise"], index=False)
         for name, path in final.items():
-            os.replace(tmp[name], path)
+            publish(tmp[name], path)
     except BaseException:
         for path in tmp.values():
             path.unlink(missing_ok=True)

@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..context import forward, group_mates, group_means
 from ..data import Dataset
 from ..models.base import DecisionModel
+from ..models.context import forward, group_mates, group_means
 from ..scoring.space import sigmoid
 
 #: The two decision spaces.
@@ -177,7 +177,7 @@ def mate_flips(
     flips, through the album blend: ``[{track, tag, before, after}]`` (none without context)."""
     if not model.uses_context or album is None or len(album) == 0:
         return []
-    from ..context import blend
+    from ..models.context import blend
 
     def decide(x: np.ndarray) -> np.ndarray:
         rows = np.vstack([np.asarray(x, dtype=np.float64)[None], album]).astype(np.float32)

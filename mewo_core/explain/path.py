@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..context import blend
 from ..data import Dataset
 from ..models.base import DecisionModel
+from ..models.context import blend
 from .adapter import NetworkView, has_correction, network_view
 from .attribution import N_STEPS, integrated_gradients
 from .decision import (
@@ -368,8 +368,8 @@ def threshold_sources(
     ``tags``: only these rows (the same values; only their score columns are blended and
     tuned, so one tag costs one column).
     """
-    from ..context import LEVELS
-    from ..context import blend as group_blend
+    from ..models.context import LEVELS
+    from ..models.context import blend as group_blend
     from ..scoring.thresholds import f1_optimal_thresholds
 
     tags = np.arange(len(model.tag_names_)) if tags is None else np.asarray(tags, dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .. import plots
+from ..plots.base import _figure, _layout
 from .decision import space_label
 from .path import TagExplanation
 
@@ -33,7 +33,7 @@ def waterfall(e: TagExplanation) -> go.Figure:
         # an infinite value (a score of exactly 0 or 1 on the logit scale, no score column):
         # the decision score alone, drawn beyond the threshold on its side
         labels, values, measure = [labels[-1]], [_drawable(steps[-1].value, thr)], ["absolute"]
-    fig = plots._figure(go.Waterfall(
+    fig = _figure(go.Waterfall(
         x=labels, y=values, measure=measure, connector={"line": {"color": "#bbb"}},
         hovertemplate="%{x}<br>%{y:+.4f}<extra></extra>",
     ))
@@ -49,4 +49,4 @@ def waterfall(e: TagExplanation) -> go.Figure:
         how = "no score column"
     else:
         how = "own score only" + (f", {e.context.level} blend" if e.context is not None else "")
-    return plots._layout(fig, f"Why {e.tag}: {verdict} ({how})", 440)
+    return _layout(fig, f"Why {e.tag}: {verdict} ({how})", 440)

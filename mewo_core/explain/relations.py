@@ -18,7 +18,6 @@ correlation with the map: near 0, the model's relations are not the data's.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -26,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import correlations
-from ..data import Dataset
+from ..data import Dataset, correlations
+from ..data.atomic import atomic_file
 from ..models.base import DecisionModel
 from .adapter import network_view
 from .attribution import MAP_STEPS, integrated_gradients, path_integrated_gradients
@@ -79,11 +78,8 @@ class RelationMap:
             else np.asarray(getattr(self, f.name))
             for f in fields(self)
         }
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
+        with atomic_file(path) as fh:
             np.savez(fh, **arrays)
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path) -> RelationMap:

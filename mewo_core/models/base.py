@@ -10,13 +10,14 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from ..context import CHOICES as CONTEXT_CHOICES
-from ..context import LEVELS as LEVEL_COLUMNS
-from ..context import GroupContext, group_mates, resolve_level
 from ..data import Dataset, align_columns
 from ..data.taxonomy import Taxonomy
 from ..errors import ArtifactError, DataError, TrainingError, preview
+from .context import CHOICES as CONTEXT_CHOICES
+from .context import LEVELS as LEVEL_COLUMNS
+from .context import GroupContext, group_mates, resolve_level
 from .params import Param
+from .tuning import LEARNED, TuningRows
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 #: The ``context`` parameter of the models that may blend a track with its album
-#: (:mod:`mewo_core.context`).
+#: (:mod:`mewo_core.models.context`).
 CONTEXT_PARAM = Param(
     "context",
     str,
@@ -61,8 +62,9 @@ class DecisionModel(ABC):
     model_type: ClassVar[str]
     #: The constructor parameters, in positional order.
     params: ClassVar[tuple[Param, ...]] = ()
-    #: Whether ``fit`` tunes on a validation split (baselines tune on all of train instead).
-    uses_validation: ClassVar[bool] = True
+    #: Which split parts ``fit`` learns and tunes on (:mod:`.tuning`, the one owner of that rule):
+    #: the fit part and the validation split here; threshold models use all of train.
+    tuning: ClassVar[TuningRows] = LEARNED
     #: Rows ``_scores`` computes at a time, or None when a row's score never depends on the
     #: rows around it. BLAS and torch kernels round differently for other batch sizes, so a
     #: chunked caller (``mewo_core.predict``) scores whole blocks counted from the file's start
@@ -161,7 +163,7 @@ class DecisionModel(ABC):
         """:meth:`decision_scores` of a float32 matrix already in ``feature_names_`` order (the
         streaming ``predict`` calls this per chunk: the same computation). A model with an
         active group context needs the rows' groups: blend them first (:meth:`with_context`,
-        or :func:`mewo_core.context.blend`) and call :meth:`context_free_scores`."""
+        or :func:`mewo_core.models.context.blend`) and call :meth:`context_free_scores`."""
         self._check_fitted()
         if self.uses_context:
             raise DataError(

@@ -10,12 +10,13 @@ from ..data import Dataset, columns_or_neg_inf
 from ..scoring.thresholds import f1_optimal_thresholds
 from .base import DecisionModel, ProgressCallback
 from .params import Param
+from .tuning import FIXED, ON_TRAIN
 
 
 class _ThresholdModel(DecisionModel):
     """Scores are the tagger's own tag scores; only the thresholds are learned."""
 
-    uses_validation = False
+    tuning = ON_TRAIN
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         return columns_or_neg_inf(X, self.tag_score_index_)
@@ -41,6 +42,7 @@ class GlobalThreshold(_ThresholdModel):
     """One fixed threshold for every tag (0.5 by default)."""
 
     model_type = "global-threshold"
+    tuning = FIXED
     params = (Param("threshold", float, 0.5, "the threshold applied to every tag's score"),)
 
     def fit(

@@ -1,4 +1,4 @@
-"""``predict`` for a model with a group context (:mod:`mewo_core.context`): two passes.
+"""``predict`` for a model with a group context (:mod:`mewo_core.models.context`): two passes.
 
 The first pass reads the input once and sums each group's scores (exact fixed-point sums, so
 the order of chunks does not matter); the second blends each chunk with its rows' group means
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..context import LEVELS, forward, group_sums, means_of_sums, mix
 from ..data.tables import ID_COLUMN, read_table
 from ..errors import DataError
 from ..models.base import DecisionModel
+from ..models.context import LEVELS, forward, group_sums, means_of_sums, mix
 from .chunks import Chunk
 from .sources import Reader
 

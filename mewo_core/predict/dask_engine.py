@@ -40,9 +40,10 @@ import numpy as np
 import pandas as pd
 
 from ..artifacts import read_manifest
-from ..context import LEVELS, means_of_sums, sum_by_code
+from ..data.atomic import publish_dir
 from ..data.tables import ID_COLUMN
 from ..errors import ArtifactError, DataError
+from ..models.context import LEVELS, means_of_sums, sum_by_code
 from .chunks import BlockAligner, Chunk, Decided, decide_chunk
 from .context_pass import ContextPass, GroupTable, groups_required
 from .sinks import open_sink
@@ -278,17 +279,11 @@ def _check_duplicates(ddf: Any, files: list[InputFile]) -> None:
 
 def _publish_dir(tmp: Path, out: Path, force: bool) -> None:
     """Rename the finished folder ``tmp`` to ``out`` (an existing ``out`` only with force)."""
-    if out.exists() and not force:
-        raise DataError("already exists; choose another name or use --force", file=str(out))
-    old = out.with_name(f".{out.name}.{os.getpid()}.old")
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old.is_dir():
-        shutil.rmtree(old, ignore_errors=True)
-    elif old.exists():
-        old.unlink()
-
+    try:
+        publish_dir(tmp, out, force=force)
+    except FileExistsError:
+        raise DataError("already exists; choose another name or use --force",
+                        file=str(out)) from None
 
 def predict_dask(
     model_path: str | Path,

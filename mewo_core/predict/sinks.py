@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..data.atomic import publish
 from ..data.tables import ID_COLUMN
 from ..errors import DataError
 from .chunks import Decided
@@ -113,7 +114,7 @@ class Sink(ABC):
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
-            _publish(self.tmp, self.path, force)
+            publish(self.tmp, self.path, force=force)
         except FileExistsError:
             self.abort()
             raise DataError(
@@ -152,29 +153,6 @@ class Sink(ABC):
     def _finish(self) -> None:
         """Write what comes after the last chunk."""
         self._close_writer()
-
-
-def _publish(tmp: Path, path: Path, force: bool) -> None:
-    """Rename ``tmp`` to ``path`` atomically; without ``force`` fail if ``path`` exists."""
-    if force:
-        os.replace(tmp, path)
-    else:
-        try:
-            os.link(tmp, path)  # atomic "create only if absent"
-        except FileExistsError:
-            raise
-        except OSError:  # no hard links on this file system: check, then rename
-            if path.exists():
-                raise FileExistsError(path) from None
-            os.replace(tmp, path)
-        else:
-            tmp.unlink()
-    with contextlib.suppress(OSError):
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _csv_header(names: list[str]) -> bytes:

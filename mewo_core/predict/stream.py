@@ -88,7 +88,7 @@ def predict_stream(
     ``stages`` holds seconds per stage; ``decide`` sums the workers' time, ``wait`` is the time
     this thread waited for them.
 
-    A model with a group context (:mod:`mewo_core.context`) needs ``groups`` (a groups file:
+    A model with a group context (:mod:`mewo_core.models.context`) needs ``groups`` (a groups file:
     ``ChallengeID`` and the level's column) and reads the input twice (:mod:`.context_pass`):
     once for the groups' sums (reported to ``first_pass``), once to decide;
     ``stages["context"]`` is the first pass.

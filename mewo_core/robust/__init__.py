@@ -3,7 +3,7 @@
 - :mod:`.estimators`: the estimators (benchmark, global, category, micro-tag, bootstrap,
   shrinkage) and the space they work in.
 - :mod:`.candidates`: :class:`~.candidates.Candidate`, one setting of an estimator, and the
-  per-training-set :class:`~.candidates.Context` that fits it.
+  per-training-set :class:`~.candidates.FitContext` that fits it.
 - :mod:`.selection`: ``auto``, the grouped cross-validated choice, and the entry points
   :func:`~.selection.fit_thresholds` / :func:`~.selection.fit_robust`.
 

@@ -1,7 +1,7 @@
 """Candidates: the threshold settings cross-validation compares, as objects.
 
 A :class:`Candidate` says what to fit (estimator, and for shrinkage its centre, prior and
-strength multiplier); :class:`Context` holds what every candidate needs, computed once on one
+strength multiplier); :class:`FitContext` holds what every candidate needs, computed once on one
 training set, and fits any candidate on it. The candidate cross-validation chooses is the very
 object the final fit uses (:func:`refit`), so the refit reproduces the chosen setting exactly.
 """
@@ -83,7 +83,7 @@ def _n_distinct(thresholds: np.ndarray) -> float:
 
 
 @dataclass
-class Context:
+class FitContext:
     """What every candidate needs, computed once on one training set."""
 
     space: ScoreSpace
@@ -105,7 +105,7 @@ class Context:
         n_resamples: int,
         seed: int,
         aggregate: str = "mean",
-    ) -> Context:
+    ) -> FitContext:
         space = ScoreSpace.for_scores(scores)
         bench = f1_optimal_thresholds(scores, labels)
         stats = resample_thresholds(
@@ -173,7 +173,7 @@ def refit(
     n_resamples: int,
     seed: int,
 ) -> np.ndarray:
-    """``candidate``'s thresholds on all of ``scores`` / ``labels`` (a full :class:`Context`
+    """``candidate``'s thresholds on all of ``scores`` / ``labels`` (a full :class:`FitContext`
     only for the estimators that need resamples)."""
     if candidate.kind == "benchmark":
         return f1_optimal_thresholds(scores, labels)
@@ -182,5 +182,5 @@ def refit(
     if candidate.kind in PRIORS:
         cats = categories if candidate.kind == "category" else None
         return shared_thresholds(scores, labels, metric, cats, seed)
-    ctx = Context.build(scores, labels, groups, metric, categories, n_resamples, seed)
+    ctx = FitContext.build(scores, labels, groups, metric, categories, n_resamples, seed)
     return ctx.fit(candidate).thresholds

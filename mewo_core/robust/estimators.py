@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..parallel import map_tasks
 from ..scoring.metrics import AVERAGES, safe_ratio, tag_f1
+from ..scoring.parallel import map_tasks
 from ..scoring.space import ScoreSpace
 from ..scoring.thresholds import f1_optimal_thresholds, global_threshold, per_group_thresholds
 
@@ -197,7 +197,7 @@ def resample_thresholds(
     Each resample draws ``round(fraction * n_groups)`` groups, with or without replacement
     (``fraction=0.5, replace=False`` is half-sampling). Without groups, each row is a group.
     Every draw is made first, in order, then the resamples are solved in parallel
-    (:func:`mewo_core.parallel.map_tasks`, ``n_jobs`` workers, default all; 1 is one at a
+    (:func:`mewo_core.scoring.parallel.map_tasks`, ``n_jobs`` workers, default all; 1 is one at a
     time with threads inside each): the result does not depend on the workers.
     """
     scores = np.asarray(scores)

@@ -33,7 +33,7 @@ import numpy as np
 from ..data import fold_of_groups
 from ..scoring.counts import DecisionCounts, counts_at
 from ..scoring.metrics import f1_averages, f1_score
-from .candidates import Candidate, Context, prior_name, refit
+from .candidates import Candidate, FitContext, prior_name, refit
 from .estimators import check_metric
 
 #: The ``method`` values: one estimator, or ``auto`` (cross-validated choice among them all).
@@ -120,7 +120,7 @@ def cross_validate(
     complexity: dict[Candidate, list[float]] = {}
     for k in range(n_folds):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        ctx = Context.build(
+        ctx = FitContext.build(
             scores[tr], labels[tr], groups[tr], metric, categories, n_resamples, seed + 1 + k
         )
         s_te, y_te = scores[te], labels[te]

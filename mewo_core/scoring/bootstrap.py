@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .counts import as_binary
-from .metrics import safe_ratio
+from .metrics import f1_from_counts, safe_ratio
 
 __all__ = [
     "GroupCounts",
@@ -110,8 +110,8 @@ def group_counts(
         both = y & d
         tp.append(_group_sums(both, order, starts))
         pred.append(_group_sums(d, order, starts))
-        track_f1 = safe_ratio(2 * both.sum(axis=1, dtype=np.int64),
-                              d.sum(axis=1, dtype=np.int64) + row_true)  # fmt: skip
+        track_f1 = f1_from_counts(both.sum(axis=1, dtype=np.int64),
+                                  d.sum(axis=1, dtype=np.int64), row_true)  # fmt: skip
         row_f1.append(track_f1 if order is None else np.add.reduceat(track_f1[order], starts))
     return GroupCounts(
         true=_group_sums(y, order, starts),
@@ -151,8 +151,7 @@ class Replicates:
 
     def tag_f1(self, side: int) -> np.ndarray:
         """(R, T) per-tag F1 of ``side`` in each replicate."""
-        tp = self.tp[side]
-        return safe_ratio(2 * tp, self.pred[side] + self.true)
+        return f1_from_counts(self.tp[side], self.pred[side], self.true)
 
     def averages(self, side: int) -> dict[str, np.ndarray]:
         """Per replicate (R,), the four F1 averages of ``side`` (same definitions as
@@ -162,7 +161,7 @@ class Replicates:
         support = true.sum(axis=1)
         return {
             "weighted": safe_ratio((per_tag * true).sum(axis=1), support),
-            "micro": safe_ratio(2 * tp.sum(axis=1), pred.sum(axis=1) + support),
+            "micro": f1_from_counts(tp.sum(axis=1), pred.sum(axis=1), support),
             "macro": per_tag.mean(axis=1) if per_tag.shape[1] else np.zeros(self.n_replicates),
             "samples": safe_ratio(self.row_f1[side], self.rows),
         }
@@ -177,7 +176,7 @@ class Replicates:
         member[np.flatnonzero(inside), codes[inside]] = 1.0
         tp, pred, true = self.tp[side] @ member, self.pred[side] @ member, self.true @ member
         weighted = (self.tag_f1(side) * self.true) @ member
-        return {"f1": safe_ratio(2 * tp, pred + true), "weighted_f1": safe_ratio(weighted, true)}
+        return {"f1": f1_from_counts(tp, pred, true), "weighted_f1": safe_ratio(weighted, true)}
 
 
 def bootstrap(

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .thresholds import tag_counts_at
+from .arrays import check_labels, check_scores, map_rows, thresholds_for_dtype
 
-__all__ = ["DecisionCounts", "count_decisions", "counts_at"]
+__all__ = ["DecisionCounts", "count_decisions", "counts_at", "tag_counts_at"]
 
 _BLOCK = 255  # uint8 partial sums of at most 255 zeros/ones cannot overflow
 
@@ -132,3 +132,33 @@ def counts_at(
     if not rows:
         return DecisionCounts.from_tag_counts(*tag_counts_at(scores, labels, thresholds))
     return count_decisions(labels, np.asarray(scores) >= np.asarray(thresholds, dtype=np.float64))
+
+
+def tag_counts_at(
+    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray, *, n_jobs: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per tag ``(tp, fp, fn)`` (int64) of the decisions ``scores >= thresholds``."""
+    s = check_scores(scores)
+    y = check_labels(labels, s.shape)
+    t = np.asarray(thresholds, dtype=np.float64)
+    if t.shape != (s.shape[1],):
+        raise ValueError(f"need one threshold per tag ({s.shape[1]}), got shape {t.shape}")
+    t = thresholds_for_dtype(t, s.dtype)
+    counts = np.zeros((3, s.shape[1]), dtype=np.int64)  # tp, predicted, positives
+    parts: list[np.ndarray] = []
+
+    def work(r0: int, r1: int) -> None:
+        pred = s[r0:r1] >= t
+        yy = y[r0:r1]
+        part = np.empty_like(counts)
+        part[1] = np.count_nonzero(pred, axis=0)
+        pred &= yy
+        part[0] = np.count_nonzero(pred, axis=0)
+        part[2] = np.count_nonzero(yy, axis=0)
+        parts.append(part)  # list.append is atomic
+
+    map_rows(work, s.shape[0], 8192, n_jobs)
+    for part in parts:
+        counts += part
+    tp, predicted, positives = counts
+    return tp, predicted - tp, positives - tp

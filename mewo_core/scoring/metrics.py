@@ -32,6 +32,16 @@ __all__ = [
 AVERAGES = ("weighted", "micro", "macro", "samples")
 
 
+#: F1 differences within this are ties (float noise, not a win or a loss).
+TIE = 1e-12
+
+
+def f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray) -> np.ndarray:
+    """F1 from counts: ``2 tp / (predicted + positives)``, 0 where both are 0 (the project's
+    0/0 = 0 convention); any shape (per tag, per replicate, per track)."""
+    return safe_ratio(2 * np.asarray(tp), np.asarray(predicted) + np.asarray(positives))
+
+
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with 0 where ``den == 0`` (float64)."""
     num = np.asarray(num, dtype=np.float64)

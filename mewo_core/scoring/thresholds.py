@@ -17,7 +17,8 @@ best F1 (threshold at the bucket's lowest positive) and an upper bound of any F1
 bucket. Buckets whose upper bound is below the best lower bound cannot hold the optimum;
 the scores of the remaining range are gathered, narrowed again with finer buckets of their
 exact keys, and the last few hundred are sorted and scored exactly. Tags are processed in
-chunks on threads (:func:`mewo_core.parallel.map_spans`; numpy releases the GIL in its loops).
+chunks on threads (:func:`mewo_core.scoring.parallel.map_spans`; numpy releases the GIL in
+its loops).
 
 Rounded scores (at most ``_GRID_DECIMALS`` decimals, up to 2**15 distinct values, the usual
 shape of a tagger's CSV export) take a shorter path: each score's code is its exact rank on
@@ -34,14 +35,17 @@ from typing import Literal
 
 import numpy as np
 
-from ..parallel import map_spans
+from .arrays import check_labels as _check_labels
+from .arrays import check_scores as _check_scores
+from .arrays import map_rows as _map
+from .arrays import thresholds_for_dtype
+from .metrics import f1_from_counts
 
 __all__ = [
     "f1_curve",
     "f1_optimal_thresholds",
     "global_threshold",
     "per_group_thresholds",
-    "tag_counts_at",
     "thresholds_for_dtype",
 ]
 
@@ -57,48 +61,6 @@ _REFINE_BITS = 10  # refinement levels use up to 2**10 buckets
 _GRID_DECIMALS = 6  # scores with at most this many decimals may be counted per value
 _GRID_VALUES = 1 << 15  # at most this many grid steps between the lowest and highest score
 _GRID_HEAD = 256  # rows that guess the number of decimals (every score is checked later)
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def _check_scores(scores: np.ndarray) -> np.ndarray:
-    """2-D float32/float64 scores: float16 becomes float32, anything else float64."""
-    s = np.asarray(scores)
-    if s.ndim != 2:
-        raise ValueError(f"scores must be 2-D (tracks x tags), got shape {s.shape}")
-    if s.dtype == np.float16:
-        return s.astype(np.float32)
-    if s.dtype.kind != "f" or s.dtype.itemsize > 8:
-        return s.astype(np.float64)
-    return s
-
-
-def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean labels of the given shape (non-zero means positive)."""
-    y = np.asarray(labels)
-    if y.shape != shape:
-        raise ValueError(f"labels shape {y.shape} does not match scores shape {shape}")
-    return y if y.dtype == np.bool_ else y != 0
-
-
-def _map(fn: Callable[[int, int], None], total: int, step: int, n_jobs: int | None) -> None:
-    """Run ``fn(start, stop)`` over ``range(total)`` in steps, on threads if useful."""
-    map_spans(fn, total, step, n_jobs)
-
-
-def thresholds_for_dtype(thresholds: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Thresholds in ``dtype`` deciding exactly like the given ones: ``s >= t`` is unchanged.
-
-    Each threshold is rounded *up* to the next value representable in ``dtype``.
-    """
-    t = np.asarray(thresholds, dtype=np.float64)
-    dtype = np.dtype(dtype)
-    if dtype == np.float64:
-        return t.copy()
-    with np.errstate(over="ignore"):
-        low = t.astype(dtype)
-        return np.where(low.astype(np.float64) < t, np.nextafter(low, dtype.type(np.inf)), low)
 
 
 # ------------------------------------------------------------------ order keys and codes
@@ -467,38 +429,8 @@ def f1_curve(
     tp = sp.size - np.searchsorted(sp, ss[first], side="left")
     precision = tp / predicted
     recall = tp / sp.size if sp.size else np.zeros(tp.size)
-    f1 = 2 * tp / (predicted + sp.size)
+    f1 = f1_from_counts(tp, predicted, sp.size)
     return thresholds, precision, recall, f1
-
-
-def tag_counts_at(
-    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray, *, n_jobs: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per tag ``(tp, fp, fn)`` (int64) of the decisions ``scores >= thresholds``."""
-    s = _check_scores(scores)
-    y = _check_labels(labels, s.shape)
-    t = np.asarray(thresholds, dtype=np.float64)
-    if t.shape != (s.shape[1],):
-        raise ValueError(f"need one threshold per tag ({s.shape[1]}), got shape {t.shape}")
-    t = thresholds_for_dtype(t, s.dtype)
-    counts = np.zeros((3, s.shape[1]), dtype=np.int64)  # tp, predicted, positives
-    parts: list[np.ndarray] = []
-
-    def work(r0: int, r1: int) -> None:
-        pred = s[r0:r1] >= t
-        yy = y[r0:r1]
-        part = np.empty_like(counts)
-        part[1] = np.count_nonzero(pred, axis=0)
-        pred &= yy
-        part[0] = np.count_nonzero(pred, axis=0)
-        part[2] = np.count_nonzero(yy, axis=0)
-        parts.append(part)  # list.append is atomic
-
-    _map(work, s.shape[0], 8192, n_jobs)
-    for part in parts:
-        counts += part
-    tp, predicted, positives = counts
-    return tp, predicted - tp, positives - tp
 
 
 # ---------------------------------------------------------- shared (global / per group)
