@@ -1,8 +1,8 @@
 """Mewo Tag Lab dashboard: ``streamlit run app.py``.
 
-Navigation (``st.navigation`` over the ``st.Page`` files in ``pages/``) with a shared sidebar
-(dataset, model, split; kept in the address's query parameters, so a reload restores them); the
-pages only arrange what ``mewo_core`` computes.
+Navigation (``st.navigation`` over the ``st.Page`` files in ``pages/``, its links drawn in the
+shared sidebar) and the sidebar's dataset, model and split, kept in the address's query
+parameters, so a reload restores them; the pages only arrange what ``mewo_core`` computes.
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ PAGES = [
 ]
 
 started, started_cpu = time.perf_counter(), time.thread_time()
-navigation = st.navigation(PAGES)
-_sidebar.sidebar()  # restores the dataset, model and split from the address, writes them back
+# The sidebar draws the page links itself: each link carries the address's dataset, model and
+# split, so a page visit is one history entry (Streamlit's own links drop the query string,
+# which the page would then write back as a second entry).
+navigation = st.navigation(PAGES, position="hidden")
+_sidebar.sidebar(PAGES)  # restores the dataset, model and split from the address, writes them
 _notices.show_flash()  # notices of the previous run (a saved artifact, a model that no longer fits)
 _sidebar.intro()  # the first-run introduction, until hidden
 try:

@@ -8,6 +8,9 @@ reload restores them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import streamlit as st
 
 from mewo_core.data import Dataset
@@ -108,10 +111,12 @@ def _choose_model(names: list[str], problems: dict[str, str], label: str) -> Non
     st.session_state["model"] = BASELINE
 
 
-def sidebar() -> None:
-    """Dataset, model and split selectors (rendered by ``app.py`` on every page), restored from
-    and written to the address; only the models that fit the active data are offered."""
+def sidebar(pages: Sequence[Any] = ()) -> None:
+    """The page links, then the dataset, model and split selectors (rendered by ``app.py`` on
+    every page), restored from and written to the address; only the models that fit the active
+    data are offered. Each page link carries the address, so a visit is one history entry."""
     _restore_from_address()
+    links = st.sidebar.container(key="page_links")
     with st.sidebar:
         labels = list(sources())
         if st.session_state.get("dataset") not in labels:
@@ -136,6 +141,10 @@ def sidebar() -> None:
                  if not problems else "No saved model fits this data: the baseline is shown. ")
                 + "Train one on the Models page."
             )
+    query = address(label)
+    with links:
+        for page in pages:
+            st.page_link(page, label=page.title, icon=page.icon, query_params=query)
     _write_address(label)
 
 

@@ -43,6 +43,21 @@ def upload_store() -> UploadStore:
     return UploadStore(per_owner=UPLOADS_KEPT)
 
 
+def _browser_token(cookie: str) -> str:
+    """The browser's stable secret from Streamlit's XSRF cookie: Tornado writes it as
+    ``2|mask|masked token|time`` with a new mask on every page load, so unmask it (XOR with the
+    4-byte mask repeated); any other form is used as it is."""
+    parts = cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return cookie
+        if mask:
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    return cookie
+
+
 def owner() -> str:
     """Who this browser session's uploads and jobs belong to: a digest of the browser's session
     cookie (the same after a reload), or a random id of this session where there is none."""
@@ -54,6 +69,8 @@ def owner() -> str:
             token = ""
         if not isinstance(token, str) or not token:  # no cookie (AppTest): this session only
             token = "session:" + uuid.uuid4().hex
+        else:
+            token = "browser:" + _browser_token(token)
         st.session_state[OWNER] = hashlib.sha256(token.encode()).hexdigest()[:24]
     return st.session_state[OWNER]
 

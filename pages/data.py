@@ -91,7 +91,7 @@ ctx = _context.context()
 bundle = ctx.bundle
 st.subheader(f"Validation report: {ctx.data_label}")
 parts = {"train": bundle.train} | ({"test": bundle.test} if bundle.test is not None else {})
-splits = ctx.session.splits
+splits = ctx.session.splits  # the parts as the active model splits them (Compare's numbers)
 if bundle.test is not None:
     sizes = f"train files {bundle.train.n_tracks:,} tracks, test files {bundle.test.n_tracks:,}"
 else:  # one vocabulary everywhere: the files' train, the train part, validation, test

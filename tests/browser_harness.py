@@ -204,7 +204,7 @@ def wait_page(page: Any, heading: str, timeout_ms: float = 60_000) -> None:
 
 def open_page(page: Any, nav_title: str, heading: str, timeout_ms: float = 60_000) -> None:
     """Follow the sidebar link titled ``nav_title`` and wait for the page to render."""
-    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')
     nav.get_by_text(nav_title, exact=True).click()
     wait_page(page, heading, timeout_ms)
 

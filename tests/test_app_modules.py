@@ -59,3 +59,20 @@ def test_each_owner_keeps_its_newest_uploads() -> None:
     assert store.keys("alice") == []
     with pytest.raises(DataError):
         store.get("alice", "k3")
+
+
+def test_the_browser_token_survives_a_new_xsrf_mask() -> None:
+    """Streamlit's XSRF cookie is re-masked on every page load (Tornado's ``2|mask|masked|t``):
+    the owner of a browser's uploads is the unmasked token, the same after a reload."""
+    from pages._sources import _browser_token
+
+    token = bytes(range(16))
+
+    def cookie(mask: bytes) -> str:
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+        return f"2|{mask.hex()}|{masked.hex()}|1796240037"
+
+    first, reloaded = cookie(b"\x01\x02\x03\x04"), cookie(b"\xa0\xb1\xc2\xd3")
+    assert first != reloaded
+    assert _browser_token(first) == _browser_token(reloaded) == token.hex()
+    assert _browser_token("plain") == "plain"

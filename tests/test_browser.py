@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import browser_harness as h
+from tests.helpers import SMALL_RT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -56,9 +57,7 @@ PAGES = (
     PageSpec("Relations", "relations", "Relations"),
 )
 # A small network, so that the Why view and the relation map have a learned correction.
-RT_OPTIONS = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
-              "batch_size": 256, "epochs": 4, "threads": 1, "threshold_method": "benchmark",
-              "variant": "tokens"}  # fmt: skip
+RT_OPTIONS = {**SMALL_RT, "variant": "tokens"}
 
 
 # --- fixtures -----------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def _upload(page: Any, server: h.StreamlitServer, folder: str, name: str) -> Non
         box = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
         box.locator('input[type="file"]').set_input_files(str(Path(folder) / file))
         h.wait_idle(page, STEP_MS)
-    field = page.get_by_label("Name of the upload (optional)")
+    field = page.get_by_role("textbox", name="Name of the upload (optional)")
     field.fill(name)
     field.press("Enter")
     h.wait_idle(page, STEP_MS)
@@ -158,7 +158,7 @@ def test_quick_download_clicks_each_give_a_file(
     button = a.get_by_role("button", name="Per-tag table (CSV)")
     button.wait_for()
     got: list[Any] = []
-    a.on("download", got.append)
+    a.on("download", lambda download: got.append(download))
     for _ in range(8):
         button.click()
     for _ in range(120):  # until the eighth download arrives (at most a minute)

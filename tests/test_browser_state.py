@@ -72,7 +72,8 @@ def test_a_page_address_on_a_fresh_server_opens_that_page(
     page.goto(f"{server.url}/compare?split=test")
     h.settled(page, server, "Compare with the baseline", FIRST_RENDER_MS)
     h.assert_clean(page, server, "Compare as the first page")
-    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    nav = " ".join(page.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')
+                   .all_inner_texts())
     assert "Track inspector" in nav and "shared" not in nav, nav
     assert h.sidebar_choice(page, "Dataset") == "Demo catalogue"
     assert page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="test").is_checked()

@@ -22,10 +22,10 @@ from mewo_core.models.reservoir_transformer.reservoirs import (
     reservoir_states,
 )
 from mewo_core.models.reservoir_transformer.token_layout import VARIANTS
+from tests.helpers import SMALL_RT
 
 # Small and fast: a few seconds per fit on the 3,000-track catalogue.
-FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
-        "batch_size": 256, "epochs": 2, "threads": 1, "threshold_method": "benchmark"}  # fmt: skip
+FAST = {**SMALL_RT, "epochs": 2}
 
 
 @pytest.fixture(scope="module")

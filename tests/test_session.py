@@ -160,3 +160,29 @@ def test_the_cli_and_the_app_rank_the_same_pairs(holdout_bundle, tmp_path, capsy
         app = correlations.strongest_pairs(matrix, top=20, by_abs=view != "lift")
         assert [(r["tag_a"], r["tag_b"]) for r in cli] == list(zip(app["tag_a"], app["tag_b"],
                                                                     strict=True))
+
+
+def test_a_model_split_by_artists_opens_on_data_without_groups(tmp_path) -> None:
+    """A model trained with artist-grouped splits, opened on an upload of scores without
+    groups.csv (other data: the splits cannot be its own), splits that data by track."""
+    import pandas as pd
+
+    from mewo_core.data import DataBundle
+
+    with_groups = load_folder(write_tiny_folder(tmp_path / "d", n=180, with_test=False))
+    result = train_and_save(with_groups, "baseline", {}, tmp_path / "m", spec=SplitSpec(seed=1))
+    assert read_manifest(result.path)["split_spec"]["group_column"] == "artist_id"
+    bare = DataBundle(train=dataclasses_replace(with_groups.train, groups=None), test=None)
+    session = Session.open(bare, "bare", result.path)
+    assert session.spec.group_column is None
+    parts = session.splits
+    assert parts.train.n_tracks + parts.test.n_tracks == bare.train.n_tracks
+    side = session.side("model", "test")  # said, not hidden: these are not its splits
+    assert side.in_sample and "other splits than its own" in side.tuned_on
+    assert pd.Index(parts.test.ids).is_unique
+
+
+def dataclasses_replace(obj, **changes):  # noqa: ANN001, ANN201
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)

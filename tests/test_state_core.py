@@ -20,6 +20,7 @@ from mewo_core.locations import check_data_folder
 from mewo_core.models.base import ProgressEvent
 from mewo_core.session.jobs import JobRegistry
 from tests.conftest import TAGS, write_tiny_folder
+from tests.helpers import fast_params
 
 # --- jobs ---------------------------------------------------------------------------------------
 
@@ -174,9 +175,8 @@ def test_a_folder_outside_the_roots_says_how_to_allow_it(tmp_path: Path, monkeyp
 @pytest.mark.parametrize("model_type", ["robust-thresholds", "reservoir-transformer"])
 def test_threshold_tuning_is_reported_in_steps(tmp_path: Path, model_type: str) -> None:
     bundle = load_folder(write_tiny_folder(tmp_path / "data", n=120))
-    params = {} if model_type == "robust-thresholds" else {
-        "epochs": 1, "units": 8, "all_units": 8, "d_model": 8, "n_heads": 2, "variant": "tokens",
-    }
+    params = fast_params(model_type, **({} if model_type == "robust-thresholds" else
+                                         {"epochs": 1}))  # fmt: skip
     events: list[ProgressEvent] = []
     train_and_save(bundle, model_type, params, None, progress=events.append)
     tuning = [e for e in events if e.stage == "thresholds"]
@@ -210,7 +210,6 @@ def test_jobs_belong_to_their_owner_and_only_the_owner_cancels() -> None:
 def test_a_cancelled_training_never_creates_its_artifact_folder(tmp_path: Path) -> None:
     """Cancel at the first progress event of a real training: the job ends as cancelled and
     the artifact folder does not exist (nothing half-written, nothing at all)."""
-    from tests.helpers import fast_params
 
     bundle = load_folder(write_tiny_folder(tmp_path / "d", n=300))
     registry = JobRegistry()

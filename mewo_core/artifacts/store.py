@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,12 +198,7 @@ def load_model(path: str | Path) -> DecisionModel:
         raise ArtifactError(f"{path}: {ARRAYS} cannot be read ({exc})") from None
     torch_state = None
     if TORCH in manifest["files"]:
-        import torch
-
-        try:
-            torch_state = torch.load(path / TORCH, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unpickling refusal is a damaged artifact
-            raise ArtifactError(f"{path}: {TORCH} cannot be read safely ({exc})") from None
+        torch_state = _torch_reader(path)  # called by the model when it needs its network
     cls = model_class(manifest["model_type"])
     try:
         return cls.from_state(manifest.get("config", {}), arrays, torch_state, manifest["columns"])
@@ -211,6 +206,21 @@ def load_model(path: str | Path) -> DecisionModel:
         raise
     except (KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise ArtifactError(f"{path}: the weights do not fit the manifest ({exc})") from None
+
+
+def _torch_reader(path: Path) -> Callable[[], dict[str, Any]]:
+    """A reader of ``path``'s torch weights (hash already checked): torch is imported only when
+    the model needs its network."""
+
+    def read() -> dict[str, Any]:
+        import torch
+
+        try:
+            return torch.load(path / TORCH, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unpickling refusal is a damaged artifact
+            raise ArtifactError(f"{path}: {TORCH} cannot be read safely ({exc})") from None
+
+    return read
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 **comparison.to_dict(),
                 **_won_lost_json(comparison, args.top, args.min_support),
                 **({"targets": targets.to_dict()} if targets else {}),
+                # per tag, the crossfit keep test's CV gain and interval (None otherwise)
+                "keep_test": getattr(session.model, "keep_report", lambda: None)(),
             }
         )
     else:

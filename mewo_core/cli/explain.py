@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import ManifestSummary, read_manifest
-from ..data import load_folder
 from ..data.io import write_csv_atomic
 from ..errors import MewoError
 from ..session import Session
 from .output import print_json
+from .sessions import open_session
 
 SPLITS = ("validation", "test", "train")
 
@@ -38,16 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _session(args: argparse.Namespace) -> Session:
     """The model (or the baseline) on its data folder, with the splits it was trained on."""
-    if args.model == "baseline":
-        if not args.data:
-            raise MewoError("--data is required with --model baseline")
-        return Session.open(load_folder(args.data), str(args.data))
-    manifest = read_manifest(args.model)
-    folder = args.data or ManifestSummary.of(manifest).data_folder
-    if not folder or not Path(folder).is_dir():
-        raise MewoError("--data is required: the model's data folder is not recorded or not here")
-    return Session.open(load_folder(folder), str(folder), args.model, manifest=manifest,
-                        check_tags=True)
+    return open_session(args.model, args.data)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

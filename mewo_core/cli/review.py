@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..artifacts import ManifestSummary
 from ..data.io import write_csv_atomic
 from ..errors import MewoError
+from ..session import Session
 from .output import print_json
+from .sessions import open_session
 
 SPLITS = ("test", "validation", "train")
 
@@ -74,23 +75,9 @@ def _check_out(args: argparse.Namespace) -> Path:
     return out
 
 
-def _session(args: argparse.Namespace):  # noqa: ANN202
+def _session(args: argparse.Namespace) -> Session:
     """The model (or the baseline) on its data folder, with the splits it was trained on."""
-    from ..artifacts import read_manifest
-    from ..data import load_folder
-    from ..session import Session
-
-    if args.model == "baseline":
-        if not args.data:
-            raise MewoError("--data is required with --model baseline")
-        return Session.open(load_folder(args.data), str(args.data))
-    manifest = read_manifest(args.model)
-    folder = args.data or ManifestSummary.of(manifest).data_folder
-    if not folder or not Path(folder).is_dir():
-        raise MewoError("--data is required: the model's data folder is not recorded or not here")
-    return Session.open(
-        load_folder(folder), str(folder), args.model, manifest=manifest, check_tags=True
-    )
+    return open_session(args.model, args.data)
 
 
 def review_queue(args: argparse.Namespace):  # noqa: ANN201

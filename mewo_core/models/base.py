@@ -291,10 +291,11 @@ class DecisionModel(ABC):
         cls,
         config: dict[str, Any],
         arrays: dict[str, np.ndarray],
-        torch_state: dict[str, Any] | None,
+        torch_state: dict[str, Any] | Callable[[], dict[str, Any]] | None,
         columns: dict[str, Any],
     ) -> Self:
-        """Rebuild a fitted model from :meth:`state`'s output and the saved columns."""
+        """Rebuild a fitted model from :meth:`state`'s output and the saved columns (the torch
+        state dict, or a reader of it that imports torch only when called)."""
 
     def columns_state(self) -> dict[str, Any]:
         """The columns the model reads: features, tags, taxonomy and, with an active group

@@ -10,6 +10,7 @@ comparison. It has no Streamlit import; the app's state module caches sessions b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
@@ -118,8 +119,20 @@ class Session:
 
     @property
     def spec(self) -> SplitSpec:
-        """The split spec the model was trained with (the default one for the baseline)."""
-        return SplitSpec.from_manifest(self.manifest)
+        """The split spec the model was trained with (the default one for the baseline). On
+        data without the group column it was split by (other data than its own: an upload of
+        scores without groups.csv), the data's own coarsest grouping instead."""
+        spec = SplitSpec.from_manifest(self.manifest)
+        groups = self.bundle.train.groups
+        if spec.group_column and (groups is None or spec.group_column not in groups.columns):
+            return dataclasses.replace(spec, group_column=None)
+        return spec
+
+    @property
+    def regrouped(self) -> bool:
+        """Whether this data lacks the group column the model's splits were drawn by, so that
+        :attr:`spec` splits it by its own grouping (not the rows the model was tuned on)."""
+        return self.spec.group_column != SplitSpec.from_manifest(self.manifest).group_column
 
     @property
     def model_id(self) -> str:
@@ -145,7 +158,7 @@ class Session:
         parts = self.spec.split(self.bundle)
         recorded = (self.manifest or {}).get("split_ids")
         same_data = (self.manifest or {}).get("data_fingerprint") == self.bundle.train.fingerprint
-        if recorded and same_data:
+        if recorded and same_data and not self.regrouped:
             for name in ("validation", "test"):
                 if name in recorded and recorded[name] != ids_digest(getattr(parts, name)):
                     raise DataError(
@@ -265,6 +278,11 @@ class Session:
                         in_sample=on_val)  # fmt: skip
         summary = ManifestSummary.of(self.manifest or {})
         name = self.model_name
+        if self.regrouped:
+            column = SplitSpec.from_manifest(self.manifest).group_column
+            return Side(name, f"other splits than its own (this data has no {column} column to "
+                        "split by as it was): figures may include rows it was tuned on",
+                        in_sample=True)  # fmt: skip
         if summary.data_fingerprint not in (None, self.bundle.train.fingerprint):
             return Side(name, "other data than this dataset's train files (its splits here are "
                         "not the ones it was tuned on)", in_sample=False)  # fmt: skip

@@ -16,6 +16,11 @@ Pipeline (``fit(train, validation)``; validation is a grouped split of the train
    rows. Thresholds come from the core's robust estimator (``robust.selection.fit_thresholds``,
    ``threshold_method="auto"``; ``"benchmark"`` gives the exact per-tag F1 optimum): fallback
    tags on fit + validation, kept tags on validation. Test data is never used.
+   ``keep_test="crossfit"`` (``crossfit.py``) runs this test with the power of all of train
+   instead: ``keep_folds`` artist-grouped out-of-fold networks over fit + validation, a tag kept
+   where its CV gain less 1.645 bootstrap standard errors is above 0, kept tags' thresholds on
+   the out-of-fold blended scores of every row (``keep_report()``: per tag the CV gain and its
+   95 % interval, also in ``evaluate --json``).
 
 Variants (``token_layout.py``): ``tokens``, ``concat``, ``transformer-only`` (no reservoirs:
 tokens straight from the six score groups, all features and the category scores),
@@ -24,16 +29,19 @@ tokens straight from the six score groups, all features and the category scores)
 1.3–2.2× the prediction cost.
 
 ``decision_scores`` returns, per tag, the blended probability for kept tags and the raw score for
-fallback tags; ``thresholds_`` apply to those.
+fallback tags; ``thresholds_`` apply to those. When no tag keeps the correction the network is
+never run (``decision_scores``, ``predict`` and the streaming engines): it could change nothing.
 
 Learned attributes besides the base's: ``blend_weights_`` (per tag, the correction weight kept in
 step 4, 0 = fallback to the raw score; also ``correction_weights()``, and ``kept_tags`` names the
 tags above 0), ``blend_f1_`` (2 x tags: cross-fitted validation F1 of fallback and choice),
-``transform_``, ``reservoirs_``, ``tokens_``, ``network_``, ``history_``.
+``blend_gain_`` (3 x tags: the crossfit test's CV gain of the best weight and its 95 % interval;
+NaN for the halves test), ``transform_``, ``reservoirs_``, ``tokens_``, ``network_``, ``history_``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
@@ -54,6 +62,7 @@ from ..base import CONTEXT_PARAM, DecisionModel, ProgressCallback, ProgressEvent
 from ..params import Param
 from .blending import choose_blend
 from .input_transform import LogitStandardizer
+from .records import LOSSES, TrainHistory
 from .reservoirs import PARTITIONS, FittedReservoir, fit_reservoir, partition_features
 from .token_layout import (
     SOURCES,
@@ -72,10 +81,8 @@ if TYPE_CHECKING:
     from ...robust.selection import Steps
 
 
-def _losses() -> tuple[str, ...]:
-    from .training import LOSSES  # imports torch: only when a loss is checked
-
-    return LOSSES
+#: Keep tests of the correction: ``blending.py`` (halves) and ``crossfit.py``.
+KEEP_TESTS = ("halves", "crossfit")
 
 
 def _estimators() -> tuple[str, ...]:
@@ -104,7 +111,10 @@ class ReservoirTransformer(DecisionModel):
     """Reservoir bank + Transformer over tokens, with a per-tag benchmark fallback."""
 
     model_type = "reservoir-transformer"
-    score_block = 16384
+    #: Rows scored per network call (see :attr:`score_block`).
+    network_block = 16384
+    network_module_: Any = None
+    _network_reader: Callable[[], dict[str, Any]] | None = None
 
     params = (
         Param("variant", str, "transformer-only", "model variant (token layout)",
@@ -127,11 +137,15 @@ class ReservoirTransformer(DecisionModel):
         Param("lr", float, 2e-3, "peak learning rate (one-cycle)", low=0, closed="neither"),
         Param("weight_decay", float, 1e-4, "AdamW weight decay", low=0),
         Param("correction_l2", float, 1e-2, "penalty on the per-tag correction", low=0),
-        Param("loss", str, "bce", "training loss", choices=_losses),
+        Param("loss", str, "bce", "training loss", choices=LOSSES),
         Param("patience", int, 3, "epochs without validation gain before stopping", low=1),
         Param("blend_grid", tuple, (0.25, 0.5, 0.75, 1.0), "correction weights tried per tag",
               low=0, high=1, closed="right"),
         Param("keep_margin", float, 0.01, "F1 gain a kept correction needs", low=0),
+        Param("keep_test", str, "halves", "where the keep test runs: two group-halves of the "
+              "validation split, or crossfit: out-of-fold networks over every training artist",
+              choices=KEEP_TESTS),
+        Param("keep_folds", int, 4, "artist-grouped folds of the crossfit keep test", low=2),
         Param("min_positives", int, 10, "validation positives a tag needs to keep it", low=0),
         Param("metric", str, "weighted", "target F1 average", choices=AVERAGES, exposed=True),
         CONTEXT_PARAM,
@@ -196,7 +210,11 @@ class ReservoirTransformer(DecisionModel):
         val_in = (self._inputs(Zv), self._own(Zv), Yv)
         del Z, Zv
         self._train_network(fit_in, val_in, progress)
-        self._choose_decisions(train, validation, val_in, progress)
+        self.blend_gain_ = np.full((3, len(self.tag_names_)), np.nan)
+        if self.keep_test == "crossfit":
+            self._choose_cross_fitted(train, validation, fit_in, val_in, progress)
+        else:
+            self._choose_decisions(train, validation, val_in, progress)
         return self
 
     def _check_settings(self) -> VariantSpec:
@@ -239,23 +257,80 @@ class ReservoirTransformer(DecisionModel):
             dropout=self.dropout,
         )
 
-    def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
-        from .training import TrainSettings, train_transformer
+    def _settings(self, **changes: Any):  # noqa: ANN202 - a training.TrainSettings
+        from .training import TrainSettings
 
-        settings = TrainSettings(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            correction_l2=self.correction_l2,
-            loss=self.loss,
-            patience=self.patience,
-            seed=self.seed,
-        )
+        values = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                  "weight_decay": self.weight_decay, "correction_l2": self.correction_l2,
+                  "loss": self.loss, "patience": self.patience, "seed": self.seed}  # fmt: skip
+        return TrainSettings(**{**values, **changes})
+
+    def _train_network(self, fit_in, val_in, progress: ProgressCallback | None) -> None:  # noqa: ANN001
+        from .training import train_transformer
+
         with _torch_settings(self.threads) as torch:
             torch.manual_seed(self.seed)
             self.network_ = self._network()
-            self.history_ = train_transformer(self.network_, fit_in, val_in, settings, progress)
+            self.history_ = train_transformer(self.network_, fit_in, val_in, self._settings(),
+                                              progress)
+
+    def _choose_cross_fitted(self, train: Dataset, validation: Dataset, fit_in, val_in,  # noqa: ANN001
+                             progress: ProgressCallback | None = None) -> None:
+        """The ``crossfit`` keep test (``crossfit.py``): out-of-fold networks over every
+        training row (the main network's epoch count, no early stop), then per tag the keep
+        choice, and thresholds of kept tags on out-of-fold blended scores of every row."""
+        from .crossfit import choose_cross_fitted, grouped_folds, out_of_fold
+        from .training import predict_parts, train_transformer
+
+        u, z, Y = (np.vstack([a, b]) for a, b in zip(fit_in, val_in, strict=True))
+        groups = np.concatenate([_group_ids(train, "f"), _group_ids(validation, "v")])
+        folds = grouped_folds(groups, self.keep_folds, self.seed)
+        epochs = self.history_.best_epoch
+
+        def fit_fold(rest: np.ndarray, held: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            _emit(progress, "thresholds", k, self.keep_folds + 1, f"cross-fitting fold {k + 1}")
+            check = rest[: min(rest.size, 2048)]  # in-sample: no early stop, no leak
+            with _torch_settings(self.threads) as torch:
+                torch.manual_seed(self.seed * 7919 + k + 1)
+                net = self._network()
+                settings = self._settings(epochs=epochs, patience=epochs + 1,
+                                          seed=self.seed + k + 1)
+                train_transformer(net, (u[rest], z[rest], Y[rest]),
+                                  (u[check], z[check], Y[check]), settings)
+                return predict_parts(net, u[held], z[held])
+
+        own, corr = out_of_fold(u.shape[0], folds, self.keep_folds, fit_fold)
+        raw = np.vstack([train.tag_scores(), validation.tag_scores()])
+        choice = choose_cross_fitted(raw, own, corr, Y, groups, folds, self.keep_folds,
+                                     tuple(self.blend_grid), self.keep_margin, self.min_positives,
+                                     self.seed)  # fmt: skip
+        self.blend_weights_ = choice.weights.astype(np.float64)
+        self.blend_f1_ = np.stack([choice.f1_fallback, choice.f1_chosen])
+        self.blend_gain_ = np.stack([choice.gain, choice.gain_low, choice.gain_high])
+        kept = self.blend_weights_ > 0
+        _emit(progress, "thresholds", self.keep_folds, self.keep_folds + 1,
+              f"{int(kept.sum())} tag(s) keep the correction")
+        has_score = self.tag_score_index_ >= 0
+        thresholds = np.full(len(self.tag_names_), np.inf)
+        thresholds[has_score] = self._thresholds(raw[:, has_score], Y[:, has_score], groups,
+                                                 has_score)
+        if kept.any():
+            blended = sigmoid(own[:, kept] + self.blend_weights_[kept] * corr[:, kept])
+            thresholds[kept] = self._thresholds(blended, Y[:, kept], groups, kept)
+        self.thresholds_ = thresholds
+        _emit(progress, "thresholds", self.keep_folds + 1, self.keep_folds + 1, "thresholds tuned")
+
+    def keep_report(self) -> dict[str, dict[str, float]] | None:
+        """Per tag, the kept weight and the crossfit keep test's CV F1 gain of the best weight
+        with its 95 % group-bootstrap interval (None for the ``halves`` test)."""
+        self._check_fitted()
+        if not np.isfinite(self.blend_gain_).any():
+            return None
+        return {
+            tag: {"weight": float(w), "cv_gain": float(g), "low": float(lo), "high": float(hi)}
+            for tag, w, g, lo, hi in zip(self.tag_names_, self.blend_weights_, *self.blend_gain_,
+                                         strict=True)
+        }  # fmt: skip
 
     def _choose_decisions(self, train: Dataset, validation: Dataset, val_in,  # noqa: ANN001
                           progress: ProgressCallback | None = None) -> None:
@@ -343,8 +418,13 @@ class ReservoirTransformer(DecisionModel):
         out = np.empty((X.shape[0], len(self.tag_names_)), dtype=np.float64)
         kept = np.flatnonzero(self.blend_weights_ > 0)
         fallback = np.flatnonzero(self.blend_weights_ <= 0)
+        if kept.size == 0:
+            # No tag keeps the correction: the network cannot change a decision, so it is not
+            # run (the same values as the block loop's fallback columns, far faster).
+            out[:] = columns_or_neg_inf(X, self.tag_score_index_)
+            return out
         weights = self.blend_weights_[kept]
-        block = self.score_block
+        block = self.network_block
         for start in range(0, X.shape[0], block):
             Xb = X[start : start + block]
             Z = self.transform_.transform(Xb)
@@ -355,6 +435,39 @@ class ReservoirTransformer(DecisionModel):
             rows[:, fallback] = columns_or_neg_inf(Xb, self.tag_score_index_[fallback])
             rows[:, kept] = sigmoid(own[:, kept] + weights * corr[:, kept])
         return out
+
+    @property
+    def score_block(self) -> int | None:  # type: ignore[override]
+        """Rows per network call (streamed chunks are cut on these bounds so that they give the
+        in-memory bits); None when no tag keeps the correction: scores are then element-wise."""
+        weights = getattr(self, "blend_weights_", None)
+        if weights is not None and not (np.asarray(weights) > 0).any():
+            return None
+        return self.network_block
+
+    @score_block.setter
+    def score_block(self, rows: int | None) -> None:
+        self.network_block = rows or type(self).network_block
+
+    @property
+    def network_(self) -> Any:  # noqa: ANN401 - a TagTransformer (torch is imported lazily)
+        """The Transformer; a loaded model with no kept tag reads it (and imports torch) only
+        when it is first asked for."""
+        if self.network_module_ is None and self._network_reader is not None:
+            self.network_module_ = self._built_network(self._network_reader())
+            self._network_reader = None
+        return self.network_module_
+
+    @network_.setter
+    def network_(self, value: Any) -> None:  # noqa: ANN401
+        self.network_module_ = value
+
+    def _built_network(self, torch_state: dict[str, Any]) -> Any:  # noqa: ANN401
+        with _torch_settings(self.threads):
+            network = self._network()
+            network.load_state_dict(torch_state)
+            network.eval()
+        return network
 
     def correction_weights(self) -> np.ndarray:
         """Per tag, the correction weight kept on validation (``blend_weights_``; 0: the tag
@@ -374,6 +487,7 @@ class ReservoirTransformer(DecisionModel):
             "tag_score_index": self.tag_score_index_,
             "blend_weights": self.blend_weights_,
             "blend_f1": self.blend_f1_,
+            "blend_gain": self.blend_gain_,
             "history_loss": np.asarray(self.history_.loss, dtype=np.float64),
             "history_val_f1": np.asarray(self.history_.val_f1, dtype=np.float64),
             "history_best_epoch": np.array(self.history_.best_epoch),
@@ -397,6 +511,8 @@ class ReservoirTransformer(DecisionModel):
         model.tag_score_index_ = np.asarray(arrays["tag_score_index"], dtype=np.int64)
         model.blend_weights_ = np.asarray(arrays["blend_weights"], dtype=np.float64)
         model.blend_f1_ = np.asarray(arrays["blend_f1"])
+        model.blend_gain_ = np.asarray(  # NaN in models saved before the crossfit test
+            arrays.get("blend_gain", np.full((3, model.blend_weights_.size), np.nan)))
         model._restore_context(arrays)
         model.transform_ = LogitStandardizer.from_state(
             model.eps,
@@ -406,8 +522,6 @@ class ReservoirTransformer(DecisionModel):
                 "logit": arrays["transform_logit"],
             },
         )
-        from .training import TrainHistory
-
         model.tokens_ = layout_from_arrays(arrays)
         model.history_ = TrainHistory(
             list(map(float, arrays["history_loss"])),
@@ -426,10 +540,12 @@ class ReservoirTransformer(DecisionModel):
         for arr in (model.tag_score_index_, model.blend_weights_):
             if arr.shape != (n_tags,):
                 raise ArtifactError("per-tag arrays do not match the tags: damaged artifact")
-        with _torch_settings(model.threads):
-            model.network_ = model._network()
-            model.network_.load_state_dict(torch_state)
-            model.network_.eval()
+        if callable(torch_state):  # the artifact's reader: torch only when the network is used
+            model._network_reader = torch_state
+            if model.kept_tags:
+                _ = model.network_
+        else:
+            model.network_ = model._built_network(torch_state)
         return model
 
 

@@ -12,7 +12,7 @@ fallback on most tags, robust thresholds) and on test. It only ranks epochs.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,8 +23,8 @@ from ...scoring.counts import counts_at
 from ...scoring.metrics import f1_score
 from ...scoring.thresholds import f1_optimal_thresholds
 from ..base import ProgressCallback, ProgressEvent
+from .records import LOSSES, TrainHistory
 
-LOSSES = ("bce", "focal")
 #: The per-epoch progress figure's name: what it is, in words (see the module docstring).
 PROGRESS_METRIC = "val weighted F1 (network alone, thresholds fitted on val: in-sample)"
 
@@ -44,15 +44,6 @@ class TrainSettings:
     seed: int
     focal_gamma: float = 2.0
     pos_weight_power: float = 0.5
-
-
-@dataclass
-class TrainHistory:
-    """Per-epoch training loss and validation weighted F1; the epoch kept."""
-
-    loss: list[float] = field(default_factory=list)
-    val_f1: list[float] = field(default_factory=list)
-    best_epoch: int = 0
 
 
 # Rows per forward pass at inference. 2,048 gave the same bits as 8,192 on the demo's 22,738 test
