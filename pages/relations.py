@@ -31,17 +31,45 @@ if ctx.is_baseline or not has_correction(ctx.model):
 
 max_tracks = st.select_slider("Tracks sampled from the split", [100, MAX_TRACKS, 1000],
                               value=MAX_TRACKS, key="rel_tracks")
+bar = st.empty()
+
+
+def _progress(done: int, total: int) -> None:
+    bar.progress(done / max(total, 1),
+                 text=f"Computing the relation map (once; kept on disk): {done} / {total} tracks")
+
+
 with st.spinner("Computing the relation map (once; kept on disk)…"):
-    rel, structure, agree = ctx.session.relations(ctx.split, max_tracks)
+    rel, structure, agree = ctx.session.relations(ctx.split, max_tracks, progress=_progress)
+bar.empty()
 n_tags = len(ctx.model.tag_names_)
+
+
+def _agreement(name: str) -> tuple[str, str]:
+    """A card's figure, or "—" with why there is none."""
+    value, pairs = agree[name], agree[name + "_pairs"]
+    if np.isfinite(value):
+        return f"{value:.3f}", f"over {pairs:,} pairs"
+    why = (f"only {pairs} pairs with a value on both sides" if pairs < 3 else
+           "one side is constant over the pairs (e.g. every contribution is 0)")
+    return "—", f"no figure: {why}"
+
+
 c = st.columns(3)
 c[0].metric("Tags keeping a correction", f"{len(rel.tag_names)} / {n_tags}")
-c[1].metric("Agreement with lift (Spearman)", f"{agree['signed_vs_log_lift']:.3f}",
+lift_value, lift_note = _agreement("signed_vs_log_lift")
+corr_value, corr_note = _agreement("abs_vs_abs_score_correlation")
+c[1].metric("Agreement with lift (Spearman)", lift_value,
             help="rank correlation of the mean signed contribution with log2 co-occurrence "
-                 f"lift over {agree['signed_vs_log_lift_pairs']:,} (tag, tag) pairs")
-c[2].metric("Agreement with score correlation", f"{agree['abs_vs_abs_score_correlation']:.3f}",
-            help="rank correlation of the mean |contribution| with |score correlation| over "
-                 f"{agree['abs_vs_abs_score_correlation_pairs']:,} (tag, feature) pairs")
+                 f"lift, {lift_note}")
+c[2].metric("Agreement with score correlation", corr_value,
+            help=f"rank correlation of the mean |contribution| with |score correlation|, "
+                 f"{corr_note}")
+if "no figure" in lift_note or "no figure" in corr_note:
+    st.caption("Agreement: " + "; ".join(
+        f"{label} {note}" for label, note in (("lift:", lift_note), ("score correlation:",
+                                                                     corr_note))
+        if "no figure" in note) + ".")
 if not rel.tag_names:
     st.warning("No tag keeps the learned correction: every decision is the benchmark's, and "
                "the model learned no relation that held up on validation.")
@@ -74,7 +102,7 @@ with left:
     st.plotly_chart(plots.heatmap(
         values, rows, cols, rcat, ccat, f"Model: {view} ({row_class} × {col_class})",
         zmid=0.0 if view == "mean contribution" else None,
-        colorscale="RdBu_r" if view == "mean contribution" else "Viridis"))
+        colorscale="RdBu_r" if view == "mean contribution" else "Viridis", labelled=True))
 with right:
     data_view = st.radio("Data", ("log2 lift (labels)", "score correlation"), horizontal=True,
                          key="rel_data")
@@ -84,7 +112,14 @@ with right:
     st.plotly_chart(plots.heatmap(
         other, rows, cols, rcat, ccat, f"Data: {data_view} ({row_class} × {col_class})",
         zmin=-3 if data_view.startswith("log2") else -1,
-        zmax=3 if data_view.startswith("log2") else 1))
+        zmax=3 if data_view.startswith("log2") else 1, labelled=True))
 
 st.subheader("Strongest relations")
-st.dataframe(top_relations(rel, structure, 40), hide_index=True, height=420)
+top = top_relations(rel, structure, 40).drop(
+    columns=["tag_class", "tag_category", "feature_class", "feature_category"])
+number = {c: st.column_config.NumberColumn(format="%.3f") for c in top.columns
+          if c not in ("tag", "feature")}
+st.dataframe(top, hide_index=True, height=420, column_config=number)
+st.caption("Classes and categories are in the CLI's CSV (`explain --relations --out`); a blank "
+           "lift or correlation: the pair has no value in the data (e.g. a tag without "
+           "positives).")

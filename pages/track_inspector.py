@@ -15,9 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from mewo_core import plots
+from mewo_core.explain import decision as explain_decision
 from mewo_core.explain import inspector as track_inspector
 from mewo_core.explain import plots as explain_plots
+from mewo_core.explain import report as explain_report
 from mewo_core.explain.adapter import has_correction
+from mewo_core.explain.decision import album_of
+from mewo_core.explain.path import threshold_sources
 from mewo_core.explain.whatif import apply_edits
 from pages import _context
 
@@ -39,6 +43,7 @@ st.caption(f"{ctx.model_label} on the {ctx.split} split ({data.n_tracks:,} track
            "are the tuned ones saved with each model.")
 
 mode = st.radio("Pick a track", ("From a list", "By id"), horizontal=True, key="ti_mode")
+focus_tag: str | None = None  # the outcome filter's tag: the Why explains it first
 if mode == "By id":
     track_id = st.number_input("ChallengeID", value=int(data.ids[0]), step=1, key="ti_id")
     found = np.flatnonzero(data.ids == track_id)
@@ -59,6 +64,7 @@ else:
         tag = c2.selectbox("Tag (type to search)", list(data.tag_names), key="ti_tag",
                            index=int(labels.sum(axis=0).argmax()))
         t = data.tag_names.index(tag)
+        focus_tag = tag
         truth, pred = labels[:, t], model_dec[:, t]
         mask = {
             OUTCOMES[1]: pred & ~truth,
@@ -114,8 +120,9 @@ if removed.empty:
     st.caption("None.")
 else:
     st.dataframe(removed, hide_index=True, column_config=config)
-st.caption("Decision: score >= threshold. The model's score is its blended probability where "
-           "it uses the learned correction, else the raw score; the baseline's is the raw score.")
+st.caption("Decision: score >= threshold. The model's score is its probability (own logit + "
+           "blend × correction) where it uses the learned correction, else the raw score (both "
+           "after the album blend, with an album context); the baseline's is the raw score.")
 
 profile = track.rename(columns={"model score": "score", "model threshold": "threshold",
                                 src_col: "source"})
@@ -134,65 +141,74 @@ with st.expander("All tags of this track, grouped by class", expanded=False):
 st.subheader("Why")
 explainer = _context.explainer(ctx)
 raw = ctx.model.align(data).X[row].astype(np.float64)
-album = ctx.model.context_rows(data, row)
+album, mate_ids = album_of(ctx.model, data, row)
 if album is not None:
     st.caption(f"This model blends each track's scores with its {ctx.model.context_.level}'s "
                f"({len(album)} other tracks here, weight {ctx.model.context_.alpha_:g}) before "
-               "reading them: scores and contributions below are after that blend.")
+               "deciding: the blend is a step of every path below.")
 edit_key = ctx.key("whatif", str(int(data.ids[row])))
 edits: dict[str, float] = st.session_state.setdefault(edit_key, {})
 x_now = apply_edits(raw, explainer.feature_names, edits)
 candidates = explainer.default_tags(x_now, album) or list(range(len(data.tag_names)))
 names = [data.tag_names[t] for t in candidates]
+if focus_tag is not None:
+    names = [focus_tag, *(n for n in names if n != focus_tag)]
 others = [t for t in data.tag_names if t not in set(names)]
-why_tag = st.selectbox("Tag to explain (disagreements with the baseline first, then the model's "
-                       "tags; type to search)", names + others, key=ctx.key("why_tag"))
-(exp,) = explainer.explain(x_now, [data.tag_names.index(why_tag)], album)
+why_tag = st.selectbox(
+    "Tag to explain (the outcome's tag, then disagreements with the baseline, then the model's "
+    "tags; type to search)", names + others, key=ctx.key("why_tag", focus_tag or ""))
+(exp,) = explainer.explain(x_now, [data.tag_names.index(why_tag)], album, mate_ids)
+score_txt, thr_txt = explain_decision.pair(exp.probability, exp.threshold)
+score_name = ("Probability" if exp.uses_correction
+              else "Score (album-blended)" if exp.context is not None else "Score")
 c = st.columns(4)
-c[0].metric("Model", "yes" if exp.decision else "no",
-            help=f"probability {exp.probability:.4f} vs threshold {exp.threshold:.4f}")
+c[0].metric("Model", "yes" if exp.decision else "no", help=exp.verdict())
 c[1].metric("Baseline", "yes" if exp.baseline_decision else "no",
-            help=f"raw score vs its threshold {exp.baseline_threshold:.4f}")
-c[2].metric("Probability", f"{exp.probability:.3f}", help="what the threshold applies to")
-c[3].metric("Threshold", f"{exp.threshold:.3f}")
-source = _context.threshold_sources(ctx).set_index("tag").loc[why_tag]
-st.caption(f"Threshold from {source.estimator}, {source.positives} positives; the benchmark's "
-           f"threshold on the same rows is {source.benchmark_threshold:.4g} (moved by "
-           f"{source.moved_by:+.4g}).")
-if exp.correction is None:
-    st.info(f"{ctx.model_label} is a threshold model: the decision is the raw score "
-            f"{exp.score:.4f} against the threshold {exp.threshold:.4f}.")
+            help=f"raw score vs its threshold {exp.baseline_threshold:.4g}")
+c[2].metric(score_name, score_txt, help="what the threshold applies to")
+c[3].metric("Threshold", thr_txt)
+t_why = data.tag_names.index(why_tag)
+if has_correction(model):  # one tag's source (one column), not every tag's on a first render
+    tuning, tuning_scores = ctx.tuning("model")
+    source = threshold_sources(model, ctx.session.splits.train, tuning, tuning_scores, [t_why])
 else:
-    used = "used" if exp.uses_correction else "not used (the tag falls back to its raw score)"
-    st.markdown(
-        f"**Path**: own score {exp.score:.3f} → own logit {exp.own_logit:+.2f} → learned "
-        f"correction {exp.correction:+.2f} × blend {exp.blend:g} ({used}) → probability "
-        f"{exp.probability:.3f} vs threshold {exp.threshold:.3f}. Correction = reference "
-        f"{exp.reference_correction:+.2f} + contributions "
-        f"{exp.contributions['contribution'].sum():+.2f}. **Top contributors**: "
-        f"{exp.in_words(3)}.")
+    source = threshold_sources(model, ctx.session.splits.train, tags=[t_why])
+source = source.iloc[0]
+words = explain_report.threshold_words(explain_report.threshold_record(source, ctx.manifest))
+st.caption(words[0].upper() + words[1:] + ".")
+st.markdown(f"**Path** ({exp.space} space): {exp.path_words()}.")
+if exp.uses_correction:
+    st.markdown(f"Correction = reference {exp.reference_correction:+.2f} + contributions "
+                f"{exp.contributions['contribution'].sum():+.2f} (× blend {exp.blend:g} in the "
+                f"decision). **Top contributors**: {exp.in_words(3)}.")
+else:
+    st.markdown(f"**Decided by**: {exp.decided_by_words()}.")
+if exp.score is not None:
     st.plotly_chart(explain_plots.waterfall(exp))
-    with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=False):
-        feats = list(exp.contributions["feature"].head(5))
-        extra = st.multiselect("More features (type to search)", list(explainer.feature_names),
-                               key=edit_key + ":more")
-        pos = {f: i for i, f in enumerate(explainer.feature_names)}
-        new = {}
-        cols = st.columns(3)
-        for i, f in enumerate(dict.fromkeys(feats + extra)):
-            value = cols[i % 3].number_input(f, value=float(x_now[pos[f]]), format="%.4f",
-                                             key=f"{edit_key}:{f}")
-            if not np.isclose(value, raw[pos[f]]):
-                new[f] = float(value)
-        b1, b2 = st.columns(2)
-        if b1.button("Apply what-if", key=edit_key + ":apply"):
-            st.session_state[edit_key] = {**edits, **new}
-            st.rerun()
-        if b2.button("Reset edits", key=edit_key + ":reset"):
-            st.session_state[edit_key] = {}
-            for f in explainer.feature_names:
-                st.session_state.pop(f"{edit_key}:{f}", None)
-            st.rerun()
+with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=False):
+    own_col = int(np.asarray(ctx.model.tag_score_index_)[data.tag_names.index(why_tag)])
+    feats = (list(exp.contributions["feature"].head(5)) if exp.uses_correction
+             else [explainer.feature_names[own_col]] if own_col >= 0 else [])
+    extra = st.multiselect("More features (type to search)", list(explainer.feature_names),
+                           key=edit_key + ":more")
+    pos = {f: i for i, f in enumerate(explainer.feature_names)}
+    new = {}
+    cols = st.columns(3)
+    for i, f in enumerate(dict.fromkeys(feats + extra)):
+        value = cols[i % 3].number_input(f, value=float(x_now[pos[f]]), format="%.4f",
+                                         key=f"{edit_key}:{f}")
+        if not np.isclose(value, raw[pos[f]]):
+            new[f] = float(value)
+    b1, b2 = st.columns(2)
+    if b1.button("Apply what-if", key=edit_key + ":apply"):
+        st.session_state[edit_key] = {**edits, **new}
+        st.rerun()
+    if b2.button("Reset edits", key=edit_key + ":reset"):
+        st.session_state[edit_key] = {}
+        for f in explainer.feature_names:
+            st.session_state.pop(f"{edit_key}:{f}", None)
+        st.rerun()
+if exp.uses_correction:
     with st.expander("All contributions of this tag", expanded=False):
         st.dataframe(exp.contributions, hide_index=True)
 if edits:
@@ -202,7 +218,13 @@ if edits:
     st.markdown("**What-if edits**: " + ", ".join(f"{f} = {v:g}" for f, v in edits.items()))
     st.dataframe(pd.DataFrame({
         "tag": [data.tag_names[t] for t in changed],
-        "before": before[changed], "after": after[changed], "probability": proba[changed],
+        "before": before[changed], "after": after[changed], "decision score": proba[changed],
     }), hide_index=True)
     if not changed.size:
         st.caption("No decision of this track changes with these edits.")
+    if album is not None:
+        flips = explain_decision.mate_flips(ctx.model, raw, x_now, album, mate_ids)
+        st.markdown(f"**Album mates' decisions these edits flip** (through the "
+                    f"{ctx.model.context_.level} blend): {len(flips)}")
+        if flips:
+            st.dataframe(pd.DataFrame(flips), hide_index=True)

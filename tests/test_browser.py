@@ -185,7 +185,7 @@ def test_why_view_and_what_if(server: h.StreamlitServer, page: Any) -> None:
     h.settled(page, server, "Track inspector", FIRST_RENDER_MS)
     h.sidebar_choose(page, "Model", "rt-small")
     page.get_by_role("heading", name="Why").wait_for(timeout=STEP_MS)
-    path = page.get_by_text(re.compile(r"^Path: own score"))
+    path = page.get_by_text(re.compile(r"^Path \((logit|raw) space\): own score"))
     expect(path).to_be_visible(timeout=STEP_MS)
     h.charts_drawn(page)
     h.assert_clean(page, server, "Why view")

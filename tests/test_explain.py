@@ -46,7 +46,9 @@ FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1
         "batch_size": 256, "epochs": 4, "threads": 1, "threshold_method": "benchmark"}  # fmt: skip
 JSON_KEYS = {"tag", "class", "category", "score", "probability", "threshold", "decision",
              "baseline_threshold", "baseline_decision", "uses_correction", "correction",
-             "reference_correction", "contributions"}  # fmt: skip
+             "reference_correction", "contributions", "explained_by", "decision_score", "space",
+             "decision_value", "threshold_value", "path", "context", "standardised_input",
+             "own_logit", "blend", "threshold_source", "in_words"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +102,17 @@ def _moving_rows(explainer: Explainer, X: np.ndarray, n: int, big: float = 0.1) 
     return X[rows]
 
 
-def _moving_tags(explainer: Explainer, x: np.ndarray, k: int = 12) -> list[int]:
-    """Tags whose correction moves most from the reference on ``x`` (non-trivial cases)."""
+def _moving_tags(explainer: Explainer, x: np.ndarray, k: int = 12,
+                 kept_only: bool = False) -> list[int]:
+    """Tags whose correction moves most from the reference on ``x`` (non-trivial cases);
+    ``kept_only``: among the tags that keep the correction (the only ones explained by it)."""
     view = explainer.view
     gap = np.abs(view.correction_np(view.transform(x[None]))[0]
                  - view.correction_np(explainer._z_ref[None])[0])
-    return np.argsort(-gap)[:k].tolist()
+    order = np.argsort(-gap)
+    if kept_only:
+        order = order[view.kept[order]]
+    return order[:k].tolist()
 
 
 # --- adapter ------------------------------------------------------------------------------------
@@ -260,7 +267,7 @@ def test_reinitialised_network_gives_different_attributions(demo, small) -> None
     other.network_.eval()
     re_explainer = Explainer(other, explainer.baseline, explainer.reference)
     x = _rows(bundle, model, 1)[0]
-    tags = _moving_tags(explainer, x, 5)
+    tags = _moving_tags(explainer, x, 5, kept_only=True)
     a = np.concatenate([e.contributions.sort_values("feature")["contribution"].to_numpy()
                         for e in explainer.explain(x, tags)])
     b = np.concatenate([e.contributions.sort_values("feature")["contribution"].to_numpy()
@@ -339,7 +346,7 @@ def test_what_if_recomputes_decisions_and_explanations(demo, small) -> None:
     _, bundle, _ = demo
     model, explainer = small
     x = _rows(bundle, model, 1)[0]
-    t = _moving_tags(explainer, x, 1)[0]
+    t = _moving_tags(explainer, x, 1, kept_only=True)[0]
     (before,) = explainer.explain(x, [t])
     top = before.contributions.iloc[0]
     edited, decisions, (after,) = what_if(explainer, x, {top.feature: float(top.reference)}, [t])
@@ -384,11 +391,14 @@ def test_relation_map_is_consistent_and_cached(demo, small, tmp_path: Path) -> N
     top = top_relations(rel, structure, 5)
     assert list(top["mean_abs_contribution"]) == sorted(top["mean_abs_contribution"],
                                                         reverse=True)
+    calls: list[tuple[int, int]] = []
     first = cached_relation_map(model, "m1", validation, explainer.reference, tmp_path,
-                                max_tracks=12, n_steps=8)
+                                max_tracks=12, n_steps=8, progress=lambda *a: calls.append(a))
     assert list(tmp_path.glob("relations-*.npz"))
+    assert calls and calls[-1] == (12, 12)  # progress while computed, not part of the key
     again = cached_relation_map(model, "m1", validation, explainer.reference, tmp_path,
-                                max_tracks=12, n_steps=8)
+                                max_tracks=12, n_steps=8, progress=lambda *a: calls.append(a))
+    assert calls[-1] == (12, 12) and len(list(tmp_path.glob("relations-*.npz"))) == 1
     np.testing.assert_array_equal(first.mean_abs, again.mean_abs)
     assert again.tag_names == first.tag_names and isinstance(again, RelationMap)
 
@@ -428,15 +438,24 @@ def test_cli_explain_json_shape(demo, capsys) -> None:
     predicted = model.predict(validation.subset(np.array([2])))[0]
     for tag in report["tags"]:
         assert set(tag) == JSON_KEYS
-        assert len(tag["contributions"]) == len(model.feature_names_)
-        assert set(tag["contributions"][0]) == {"feature", "value", "reference", "contribution"}
+        kept = model.blend_weights_[model.tag_names_.index(tag["tag"])] > 0
+        assert tag["uses_correction"] == kept
+        # only a tag that keeps the correction lists contributions (no list of zeros)
+        assert len(tag["contributions"]) == (len(model.feature_names_) if kept else 0)
+        if kept:
+            assert set(tag["contributions"][0]) == {"feature", "value", "reference",
+                                                    "contribution"}
+        assert (tag["decision_value"] >= tag["threshold_value"]) == tag["decision"]
+        assert tag["context"] is None  # the small model has no album context
+        assert set(tag["threshold_source"]) >= {"estimator", "positives", "benchmark_threshold"}
         assert tag["decision"] == bool(predicted[model.tag_names_.index(tag["tag"])])
     name = model.tag_names_[0]
     status, out, _ = _run(capsys, *base, "--json", "--tag", name, "--top", "3",
                           "--set", f"{model.feature_names_[1]}=0.9")
     report = json.loads(out)
     assert status == 0 and [t["tag"] for t in report["tags"]] == [name]
-    assert len(report["tags"][0]["contributions"]) == 3
+    assert len(report["tags"][0]["contributions"]) == (3 if model.blend_weights_[0] > 0 else 0)
+    assert set(report["what_if"]) == {"flipped", "flipped_album_mates"}
     assert report["edits"][0]["feature"] == model.feature_names_[1]
     assert report["edits"][0]["value"] == 0.9
     c = report["tags"][0]

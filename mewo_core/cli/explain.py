@@ -41,6 +41,8 @@ def _session(args: argparse.Namespace) -> Session:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from ..explain.decision import album_of
+    from ..explain.report import track_report, track_text
     from ..explain.whatif import apply_edits, parse_edits
 
     if args.top is not None and args.top < 0:
@@ -64,43 +66,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if unknown:
         raise MewoError(f"unknown --tag {unknown[0]!r} (not one of the model's tags)")
     tags = [model.tag_names_.index(t) for t in args.tag] or None
-    album = model.context_rows(data, int(found[0]))
-    explanations = explainer.explain(edited, tags, album)
-    pos = {f: i for i, f in enumerate(model.feature_names_)}
+    album, mate_ids = album_of(model, data, int(found[0]))
+    explanations = explainer.explain(edited, tags, album, mate_ids)
+    sources = session.threshold_sources()
     if args.json:
         print_json({
             "track": int(args.track),
             "model": str(args.model),
-            "edits": [{"feature": f, "original": float(x[pos[f]]), "value": v}
-                      for f, v in edits.items()],
-            "tags": [e.to_json(args.top) for e in explanations],
+            **track_report(explainer, explanations, sources, session.manifest, x=x,
+                           edited=edited, edits=edits, album=album, mate_ids=mate_ids,
+                           top=args.top),
         })
         return 0
-    sources = session.threshold_sources().set_index("tag")
     print(f"track {args.track} ({args.split} split), model {args.model}"
           + (f", edits: {', '.join(f'{f}={v:g}' for f, v in edits.items())}" if edits else ""))
     if not explanations:
         print("  no tag where model and baseline disagree, and no positive decision")
-    for e in explanations:
-        src = sources.loc[e.tag]
-        verdict = "YES" if e.decision else "no"
-        base = "YES" if e.baseline_decision else "no"
-        print(f"\n{e.tag} ({e.category}): {verdict}  [baseline: {base}, threshold "
-              f"{e.baseline_threshold:.4g}]")
-        print(f"  threshold {e.threshold:.4g} from {src.estimator}; {src.positives} positives; "
-              f"benchmark {src.benchmark_threshold:.4g} (moved by {src.moved_by:+.4g})")
-        if e.correction is None:
-            print(f"  score {e.score:.4g} vs threshold {e.threshold:.4g}")
-            continue
-        use = "used" if e.uses_correction else "NOT used: falls back to the raw score"
-        print(f"  path: own score {e.score:.4g} -> own logit {e.own_logit:+.3f} -> correction "
-              f"{e.correction:+.3f} x blend {e.blend:g} ({use}) -> probability "
-              f"{e.probability:.4f} vs threshold {e.threshold:.4g}")
-        print(f"  correction {e.correction:+.3f} = reference {e.reference_correction:+.3f} "
-              f"+ contributions {e.contributions['contribution'].sum():+.3f}")
-        for r in e.contributions.head(args.top or 5).itertuples():
-            print(f"    {r.feature:<40} {r.value:9.4g} (ref {r.reference:9.4g}) "
-                  f"{r.contribution:+.3f}")
+    for line in track_text(explanations, sources, session.manifest, args.top):
+        print(line)
     return 0
 
 

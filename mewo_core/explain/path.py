@@ -10,7 +10,9 @@ and the correction is attributed to every input feature (:mod:`.attribution`) ag
 **reference track**: per feature, the median raw score of the training rows (the model's
 train part: fit + validation splits). Contributions add up to
 ``correction - reference_correction`` (logit units). Tags that fall back to the benchmark
-decide on their raw score; their (unused) correction is still shown, marked as not used.
+(and every tag of a threshold model) decide on their own (album-blended) raw score alone: no
+attribution is computed for them. Every explanation states its path in one space, the one
+its threshold lives in (:mod:`.decision`), with the album context as a step.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ from ..models.base import DecisionModel
 from ..models.context import blend
 from .adapter import NetworkView, has_correction, network_view
 from .attribution import N_STEPS, integrated_gradients
+from .decision import (
+    LOGIT,
+    ContextStep,
+    Step,
+    context_steps,
+    correction_steps,
+    decision_space,
+    pair,
+    score_steps,
+    to_space,
+)
 
 
 def _finite(value: float) -> float | None:
@@ -59,6 +72,30 @@ class TagExplanation:
     correction: float | None = None
     reference_correction: float | None = None
     contributions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the decision space (``logit`` / ``raw``), the decision score and threshold there
+    space: str = LOGIT
+    decision_value: float = float("nan")
+    threshold_value: float = float("nan")
+    steps: list[Step] = field(default_factory=list)
+    context: ContextStep | None = None
+    #: the network's standardised input of the tag's own score (not a logit)
+    standardised_input: float | None = None
+    raw_score: float | None = None  # the own score before any album blend
+    learned: bool = False  # the model has a learned correction (unused where blend is 0)
+
+    @property
+    def decision_score(self) -> float:
+        """What the threshold applies to: the probability where the correction is used, else
+        the (album-blended) raw score."""
+        return self.probability
+
+    @property
+    def explained_by(self) -> str:
+        """``correction`` (the learned correction moves the decision), ``score`` (only its own,
+        album-blended, score and the threshold decide) or ``no score column``."""
+        if self.uses_correction:
+            return "correction"
+        return "score" if self.score is not None else "no score column"
 
     @property
     def logit(self) -> float | None:
@@ -81,6 +118,17 @@ class TagExplanation:
             "baseline_threshold": _finite(self.baseline_threshold),
             "baseline_decision": bool(self.baseline_decision),
             "uses_correction": bool(self.uses_correction),
+            "explained_by": self.explained_by,
+            "decision_score": _finite(self.probability),
+            "space": self.space,
+            "decision_value": _finite(self.decision_value),
+            "threshold_value": _finite(self.threshold_value),
+            "path": [{"step": p.label, "value": _finite(p.value), "kind": p.kind}
+                     for p in self.steps],
+            "context": None if self.context is None else self.context.to_json(),
+            "standardised_input": self.standardised_input,
+            "own_logit": self.own_logit,
+            "blend": float(self.blend),
             "correction": self.correction,
             "reference_correction": self.reference_correction,
             "contributions": [
@@ -95,11 +143,67 @@ class TagExplanation:
         }
 
     def in_words(self, k: int = 3) -> str:
-        """The top contributors as "rock 0.81 → +0.62" (raw score, then logit units)."""
-        rows = self.contributions.head(k)
+        """The top contributors as "rock 0.81 → +0.62" (raw score, then the move of the
+        decision's logit: contribution × blend), zero contributions left out; for a tag decided
+        by its score alone, that sentence instead."""
+        if not self.uses_correction:
+            return self.decided_by_words()
+        rows = self.contributions[self.contributions["contribution"] != 0].head(k)
+        if rows.empty:
+            return "no feature moves the correction away from the reference track"
         return ", ".join(
-            f"{r.feature} {r.value:.2f} → {r.contribution:+.2f}" for r in rows.itertuples()
+            f"{r.feature} {r.value:.2f} → {self.blend * r.contribution:+.2f}"
+            for r in rows.itertuples()
         )
+
+    def decided_by_words(self) -> str:
+        """Who decided, in words (no list of zero contributions)."""
+        if self.score is None:
+            return ("the tag has no score column in the data: nothing can put it above its "
+                    "threshold, so it is never predicted")
+        what = "album-blended score" if self.context is not None else "own score"
+        used = " (the learned correction is not used for this tag)" if self.learned else ""
+        return f"nothing but its {what} and its threshold decided this tag{used}"
+
+    def verdict(self) -> str:
+        """``decision score vs threshold → yes/no``, with digits enough to tell them apart."""
+        s, t = pair(self.probability, self.threshold)
+        cmp = "≥" if self.decision else "<"
+        return f"{s} {cmp} threshold {t} → {'yes' if self.decision else 'no'}"
+
+    def path_words(self) -> str:
+        """The decision path in one line, in the decision space (see :mod:`.decision`)."""
+        parts = []
+        ctx = self.context
+        if self.score is None and not self.uses_correction:
+            return self.decided_by_words()
+        if self.score is None:
+            parts.append("no own score column")
+        else:
+            own = self.raw_score if self.raw_score is not None else self.score
+            parts.append(f"own score {own:.4g}")
+        if ctx is not None and ctx.own_score is not None:
+            parts.append(
+                f"{ctx.level} context: its {ctx.level}'s {len(ctx.mates) + 1} tracks here "
+                f"(this one and {len(ctx.mates)} mates) average {ctx.group_mean:.4g}, weight "
+                f"{ctx.weight:g} → blended score {self.score:.4g}")
+        if self.uses_correction:
+            if self.standardised_input is not None:
+                parts.append(f"network's standardised input z {self.standardised_input:+.3f} "
+                             "(not a logit)")
+            parts.append(f"network's own logit {self.own_logit:+.3f}")
+            parts.append(f"+ correction {self.correction:+.3f} × blend {self.blend:g}")
+        dv, tv = pair(self.decision_value, self.threshold_value)
+        where = "logit" if self.space == LOGIT else "raw scale"
+        parts.append(f"{where} {dv} vs threshold {tv}")
+        text = " → ".join(parts) + f": {self.verdict()}"
+        if ctx is not None:
+            flip = "flips" if ctx.flips else "keeps"
+            without = "yes" if ctx.decision_without_context else "no"
+            moved = "" if ctx.moved_by is None else f"moved it by {ctx.moved_by:+.3f} ({where}); "
+            text += (f". The {ctx.level} context {moved}without it the decision would be "
+                     f"{without} (score {ctx.score_without_context:.4g}): the context {flip} it")
+        return text
 
 
 class Explainer:
@@ -178,38 +282,54 @@ class Explainer:
         x: np.ndarray,
         tags: Sequence[int] | None = None,
         album: np.ndarray | None = None,
+        mate_ids: Sequence[int] = (),
     ) -> list[TagExplanation]:
         """Explanations of ``tags`` (default :meth:`default_tags`) for raw scores ``x``; with a
-        group context, of the blended scores the model reads (``album``: :meth:`model_input`),
-        which ``score`` and the contributions' values then show."""
+        group context, of the blended scores the model reads (``album``: :meth:`model_input`;
+        ``mate_ids``: those tracks' ChallengeIDs), which ``score`` and the contributions'
+        values then show, the context itself being a step of each path (:mod:`.decision`).
+        Only tags that keep the learned correction are attributed."""
         proba, dec, base = self.decisions(x, album)
         tags = self.default_tags(x, album) if tags is None else list(tags)
-        x = self.model_input(x, album)
+        raw = np.asarray(x, dtype=np.float32).astype(np.float64)  # what the model reads
+        x = self.model_input(raw, album)
         idx = np.asarray(self.model.tag_score_index_)
-        out = []
+        contexts = context_steps(self.model, raw, album, mate_ids, tags, proba)
+        kept = [t for t in tags if self.view is not None and self.view.blend[t] > 0]
         attr = None
-        if self.view is not None and tags:
+        if self.view is not None and kept:
             z = self.view.transform(x[None])
-            attr = integrated_gradients(self.view, z, self._z_ref, tags, self.n_steps)
+            attr = integrated_gradients(self.view, z, self._z_ref, kept, self.n_steps)
             own = self.view.own_logit(z)[0]
-        for j, t in enumerate(tags):
+        out = []
+        for t, context in zip(tags, contexts, strict=True):
             name = self.model.tag_names_[t]
+            thr = float(self.model.thresholds_[t])
+            space = decision_space(float(proba[t]), thr)
             exp = TagExplanation(
                 tag=name,
                 cls=self.tag_classes[t],
                 category=self.tag_categories[t],
                 score=float(x[idx[t]]) if idx[t] >= 0 else None,
                 probability=float(proba[t]),
-                threshold=float(self.model.thresholds_[t]),
+                threshold=thr,
                 decision=bool(dec[t]),
                 baseline_threshold=float(self.baseline.thresholds_[t]),
                 baseline_decision=bool(base[t]),
                 uses_correction=False,
+                space=space,
+                decision_value=to_space(float(proba[t]), space),
+                threshold_value=to_space(thr, space),
+                context=context,
+                raw_score=float(raw[idx[t]]) if idx[t] >= 0 else None,
+                learned=self.view is not None,
             )
-            if attr is not None and self.view is not None:
-                exp.blend = float(self.view.blend[t])
-                exp.uses_correction = exp.blend > 0
+            if attr is not None and t in kept:
+                j = kept.index(t)
+                exp.blend = float(self.view.blend[t])  # type: ignore[union-attr]
+                exp.uses_correction = True
                 exp.own_logit = float(own[t])
+                exp.standardised_input = float(z[0, idx[t]]) if idx[t] >= 0 else None
                 exp.correction = float(attr.correction[0, j])
                 exp.reference_correction = float(attr.reference_correction[j])
                 c = attr.contributions[0, j]
@@ -222,6 +342,13 @@ class Explainer:
                         "contribution": c[order],
                     }
                 )
+                exp.steps = correction_steps(
+                    exp.own_logit, exp.blend, exp.reference_correction,
+                    list(zip(exp.contributions["feature"], c[order], strict=True)),
+                    exp.decision_value,
+                )  # fmt: skip
+            else:
+                exp.steps = score_steps(space, exp.raw_score, exp.decision_value, context)
             out.append(exp)
         return out
 
@@ -231,56 +358,74 @@ def threshold_sources(
     train: Dataset,
     validation: Dataset | None = None,
     validation_scores: np.ndarray | None = None,
+    tags: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Per tag, where its threshold came from: estimator, positives it was tuned on, the
     benchmark's threshold on the same rows and how far robust estimation moved it.
 
     ``train``: the model's train part (fit + validation); ``validation`` and the model's scores
-    there are needed for a reservoir-transformer's tags that keep the correction.
+    there (all tags) are needed for a reservoir-transformer's tags that keep the correction.
+    ``tags``: only these rows (the same values; only their score columns are blended and
+    tuned, so one tag costs one column).
     """
+    from ..models.context import LEVELS
+    from ..models.context import blend as group_blend
     from ..scoring.thresholds import f1_optimal_thresholds
 
-    train = model.with_context(model.align(train))  # the scores its thresholds apply to
-    scores, labels = train.tag_scores(), train.require_labels()
+    tags = np.arange(len(model.tag_names_)) if tags is None else np.asarray(tags, dtype=np.int64)
+    train = model.align(train)
+    idx = np.asarray(model.tag_score_index_)[tags]
+    cols = idx[idx >= 0]
+    X = train.X[:, cols]
+    if model.uses_context:  # the scores its thresholds apply to (the blend is per column)
+        ctx = model.context_
+        members = train.groups[LEVELS[ctx.level]].to_numpy()  # type: ignore[union-attr, index]
+        X = group_blend(X, members, ctx.alpha_, ctx.logit_columns_[cols])  # type: ignore[union-attr]
+    scores = np.full((train.n_tracks, tags.size), -np.inf, dtype=train.X.dtype)
+    scores[:, idx >= 0] = X
+    labels = train.require_labels()[:, tags]
     finite = np.isfinite(scores).all(axis=0)
-    bench = np.full(len(model.tag_names_), np.inf)
+    bench = np.full(tags.size, np.inf)
     if finite.any():
         bench[finite] = f1_optimal_thresholds(scores[:, finite], labels[:, finite])
     positives = labels.sum(axis=0).astype(np.int64)
     kind = model.model_type
+    scores_word = (f"{model.context_.level}-blended raw scores" if model.uses_context  # type: ignore[union-attr]
+                   else "raw scores")
     if kind == "baseline":
         estimator = ["benchmark: per-tag F1 optimum on train"] * len(bench)
     elif kind == "global-threshold":
         estimator = [f"fixed {getattr(model, 'threshold', 0.5)}"] * len(bench)
     elif kind == "robust-thresholds":
-        estimator = [f"{model.chosen_ or model.method} for {model.metric} F1 on train"] * len(
-            bench
-        )
+        estimator = [
+            f"{model.chosen_ or model.method} for {model.metric} F1 on {scores_word}, train"
+        ] * len(bench)
     else:
         estimator = [
-            f"{getattr(model, 'threshold_method', '?')} on raw scores, train (fallback)"
+            f"{getattr(model, 'threshold_method', '?')} on {scores_word}, train (fallback)"
         ] * len(bench)
     if has_correction(model):
-        kept = np.asarray(model.blend_weights_) > 0
+        kept = np.asarray(model.blend_weights_)[tags] > 0
         if kept.any() and validation is not None and validation_scores is not None:
-            yv = validation.require_labels()
-            bench[kept] = f1_optimal_thresholds(validation_scores[:, kept], yv[:, kept])
-            positives[kept] = yv[:, kept].sum(axis=0)
+            yv = validation.require_labels()[:, tags[kept]]
+            bench[kept] = f1_optimal_thresholds(validation_scores[:, tags[kept]], yv)
+            positives[kept] = yv.sum(axis=0)
         for t in np.flatnonzero(kept):
             estimator[t] = (
-                f"{model.threshold_method} on the blended probability, validation split"
+                f"{model.threshold_method} on the probability (own logit + blend × correction), "
+                "validation split"
             )
         if validation is None:
             bench[kept] = np.nan
-    thr = np.asarray(model.thresholds_, dtype=np.float64)
+    thr = np.asarray(model.thresholds_, dtype=np.float64)[tags]
     with np.errstate(invalid="ignore"):
         shift = np.where(np.isfinite(thr) & np.isfinite(bench), thr - bench, np.nan)
     tax = model.taxonomy_.subset(model.tag_names_)
     return pd.DataFrame(
         {
-            "tag": model.tag_names_,
-            "class": tax.classes,
-            "category": tax.categories,
+            "tag": [model.tag_names_[t] for t in tags],
+            "class": [tax.classes[t] for t in tags],
+            "category": [tax.categories[t] for t in tags],
             "threshold": thr,
             "estimator": estimator,
             "positives": positives,

@@ -257,9 +257,11 @@ def cached_relation_map(
     data: Dataset,
     reference: np.ndarray,
     cache_dir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
     **kwargs,
 ) -> RelationMap:
-    """:func:`relation_map`, kept on disk by model id, data fingerprint and settings."""
+    """:func:`relation_map`, kept on disk by model id, data fingerprint and settings
+    (``progress``: see :func:`relation_map`; not part of the key)."""
     key = f"{model_key}|{data.fingerprint}|{sorted(kwargs.items())}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"relations-{digest}.npz"
@@ -268,7 +270,7 @@ def cached_relation_map(
             return RelationMap.load(path)
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    result = relation_map(model, data, reference, **kwargs)
+    result = relation_map(model, data, reference, progress=progress, **kwargs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         result.save(path)

@@ -55,9 +55,11 @@ def what_if(
     edits: Mapping[str, float],
     tags: Sequence[int] | None = None,
     album: np.ndarray | None = None,
+    mate_ids: Sequence[int] = (),
 ) -> tuple[np.ndarray, np.ndarray, list[TagExplanation]]:
     """(edited scores, decisions after the edit, explanations of ``tags``) for ``edits``
-    (``album``: the raw rows a group-context model blends the track with)."""
+    (``album``: the raw rows a group-context model blends the track with; ``mate_ids``: their
+    ChallengeIDs). The album mates' decisions an edit flips: :func:`.decision.mate_flips`."""
     edited = apply_edits(x, explainer.feature_names, edits)
     _, decisions, _ = explainer.decisions(edited, album)
-    return edited, decisions, explainer.explain(edited, tags, album)
+    return edited, decisions, explainer.explain(edited, tags, album, mate_ids)

@@ -456,17 +456,18 @@ class Session:
         return self._memo(("threshold_sources",), build)
 
     def relations(
-        self, split: str, max_tracks: int
+        self, split: str, max_tracks: int, progress: Callable[[int, int], None] | None = None
     ) -> tuple[RelationMap, DataStructure, dict[str, float]]:
         """The model's relation map on ``split`` (a seeded sample of ``max_tracks`` tracks, kept
-        on disk), the data's own structure on train, and their agreement."""
+        on disk), the data's own structure on train, and their agreement (``progress(done,
+        total)``: tracks attributed, while the map is computed)."""
         from ..explain.relations import agreement, cached_relation_map, data_structure
 
         def build() -> tuple[RelationMap, DataStructure, dict[str, float]]:
             cache = (self.cache_dir or Path(".")) / "relations"
             rel = cached_relation_map(self.model, self.model_id, self.data(split),
                                       self.explainer().reference, cache, max_tracks=max_tracks,
-                                      seed=self.spec.seed)
+                                      seed=self.spec.seed, progress=progress)
             structure = data_structure(rel, self.splits.train)
             return rel, structure, agreement(rel, structure)
 
