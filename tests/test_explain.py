@@ -39,11 +39,11 @@ from mewo_core.explain.relations import (
     top_relations,
 )
 from mewo_core.explain.whatif import apply_edits, parse_edits, what_if
+from tests.helpers import SMALL_RT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = ROOT / "artifacts" / "demo-model"
-FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
-        "batch_size": 256, "epochs": 4, "threads": 1, "threshold_method": "benchmark"}  # fmt: skip
+FAST = SMALL_RT
 JSON_KEYS = {"tag", "class", "category", "score", "probability", "threshold", "decision",
              "baseline_threshold", "baseline_decision", "uses_correction", "correction",
              "reference_correction", "contributions", "explained_by", "decision_score", "space",

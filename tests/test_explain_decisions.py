@@ -26,12 +26,11 @@ from mewo_core.explain.report import threshold_record, threshold_words
 from mewo_core.models.context import EPS, GroupContext
 from mewo_core.models.registry import create_model
 from mewo_core.scoring.space import logit
+from tests.helpers import SMALL_RT
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "mediaeval2019-vggish"
 REAL = REAL if REAL.is_dir() else Path("/work/shared/data/mediaeval2019-vggish")
-FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
-        "batch_size": 256, "epochs": 2, "threads": 1, "threshold_method": "benchmark",
-        "variant": "tokens", "context": "none"}  # fmt: skip
+FAST = {**SMALL_RT, "epochs": 2, "variant": "tokens", "context": "none"}
 #: Tag kinds, by tag index: kept correction (even), fallback (odd); 1 and 2 have no score column.
 TAGS = list(range(8))
 NO_SCORE = (1, 2)

@@ -8,11 +8,10 @@ import pytest
 
 pytest.importorskip("streamlit")
 from tests.apptest_helpers import no_exception, one, open_app, switch_page  # noqa: E402
+from tests.helpers import SMALL_RT  # noqa: E402
 from tests.test_app_pages import env  # noqa: E402, F401
 
-FAST = {"units": 24, "all_units": 32, "d_model": 16, "n_heads": 2, "n_layers": 1,
-        "batch_size": 256, "epochs": 4, "threads": 1, "threshold_method": "benchmark",
-        "variant": "tokens"}  # fmt: skip
+FAST = {**SMALL_RT, "variant": "tokens"}
 
 
 @pytest.fixture(scope="module")
