@@ -16,6 +16,7 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.scoring.metrics import AVERAGES
 from mewo_core.session import PARTS
+from mewo_core.targets.report import compare_promises
 from pages import _artifacts, _context
 
 LABELS = {"weighted": "Weighted F1", "micro": "Micro F1", "macro": "Macro F1",
@@ -140,6 +141,25 @@ def show(frame, height: int | None = None) -> None:  # noqa: ANN001
 
 
 show(report.display("overall"))
+
+promises = getattr(session_a.model, "targets_", None) if not session_a.is_baseline else None
+if promises is not None:  # A keeps precision / recall targets: beside B, tag by tag
+    data_split = ctx.split_data(split)
+    side_b = session_b.decisions("model", split) if session_b is not None else \
+        session_a.baseline_decisions(split, part)  # fmt: skip
+    kept = compare_promises(promises, data_split.tag_names, data_split.require_labels(),
+                            session_a.decisions("model", split), session_a.thresholds("model"),
+                            side_b, split)  # fmt: skip
+    promised = kept[kept["status"] == "promised"]
+    with st.expander(f"Promises: {len(promised)} tags of A promise {promises.metric[0]} ≥ "
+                     f"{promises.target[0]:g} (confidence {1 - promises.delta:g})",
+                     expanded=True):  # fmt: skip
+        st.caption(
+            f"Realised on the {split} split: A meets the target on "
+            f"{int(promised['met_a'].sum())} of {len(promised)} promised tags, B (tuned for F1) "
+            f"would on {int(promised['met_b'].sum())}; precision and recall of both, per tag."
+        )
+        st.dataframe(kept, hide_index=True, height=_context.table_height(len(kept), 360))
 
 tab_groups, tab_tags, tab_slices, tab_export = st.tabs(
     ["Per class and category", "Per tag", "Slices", "Export"]

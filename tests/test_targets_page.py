@@ -53,3 +53,24 @@ def test_target_mode_uses_the_clis_thresholds_and_saves_them(env, tmp_path) -> N
     saved = load_model(env / "page-p80")
     assert saved.thresholds_.tobytes() == cli.thresholds_.tobytes()
     assert np.isinf(saved.thresholds_[cli.targets_.status == "cannot"]).all()
+
+
+def test_compare_shows_a_target_models_promises_beside_the_f1_baseline(env) -> None:
+    from mewo_core import demo
+    from mewo_core.artifacts.training import train_and_save
+
+    bundle = demo.load_demo_bundle(demo.ensure_demo_data())
+    train_and_save(bundle, "robust-thresholds",
+                   {"target": "precision>=0.7", "delta": 0.1, "context": "none"},
+                   env / "p70")  # fmt: skip
+    at = switch_page(open_app({"model": "p70", "split": "test"}), "pages/compare.py")
+    no_exception(at)
+    assert any(e.label.startswith("Promises: ") for e in at.expander)
+    table = next(d.value for d in at.dataframe if "precision_b" in d.value.columns)
+    promised = table[table["status"] == "promised"]
+    assert len(promised) and {"met_a", "met_b", "recall_a", "recall_b"} <= set(table.columns)
+    # "met" is the realised precision against the target, for each side
+    for side in ("a", "b"):
+        realised = promised[f"precision_{side}"]
+        want = realised.isna() | (realised >= promised["target"])
+        assert list(promised[f"met_{side}"].astype(bool)) == list(want), side

@@ -133,3 +133,28 @@ def session_target_report(session: Any, split: str = "test") -> TargetReport | N
     return target_report(fit, data.tag_names, data.require_labels(),
                          session.decisions("model", split), session.thresholds("model"),
                          data.name)  # fmt: skip
+
+
+def compare_promises(
+    fit: TargetFit,
+    tag_names: list[str] | tuple[str, ...],
+    labels: np.ndarray,
+    decisions_a: np.ndarray,
+    thresholds_a: np.ndarray,
+    decisions_b: np.ndarray,
+    split: str,
+) -> pd.DataFrame:
+    """Model A, fitted for targets, beside another model B (an F1-tuned one) on ``split``: per
+    tag A's target, bound and status, and each side's realised precision and recall, with
+    whether the realised value meets the target (for the tags A promised)."""
+    a = target_report(fit, tag_names, labels, decisions_a, thresholds_a, split).table
+    counts = count_decisions(labels, decisions_b)
+    precision_b = np.where(counts.pred > 0, safe_ratio(counts.tp, counts.pred), np.nan)
+    recall_b = np.where(counts.true > 0, safe_ratio(counts.tp, counts.true), np.nan)
+    realised_b = np.where(fit.metric == "precision", precision_b, recall_b)
+    met_b = np.where(np.isnan(realised_b), True, realised_b >= fit.target)
+    out = a[["tag", "metric", "target", "bound", "status"]].copy()
+    out["precision_a"], out["recall_a"], out["met_a"] = a["precision"], a["recall"], a["met"]
+    out["precision_b"], out["recall_b"] = precision_b, recall_b
+    out["met_b"] = np.where(a["status"] == PROMISED, met_b, None)
+    return out
