@@ -16,23 +16,27 @@ from pages import _notices, _sidebar
 
 st.set_page_config(page_title="Mewo Tag Lab", page_icon=":material/sell:", layout="wide")
 
-PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/dataset:", default=True),
-    st.Page("pages/correlations.py", title="Correlations", icon=":material/hub:"),
-    st.Page("pages/models.py", title="Models", icon=":material/model_training:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/thresholds.py", title="Thresholds", icon=":material/tune:"),
-    st.Page("pages/track_inspector.py", title="Track inspector", icon=":material/search:"),
-    st.Page("pages/relations.py", title="Relations", icon=":material/account_tree:"),
-    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
-]
+#: (file, title, icon) of every page: the navigation and the sidebar's links are built from it.
+PAGE_SPECS = (
+    ("pages/data.py", "Data", ":material/dataset:"),
+    ("pages/correlations.py", "Correlations", ":material/hub:"),
+    ("pages/models.py", "Models", ":material/model_training:"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
+    ("pages/thresholds.py", "Thresholds", ":material/tune:"),
+    ("pages/track_inspector.py", "Track inspector", ":material/search:"),
+    ("pages/relations.py", "Relations", ":material/account_tree:"),
+    ("pages/review.py", "Review", ":material/fact_check:"),
+)
+PAGES = [st.Page(path, title=title, icon=icon, default=k == 0)
+         for k, (path, title, icon) in enumerate(PAGE_SPECS)]  # fmt: skip
 
 started, started_cpu = time.perf_counter(), time.thread_time()
 # The sidebar draws the page links itself: each link carries the address's dataset, model and
 # split, so a page visit is one history entry (Streamlit's own links drop the query string,
 # which the page would then write back as a second entry).
 navigation = st.navigation(PAGES, position="hidden")
-_sidebar.sidebar(PAGES)  # restores the dataset, model and split from the address, writes them
+# the sidebar restores the dataset, model and split from the address and writes them back
+_sidebar.sidebar(list(zip(PAGES, PAGE_SPECS, strict=True)))
 _notices.show_flash()  # notices of the previous run (a saved artifact, a model that no longer fits)
 _sidebar.intro()  # the first-run introduction, until hidden
 try:

@@ -111,7 +111,7 @@ def _choose_model(names: list[str], problems: dict[str, str], label: str) -> Non
     st.session_state["model"] = BASELINE
 
 
-def sidebar(pages: Sequence[Any] = ()) -> None:
+def sidebar(pages: Sequence[tuple[Any, tuple[str, str, str]]] = ()) -> None:
     """The page links, then the dataset, model and split selectors (rendered by ``app.py`` on
     every page), restored from and written to the address; only the models that fit the active
     data are offered. Each page link carries the address, so a visit is one history entry."""
@@ -143,8 +143,8 @@ def sidebar(pages: Sequence[Any] = ()) -> None:
             )
     query = address(label)
     with links:
-        for page in pages:
-            st.page_link(page, label=page.title, icon=page.icon, query_params=query)
+        for page, (_, title, icon) in pages:  # titles from the spec: a bare run has no Page._title
+            st.page_link(page, label=title, icon=icon, query_params=query)
     _write_address(label)
 
 
