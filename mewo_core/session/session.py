@@ -61,6 +61,19 @@ BASELINE_LABEL = "baseline (per-tag thresholds)"
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(frozen=True)
+class TrackRow:
+    """One track of a split, as the Track inspector shows it (:meth:`Session.track_row`)."""
+
+    index: int  # its row in the split
+    track_id: int
+    model_scores: np.ndarray
+    baseline_scores: np.ndarray
+    model_decisions: np.ndarray
+    baseline_decisions: np.ndarray
+    labels: np.ndarray | None
+
+
 class Session:
     """One dataset (``bundle``, identified by ``data_key``) with one model, computed lazily.
 
@@ -239,6 +252,20 @@ class Session:
 
     def decisions(self, which: str, split: str) -> np.ndarray:
         return self.scores(which, split) >= self.thresholds(which)
+
+    def track_row(self, split: str, track_id: int) -> TrackRow | None:
+        """One track of ``split`` (by its id): its row, both sides' scores and decisions and its
+        labels, read from the shared scores without copying the split (None: no such track)."""
+        data = self.data(split)
+        position = self._memo(("positions", split),
+                              lambda: pd.Index(data.ids).get_indexer)  # fmt: skip
+        row = int(position([track_id])[0])
+        if row < 0:
+            return None
+        model, base = self.scores("model", split)[row], self.scores(BASELINE, split)[row]
+        labels = None if data.Y is None else np.asarray(data.Y[row]).astype(bool)
+        return TrackRow(row, int(track_id), model, base, model >= self.thresholds("model"),
+                        base >= self.thresholds(BASELINE), labels)  # fmt: skip
 
     def explorer(self, which: str, split: str) -> ThresholdExplorer:
         """Live-threshold explorer of ``which`` on ``split``."""
