@@ -157,3 +157,25 @@ def _same_bars(spec: str, figure) -> bool:  # noqa: ANN001
     bars = [t for t in json.loads(figure.to_json())["data"]]
     return len(data) == len(bars) and all(
         np.allclose(a.get("y", []), b.get("y", [])) for a, b in zip(data, bars, strict=True))
+
+
+def test_the_value_sorted_explorer_counts_exactly_with_ties_and_moves() -> None:
+    """The explorer's two binary searches per tag count as the decisions do, with tied and
+    -inf scores, for a full recount and for the incremental one (a few tags moved)."""
+    from mewo_core.scoring.counts import count_decisions
+    from mewo_core.scoring.explorer import ThresholdExplorer
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 6, (400, 9)).astype(np.float32) / 5  # many ties
+    scores[:, 4] = -np.inf  # a tag without scores
+    labels = rng.random(scores.shape) < 0.3
+    ex = ThresholdExplorer(scores, labels, [f"t{i}" for i in range(9)], ["moods"] * 9,
+                           ["c"] * 9)  # fmt: skip
+    thresholds = np.full(9, 0.4)
+    for step in range(6):
+        if step:  # move one or two tags (incremental), onto tied values
+            thresholds[rng.integers(0, 9, 2)] = rng.integers(0, 6, 2) / 5
+        got = ex.counts(thresholds, rows=True)
+        want = count_decisions(labels, scores >= thresholds.astype(np.float32))
+        for name in ("tp", "pred", "true", "row_tp", "row_pred"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), name)
