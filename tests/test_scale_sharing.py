@@ -179,3 +179,26 @@ def test_the_value_sorted_explorer_counts_exactly_with_ties_and_moves() -> None:
         want = count_decisions(labels, scores >= thresholds.astype(np.float32))
         for name in ("tp", "pred", "true", "row_tp", "row_pred"):
             np.testing.assert_array_equal(getattr(got, name), getattr(want, name), name)
+
+
+def test_scoring_with_progress_reports_expected_time_and_gives_the_same_bits(env, monkeypatch):
+    from mewo_core import demo
+    from mewo_core.session import Session
+    from mewo_core.session import session as session_module
+
+    monkeypatch.setattr(session_module, "PROGRESS_ROWS", 100)
+    bundle = demo.load_demo_bundle(demo.ensure_demo_data())
+    session = Session.open(bundle, "demo", env / "demo-model")
+    data = session.data("validation")
+    told = []
+    chunked = session_module.score_rows(session.model, data,
+                                        lambda *a: told.append(a))  # fmt: skip
+    np.testing.assert_array_equal(chunked, session.model.decision_scores(data))
+    assert len(told) == -(-data.n_tracks // 100) and told[-1][:2] == (data.n_tracks,) * 2
+    assert all(left >= 0 for _, _, left in told) and told[-1][2] == 0
+    assert [d for d, _, _ in told] == sorted(d for d, _, _ in told)
+    cached = Session.open(bundle, "demo", env / "demo-model", cache_dir=env.parent / "sc")
+    assert not cached.scores_ready("model", "validation")
+    cached.scores("model", "validation", progress=lambda *a: told.append(a))
+    assert Session.open(bundle, "demo", env / "demo-model",
+                        cache_dir=env.parent / "sc").scores_ready("model", "validation")
