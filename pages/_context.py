@@ -20,7 +20,7 @@ from mewo_core.data import DataBundle, Dataset, SplitSpec
 from mewo_core.errors import MewoError
 from mewo_core.models import DecisionModel
 from mewo_core.scoring.explorer import ThresholdExplorer
-from mewo_core.session import Session
+from mewo_core.session import SPLITS, Session
 
 from ._artifacts import BASELINE, model_choices
 from ._legacy import leave_legacy_pages_mode
@@ -143,9 +143,12 @@ def context() -> PageContext:
                 manifest, name, path = candidate, choice, str(infos[choice].path)
         mid = "baseline" if manifest is None else model_id(name, manifest)
         session = _session(data_key, mid, data, manifest, name, path)
+        split = st.session_state.get("split", "validation")
+        if split in SPLITS and not session.scores_ready("model", split):
+            _score_with_progress(session, split)
         return PageContext(
             session=session,
-            split=st.session_state.get("split", "validation"),
+            split=split,
             data_label=label,
             model_label=BASELINE if manifest is None else name,
         )
@@ -153,6 +156,22 @@ def context() -> PageContext:
         st.error(str(exc))
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+def _score_with_progress(session: Session, split: str) -> None:
+    """The model's first scoring of ``split`` (then shared by every page and session, and kept
+    on disk), with a progress bar and its expected time from the rows per second so far."""
+    rows = session.data(split).n_tracks
+    bar = st.progress(0.0, text=f"Scoring the {rows:,} tracks of the {split} split with "
+                      f"{session.model_name} (once; kept on disk)…")  # fmt: skip
+
+    def tell(done: int, total: int, left: float) -> None:
+        bar.progress(done / total, text=f"Scoring the {split} split with {session.model_name}: "
+                     f"{done:,} of {total:,} tracks, about {left:.0f} s left (once; kept on "
+                     "disk)")  # fmt: skip
+
+    session.scores("model", split, progress=tell)
+    bar.empty()
 
 
 def show_error(exc: BaseException) -> None:

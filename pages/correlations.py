@@ -63,6 +63,9 @@ st.plotly_chart(
 notes = [
     f"The train part: {ctx.session.splits.train.n_tracks:,} tracks (the held-out test is not "
     "in it); tags ordered by category, lines between categories.",
+    *([f"Sampled view: the correlations are computed on an evenly spaced sample of "
+       f"{matrix.sample[0]:,} of these {matrix.sample[1]:,} tracks; the co-occurrence counts "
+       "and every other page's figures are exact."] if matrix.sample else []),
     "A tag against itself is blank; the colour scale spans the 99th percentile of the other "
     f"cells (±{limit:.2f}), stronger cells saturate.",
 ]

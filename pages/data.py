@@ -11,7 +11,7 @@ import streamlit as st
 
 from mewo_core import plots
 from mewo_core.compare.export import dataset_summary
-from mewo_core.data import columns_or_neg_inf
+from mewo_core.data import columns_or_neg_inf, subsample
 from mewo_core.data.uploads import UPLOAD_ROLES, bundle_from_uploads, upload_key, upload_label
 from mewo_core.errors import MewoError
 from mewo_core.locations import check_data_folder
@@ -144,9 +144,17 @@ default = list(tags.sort_values("frequency", ascending=False)["tag"].head(3)) if
 chosen = st.multiselect("Tags", list(train.tag_names), default=default, max_selections=6)
 if chosen:
     idx = [train.tag_names.index(t) for t in chosen]
-    scores = columns_or_neg_inf(train.X, train.tag_feature_index[idx])
+    rows = subsample.seeded(train.n_tracks, seed=ctx.spec.seed)  # all rows up to VIEW_ROWS
+    sampled = rows.size < train.n_tracks
+    scores = columns_or_neg_inf(train.X, train.tag_feature_index[idx])  # the chosen columns
     labels = None if train.Y is None else train.Y[:, idx]
+    if sampled:
+        scores, labels = scores[rows], None if labels is None else labels[rows]
     st.plotly_chart(plots.score_histograms(scores, labels, chosen))
+    if sampled:
+        st.caption(f"Sampled view: these distributions are drawn from a seeded random sample of "
+                   f"{rows.size:,} of the {train.n_tracks:,} tracks (seed {ctx.spec.seed}); the "
+                   "summary, tag frequencies and every other page's figures are exact.")
     st.caption(
         "Raw tagger scores, not normalised: each tag has its own scale, which is why one "
         f"threshold for all tags fails. Range of the chosen tags: "

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import Dataset, columns_or_neg_inf
 from .subsample import evenly
 from .taxonomy import CLASSES
 
@@ -39,10 +39,20 @@ def taxonomy_order(
     return np.array([k[-1] for k in sorted(keys)], dtype=np.int64)
 
 
+_BLOCK_ROWS = 1 << 16  # float32 sums of at most 2**16 zeros/ones are exact (below 2**24)
+
+
 def co_occurrence(labels: np.ndarray) -> np.ndarray:
-    """Tracks carrying both tags, for every pair of columns (diagonal: a tag's positives)."""
-    y = np.asarray(labels).astype(np.float64)
-    return np.rint(y.T @ y).astype(np.int64)
+    """Tracks carrying both tags, for every pair of columns (diagonal: a tag's positives).
+
+    Exact: float32 products over blocks of :data:`_BLOCK_ROWS` rows, added up as integers, so
+    that no float64 copy of the whole label matrix is made (1M x 248 would be 2 GB)."""
+    y = np.asarray(labels)
+    both = np.zeros((y.shape[1], y.shape[1]), dtype=np.int64)
+    for start in range(0, y.shape[0], _BLOCK_ROWS):
+        block = y[start:start + _BLOCK_ROWS].astype(np.float32)
+        both += np.rint(block.T @ block).astype(np.int64)
+    return both
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,9 @@ class Matrix:
     categories: tuple[str, ...]
     kind: str  # e.g. "score correlation", "label correlation", "lift", "log2 lift"
     counts: np.ndarray | None = None
+    #: (rows the values were computed on, rows of the data): a correlation of more than
+    #: :data:`MAX_ROWS` tracks is computed on an evenly spaced sample of them; None: all rows.
+    sample: tuple[int, int] | None = None
 
     def class_names(self) -> list[str]:
         return list(dict.fromkeys(self.classes))
@@ -170,11 +183,17 @@ def correlation(
     categories: Sequence[str],
     kind: str,
     max_rows: int = MAX_ROWS,
+    n_rows: int | None = None,
 ) -> Matrix:
-    """Pearson correlation of the columns of ``values``; constant columns get 0 (not NaN)."""
+    """Pearson correlation of the columns of ``values``; constant columns get 0 (not NaN).
+
+    On more than ``max_rows`` rows, computed on an evenly spaced sample of them (recorded in
+    :attr:`Matrix.sample`; ``n_rows``: the data's rows when ``values`` is already that sample)."""
     order = taxonomy_order(names, classes, categories)
     values = np.asarray(values)
-    x = values[evenly(values.shape[0], max_rows)][:, order].astype(np.float64)
+    total = values.shape[0] if n_rows is None else n_rows
+    rows = evenly(values.shape[0], max_rows)
+    x = values[rows][:, order].astype(np.float64)
     x = np.where(np.isfinite(x), x, 0.0)
     x -= x.mean(axis=0)
     norm = np.sqrt((x * x).sum(axis=0))
@@ -190,6 +209,7 @@ def correlation(
         classes=tuple(classes[i] for i in order),
         categories=tuple(categories[i] for i in order),
         kind=kind,
+        sample=(rows.size, total) if rows.size < total else None,
     )
 
 
@@ -292,8 +312,12 @@ def view_matrix(data: Dataset, view: str) -> Matrix:
     if view == "lift":
         return lift(data.require_labels(), names, classes, cats)
     kind = "score correlation" if view == "scores" else "label correlation"
-    values = data.tag_scores() if view == "scores" else data.require_labels()
-    matrix = correlation(values, names, classes, cats, kind)
+    rows = evenly(data.n_tracks, MAX_ROWS)  # the sample first: no copy of all the scores
+    if view == "scores":
+        values = columns_or_neg_inf(data.X[rows], data.tag_feature_index)
+    else:
+        values = data.require_labels()[rows]
+    matrix = correlation(values, names, classes, cats, kind, n_rows=data.n_tracks)
     if data.Y is None:
         return matrix
     return matrix.with_counts(lift(data.require_labels(), names, classes, cats))

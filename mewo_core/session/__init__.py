@@ -8,6 +8,7 @@ from .session import (
     PARTS,
     SPLITS,
     Session,
+    TrackRow,
     cached_scores,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "PARTS",
     "SPLITS",
     "Session",
+    "TrackRow",
     "cached_scores",
 ]

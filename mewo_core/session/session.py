@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,6 +60,19 @@ BASELINE = "baseline"
 BASELINE_PARTS = ("train", "fit")
 BASELINE_LABEL = "baseline (per-tag thresholds)"
 T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackRow:
+    """One track of a split, as the Track inspector shows it (:meth:`Session.track_row`)."""
+
+    index: int  # its row in the split
+    track_id: int
+    model_scores: np.ndarray
+    baseline_scores: np.ndarray
+    model_decisions: np.ndarray
+    baseline_decisions: np.ndarray
+    labels: np.ndarray | None
 
 
 class Session:
@@ -223,22 +237,51 @@ class Session:
         return self._memo(("thresholds",), lambda: artifact_thresholds(self.model_path))
 
     # --- scores and what follows ------------------------------------------------------------
-    def scores(self, which: str, split: str) -> np.ndarray:
-        """``which``'s decision scores on ``split`` (``"tuning"`` or one of :data:`PARTS`)."""
+    def scores(self, which: str, split: str, progress: ScoreProgress | None = None) -> np.ndarray:
+        """``which``'s decision scores on ``split`` (``"tuning"`` or one of :data:`PARTS`);
+        ``progress`` is told (rows done, rows, expected seconds left) while a model scores."""
         data = self.tuning_data(which) if split == "tuning" else self.part(split)
         if self._is_baseline_side(which):
             return self._memo(
                 ("scores", BASELINE, split), lambda: self.baseline.decision_scores(data)
             )
-        return self._memo(("scores", "model", split), lambda: self._disk_scores(data))
+        return self._memo(("scores", "model", split), lambda: self._disk_scores(data, progress))
 
-    def _disk_scores(self, data: Dataset) -> np.ndarray:
+    def scores_ready(self, which: str, split: str) -> bool:
+        """Whether ``which``'s scores on ``split`` are computed (in memory or, for a saved model,
+        on disk): if not, the next :meth:`scores` runs the model."""
+        if self._is_baseline_side(which):
+            return True  # the baseline's scores are the data's own columns
+        if ("scores", "model", split) in self._values:
+            return True
         if self.cache_dir is None:
-            return np.asarray(self.model.decision_scores(data))
-        return cached_scores(lambda: self.model, self.model_id, data, self.cache_dir)
+            return False
+        data = self.tuning_data(which) if split == "tuning" else self.part(split)
+        path = self._memo(("scores_path", split),
+                          lambda: scores_path(self.model_id, data, self.cache_dir))  # fmt: skip
+        return path.exists()
+
+    def _disk_scores(self, data: Dataset, progress: ScoreProgress | None = None) -> np.ndarray:
+        if self.cache_dir is None:
+            return score_rows(self.model, data, progress)
+        return cached_scores(lambda: self.model, self.model_id, data, self.cache_dir, progress)
 
     def decisions(self, which: str, split: str) -> np.ndarray:
         return self.scores(which, split) >= self.thresholds(which)
+
+    def track_row(self, split: str, track_id: int) -> TrackRow | None:
+        """One track of ``split`` (by its id): its row, both sides' scores and decisions and its
+        labels, read from the shared scores without copying the split (None: no such track)."""
+        data = self.data(split)
+        position = self._memo(("positions", split),
+                              lambda: pd.Index(data.ids).get_indexer)  # fmt: skip
+        row = int(position([track_id])[0])
+        if row < 0:
+            return None
+        model, base = self.scores("model", split)[row], self.scores(BASELINE, split)[row]
+        labels = None if data.Y is None else np.asarray(data.Y[row]).astype(bool)
+        return TrackRow(row, int(track_id), model, base, model >= self.thresholds("model"),
+                        base >= self.thresholds(BASELINE), labels)  # fmt: skip
 
     def explorer(self, which: str, split: str) -> ThresholdExplorer:
         """Live-threshold explorer of ``which`` on ``split``."""
@@ -474,17 +517,56 @@ class Session:
         return self._memo(("relations", split, max_tracks), build)
 
 
-def cached_scores(
-    load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path
+#: Told (rows done, rows in all, expected seconds left) while a model scores a split.
+ScoreProgress = Callable[[int, int, float], None]
+#: Rows per chunk when scoring with progress (rounded to the model's ``score_block``).
+PROGRESS_ROWS = 50_000
+
+
+def score_rows(
+    model: DecisionModel, data: Dataset, progress: ScoreProgress | None = None
 ) -> np.ndarray:
-    """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model, data
-    fingerprint and groups (a group-context model reads them), so a new process shows a
-    model's scores without loading (or importing) it."""
+    """``model.decision_scores(data)``; with ``progress``, in chunks of about
+    :data:`PROGRESS_ROWS` rows cut on the model's ``score_block`` bounds (the bits of one call,
+    as the streaming ``predict`` does), reporting after each chunk the expected time left from
+    the rows per second measured so far. A group-context model is scored in one call."""
+    if progress is None or model.uses_context or data.n_tracks <= PROGRESS_ROWS:
+        return np.asarray(model.decision_scores(data))
+    X = model.align(data).X
+    n = X.shape[0]
+    block = model.score_block or 1
+    chunk = max(block, PROGRESS_ROWS // block * block)
+    out: np.ndarray | None = None
+    started = time.perf_counter()
+    for start in range(0, n, chunk):
+        part = np.asarray(model.matrix_scores(X[start:start + chunk]))
+        if out is None:
+            out = np.empty((n, part.shape[1]), dtype=part.dtype)
+        out[start:start + part.shape[0]] = part
+        done = start + part.shape[0]
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        progress(done, n, (n - done) / rate)
+    assert out is not None
+    return out
+
+
+def scores_path(model_key: str, data: Dataset, cache_dir: str | Path) -> Path:
+    """Where :func:`cached_scores` keeps ``model_key``'s scores of ``data``."""
     h = hashlib.sha256(model_key.encode())
     if data.groups is not None:
         h.update(pd.util.hash_pandas_object(data.groups, index=False).to_numpy().tobytes())
         h.update("\x1f".join(map(str, data.groups.columns)).encode())
-    path = Path(cache_dir) / f"scores-{h.hexdigest()[:16]}-{data.fingerprint}.npy"
+    return Path(cache_dir) / f"scores-{h.hexdigest()[:16]}-{data.fingerprint}.npy"
+
+
+def cached_scores(
+    load: Callable[[], DecisionModel], model_key: str, data: Dataset, cache_dir: str | Path,
+    progress: ScoreProgress | None = None,
+) -> np.ndarray:
+    """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model, data
+    fingerprint and groups (a group-context model reads them), so a new process shows a
+    model's scores without loading (or importing) it; ``progress``: see :func:`score_rows`."""
+    path = scores_path(model_key, data, cache_dir)
     if path.exists():
         try:
             scores = np.load(path, allow_pickle=False)
@@ -492,7 +574,7 @@ def cached_scores(
                 return scores
         except (OSError, ValueError):
             pass
-    scores = np.asarray(load().decision_scores(data))
+    scores = score_rows(load(), data, progress)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(path) as fh:
