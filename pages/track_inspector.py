@@ -185,7 +185,10 @@ else:
     st.markdown(f"**Decided by**: {exp.decided_by_words()}.")
 if exp.score is not None:
     st.plotly_chart(explain_plots.waterfall(exp))
-with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=False):
+# keyed: the expander keeps its open state when the elements above it change between runs
+# (an edit's rerun must not fold it and hide "Apply what-if")
+with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=bool(edits),
+                 key=edit_key + ":open"):
     own_col = int(np.asarray(ctx.model.tag_score_index_)[data.tag_names.index(why_tag)])
     feats = (list(exp.contributions["feature"].head(5)) if exp.uses_correction
              else [explainer.feature_names[own_col]] if own_col >= 0 else [])

@@ -190,9 +190,6 @@ def test_why_view(server: h.StreamlitServer, page: Any) -> None:
     h.assert_clean(page, server, "Why view")
 
 
-@pytest.mark.xfail(reason="known bug, issue 19 stays open: in real Chromium the what-if edit of "
-                   "the Track inspector is not applied by 'Apply what-if' (AppTest's "
-                   "tests/test_explain_pages.py applies it)", strict=False)
 def test_what_if_edit_in_the_browser(server: h.StreamlitServer, page: Any) -> None:
     """Editing the top contributor and applying it recomputes the explanation."""
     from playwright.sync_api import expect
