@@ -185,8 +185,8 @@ else:
     st.markdown(f"**Decided by**: {exp.decided_by_words()}.")
 if exp.score is not None:
     st.plotly_chart(explain_plots.waterfall(exp))
-# keyed: the expander keeps its open state when the elements above it change between runs
-# (an edit's rerun must not fold it and hide "Apply what-if")
+# keyed, so that it keeps its identity when the elements above it change between runs (an edit's
+# rerun folded it; it can still fold in a real browser when the page above changes: issue 19)
 with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=bool(edits),
                  key=edit_key + ":open"):
     own_col = int(np.asarray(ctx.model.tag_score_index_)[data.tag_names.index(why_tag)])

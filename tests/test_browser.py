@@ -209,7 +209,10 @@ def test_what_if_edit_in_the_browser(server: h.StreamlitServer, page: Any) -> No
     field.fill(f"{min(value + 0.5, 0.9999) if value < 0.5 else max(value - 0.5, 0.0):.4f}")
     field.press("Enter")
     h.after_click(page, STEP_MS)  # the commit's rerun must finish before Apply reads the value
-    page.get_by_role("button", name="Apply what-if").click()
+    apply = page.get_by_role("button", name="Apply what-if")
+    if not apply.is_visible():  # known (issue 19): the commit's rerun may fold the panel
+        page.get_by_text("What if: edit input scores").click()
+    apply.click()
     h.after_click(page, STEP_MS)
     page.get_by_text(re.compile(r"^What-if edits:")).wait_for(timeout=STEP_MS)
     h.assert_clean(page, server, "Why view after a what-if edit")
