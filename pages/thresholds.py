@@ -16,6 +16,7 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.locations import artifacts_root
 from mewo_core.scoring.explorer import Adjustments, compose_thresholds, offset_range, tag_range
+from mewo_core.targets.report import target_report_from_counts
 from pages import _artifacts, _context
 
 AVERAGES = (("weighted", "Weighted F1"), ("micro", "Micro F1"), ("macro", "Macro F1"),
@@ -242,10 +243,11 @@ if effect is not None:
         st.caption("Each tag's threshold on the tuning data; rare tags (few positives) move most.")
 
 if promise is not None:
-    from mewo_core.targets.report import target_report  # scipy: imported when a target is set
 
-    report = target_report(promise, data.tag_names, data.require_labels(),
-                           explorer.decisions(thresholds), thresholds, ctx.split)
+    counts = result.per_tag  # the explorer's counts at the current thresholds
+    report = target_report_from_counts(promise, data.tag_names, counts["tp"],
+                                       counts["predicted"], counts["support"], thresholds,
+                                       ctx.split)  # fmt: skip
     met, n_promised = report.share_met()
     cannot = int((report.table["status"] == "cannot").sum())
     with st.expander(f"Targets: {n_promised} tags promise {promise.metric[0]} ≥ "

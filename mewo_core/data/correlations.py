@@ -303,9 +303,10 @@ VIEWS = ("scores", "labels", "lift")
 DEFAULT_MIN_PAIR = {"scores": 0, "labels": 0, "lift": 10}
 
 
-def view_matrix(data: Dataset, view: str) -> Matrix:
+def view_matrix(data: Dataset, view: str, lift_matrix: Matrix | None = None) -> Matrix:
     """The ``view`` matrix of ``data``'s tags, every pair kept, with co-occurrence counts when
-    the data has labels (so :meth:`Matrix.at_least` can blank rare pairs): the one builder."""
+    the data has labels (so :meth:`Matrix.at_least` can blank rare pairs): the one builder.
+    ``lift_matrix``: the data's lift view when already built (its counts are reused)."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}")
     names, classes, cats = data.tag_names, data.tag_classes, data.tag_categories
@@ -320,4 +321,6 @@ def view_matrix(data: Dataset, view: str) -> Matrix:
     matrix = correlation(values, names, classes, cats, kind, n_rows=data.n_tracks)
     if data.Y is None:
         return matrix
-    return matrix.with_counts(lift(data.require_labels(), names, classes, cats))
+    if lift_matrix is None:
+        lift_matrix = lift(data.require_labels(), names, classes, cats)
+    return matrix.with_counts(lift_matrix)

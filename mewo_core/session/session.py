@@ -470,7 +470,12 @@ class Session:
         co-occurrence counts (:func:`mewo_core.data.correlations.view_matrix`)."""
         from ..data.correlations import view_matrix
 
-        return self._memo(("correlations", view), lambda: view_matrix(self.splits.train, view))
+        def build() -> Matrix:
+            train = self.splits.train
+            counts = None if view == "lift" or train.Y is None else self.correlations("lift")
+            return view_matrix(train, view, counts)  # the lift (and its counts) built once
+
+        return self._memo(("correlations", view), build)
 
     # --- explanations (mewo_core.explain) ---------------------------------------------------
     def explainer(self) -> Explainer:

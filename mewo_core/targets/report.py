@@ -99,8 +99,24 @@ def target_report(
     """The report of ``decisions`` (tracks x tags) against 0/1 ``labels`` on ``split``. Tags
     whose threshold is no longer the fitted one (edited since) are marked ``edited``."""
     counts = count_decisions(labels, decisions)
-    precision = np.where(counts.pred > 0, safe_ratio(counts.tp, counts.pred), np.nan)
-    recall = np.where(counts.true > 0, safe_ratio(counts.tp, counts.true), np.nan)
+    return target_report_from_counts(fit, tag_names, counts.tp, counts.pred, counts.true,
+                                     thresholds, split)  # fmt: skip
+
+
+def target_report_from_counts(
+    fit: TargetFit,
+    tag_names: list[str] | tuple[str, ...],
+    tp: np.ndarray,
+    predicted: np.ndarray,
+    positives: np.ndarray,
+    thresholds: np.ndarray,
+    split: str,
+) -> TargetReport:
+    """:func:`target_report` from per-tag counts already made (the Thresholds page passes its
+    explorer's, recounted only for the tags that moved: no decision matrix per slider move)."""
+    tp, predicted, positives = (np.asarray(v, dtype=np.int64) for v in (tp, predicted, positives))
+    precision = np.where(predicted > 0, safe_ratio(tp, predicted), np.nan)
+    recall = np.where(positives > 0, safe_ratio(tp, positives), np.nan)
     realised = np.where(fit.metric == "precision", precision, recall)
     status = np.where(np.asarray(thresholds) == fit.thresholds, fit.status, "edited")
     # no positive decision: no wrong track shown (precision met); recall with no positive: met
@@ -114,8 +130,8 @@ def target_report(
         "best_bound": fit.best_bound,
         "precision": precision,
         "recall": recall,
-        "decisions": counts.pred,
-        "positives": counts.true,
+        "decisions": predicted,
+        "positives": positives,
         "status": status,
         "met": np.where(status == PROMISED, met, None),
     })  # fmt: skip
