@@ -59,7 +59,13 @@ def _outcome(where: str) -> None:
         (st.error if failed else st.success)(message[1])
 
 
-with st.expander("Load a data folder or upload files", expanded=message is not None):
+# open once a load was tried, and kept open: an expander whose `expanded` flips back folds in
+# the browser, hiding the next button the user reaches for
+LOADER_OPEN = "data_loader_open"
+if message is not None:
+    st.session_state[LOADER_OPEN] = True
+with st.expander("Load a data folder or upload files",
+                 expanded=st.session_state.get(LOADER_OPEN, False)):
     left, right = st.columns(2)
     with left:
         st.markdown(
