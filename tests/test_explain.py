@@ -290,6 +290,49 @@ def test_vectorised_path_integral_equals_captum(demo, small) -> None:
     np.testing.assert_allclose(ours, captum.contributions, atol=1e-8)
 
 
+@pytest.mark.parametrize("which", ["small", "shipped"])  # reservoir tokens / columns only
+def test_batched_jacobian_equals_autograd(demo, which: str, request) -> None:
+    from torch.func import jacrev, vmap
+
+    _, bundle, _ = demo
+    model, _ = request.getfixturevalue(which)
+    view = network_view(model, torch.float64)
+    Z = torch.as_tensor(view.transform(_rows(bundle, model, 6)), dtype=torch.float64)
+    tags = torch.as_tensor(np.flatnonzero(view.kept)[:40])
+    expected = vmap(jacrev(lambda z: view.correction(z[None])[0, tags]))(Z)
+    one = view.jacobian(Z[None], tags, torch.ones(1, dtype=torch.float64))
+    np.testing.assert_allclose(one.numpy(), expected.numpy(), atol=1e-12, rtol=0)
+    # a weighted sum over two path points is the sum of the two Jacobians
+    pts = torch.stack([Z, 0.5 * Z])
+    w = torch.as_tensor([0.25, 0.75], dtype=torch.float64)
+    half = vmap(jacrev(lambda z: view.correction(z[None])[0, tags]))(0.5 * Z)
+    np.testing.assert_allclose(view.jacobian(pts, tags, w).numpy(),
+                               (0.25 * expected + 0.75 * half).numpy(), atol=1e-12, rtol=0)
+
+
+def test_unsupported_encoder_falls_back_to_autograd(small) -> None:
+    import copy
+
+    from mewo_core.explain.jacobian import encoder_jacobian
+
+    model, _ = small
+    net = copy.deepcopy(model.network_)
+    assert encoder_jacobian(net) is not None
+    net.encoder.layers[0].norm_first = False  # a post-norm layer: not the supported network
+    assert encoder_jacobian(net) is None
+    other = copy.copy(model)
+    other.network_ = net
+    view = network_view(other, torch.float64)
+    Z = torch.as_tensor(view.transform(np.zeros((2, len(model.feature_names_)))),
+                        dtype=torch.float64)
+    tags = torch.as_tensor([0, 1])
+    from torch.func import jacrev, vmap
+
+    expected = vmap(jacrev(lambda z: view.correction(z[None])[0, tags]))(Z)
+    np.testing.assert_allclose(view.jacobian(Z[None], tags, torch.ones(1, dtype=torch.float64)),
+                               expected, atol=1e-12, rtol=0)
+
+
 # --- decision paths -----------------------------------------------------------------------------
 def test_decisions_equal_predict(demo, small) -> None:
     _, bundle, _ = demo
@@ -381,6 +424,15 @@ def test_relation_map_is_consistent_and_cached(demo, small, tmp_path: Path) -> N
     assert rel.mean_abs.shape == (len(model.kept_tags), len(model.feature_names_))
     assert (rel.mean_abs >= np.abs(rel.mean_contribution) - 1e-9).all()
     assert ((rel.flip_share >= 0) & (rel.flip_share <= 1)).all()
+    assert 0 <= rel.complete_share <= 1 and rel.relative_residual >= 0
+    assert rel.check_tracks == 12 and rel.check_steps == 64 and 0 <= rel.check_error < 0.2
+    fine = relation_map(model, validation, explainer.reference, max_tracks=12, n_steps=64,
+                        check_tracks=0)
+    assert fine.relative_residual < rel.relative_residual  # more nodes: smaller residual
+    assert np.isnan(fine.check_error) and fine.check_tracks == 0
+    # the check compares the map's nodes with the full integral on the same tracks
+    err = np.abs(rel.mean_contribution - fine.mean_contribution).max()
+    assert err / np.abs(fine.mean_contribution).max() == pytest.approx(rel.check_error)
     naive = relation_map(model, validation, explainer.reference, max_tracks=12, n_steps=8,
                          naive=True)
     np.testing.assert_allclose(naive.mean_contribution, rel.mean_contribution, atol=1e-5)

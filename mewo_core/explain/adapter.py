@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..models.base import DecisionModel
+from .jacobian import encoder_jacobian
 
 
 @dataclass
@@ -40,6 +41,10 @@ class NetworkView:
     own_scale: np.ndarray  # (tags,) own logit = own_scale * z_own + own_bias
     own_bias: np.ndarray
     dtype: torch.dtype = torch.float64
+    #: ``(points, tags, weights) -> rows x tags x features``: the weighted sum over path points
+    #: (``points``: points x rows x features) of the exact Jacobian of those tags' corrections
+    #: (:mod:`.jacobian`'s batched reverse pass; autograd where the network is not supported)
+    jacobian: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     @property
     def kept(self) -> np.ndarray:
@@ -73,6 +78,21 @@ def _explicit_attention(forward: Callable) -> Callable:
         return forward(*args, **kwargs)
 
     return wrapped
+
+
+def _linear_embedding(
+    net: torch.nn.Module, tokens: list, n_features: int, dtype: torch.dtype
+) -> torch.Tensor | None:
+    """d(embedded tokens)/dZ, (tokens * d_model) x features, when every token reads columns
+    of ``Z`` directly (no reservoir); else ``None``."""
+    if any(kind != "columns" for kind, _ in tokens):
+        return None
+    blocks = []
+    for (_, refs), emb in zip(tokens, net.embed, strict=True):
+        block = torch.zeros(emb.weight.shape[0], n_features, dtype=dtype)
+        block.index_add_(1, refs, emb.weight.detach())
+        blocks.append(block)
+    return torch.cat(blocks)
 
 
 def has_correction(model: DecisionModel) -> bool:
@@ -130,6 +150,61 @@ def network_view(model: DecisionModel, dtype: torch.dtype = torch.float64) -> Ne
         own = torch.zeros(Z.shape[0], n_tags, dtype=Z.dtype)
         return net(u, own)[1]
 
+    encoder = encoder_jacobian(net)
+    embedding = (None if encoder is None else
+                 _linear_embedding(net, tokens, len(model.feature_names_), dtype))
+
+    def jacobian(
+        points: torch.Tensor, tags: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        """sum_p weights[p] * J(points[p]): rows x tags x features."""
+        if encoder is None:
+            from torch.func import jacrev, vmap
+
+            one = vmap(jacrev(lambda z: correction(z[None])[0, tags]))
+            return sum(w * one(z) for w, z in zip(weights, points, strict=True))
+        n_points, n = points.shape[:2]
+        flat = points.reshape(n_points * n, -1)
+        with torch.no_grad():  # every point of every row in one reverse pass
+            g = encoder(net.tokens(inputs(flat)), tags)  # tags x (points * rows) x tokens x d
+            if embedding is not None:  # tokens linear in Z: sum over points, then one product
+                g = torch.einsum("p,kpnf->knf", weights,
+                                 g.reshape(g.shape[0], n_points, n, -1))
+                return (g @ embedding).transpose(0, 1)
+            per_point = pull_tokens(flat, g.transpose(0, 1))  # (points * rows) x tags x features
+            return torch.einsum("p,pnkf->nkf", weights,
+                                per_point.reshape(n_points, n, *per_point.shape[1:]))
+
+    def pull_tokens(Z: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+        """Cotangents ``G`` (rows x tags x tokens x d) of the embedded tokens -> of ``Z``
+        (rows x tags x features): ``inputs`` and the token embeddings run backwards."""
+        out = torch.zeros(*G.shape[:2], Z.shape[1], dtype=G.dtype)
+
+        def add_state(k: int, gs: torch.Tensor) -> None:
+            r = res[k]
+            s = states(k, Z)
+            out.index_add_(2, r["columns"], (gs * (1 - s * s)[:, None]) @ r["win"])
+
+        for i, (kind, refs) in enumerate(tokens):
+            gu = G[:, :, i] @ net.embed[i].weight.detach()  # rows x tags x token input
+            if kind == "columns":
+                out.index_add_(2, refs, gu)
+                continue
+            pos = 0
+            ks = refs.tolist() if kind in ("concat", "readout") else [int(refs[0])]
+            for k in ks:
+                gs = 0
+                if kind != "states":  # a read-out: r = s @ wout + bout
+                    width = res[k]["wout"].shape[1]
+                    gs = gu[..., pos : pos + width] @ res[k]["wout"].T
+                    pos += width
+                if kind in ("both", "states"):
+                    units = res[k]["win"].shape[0]
+                    gs = gs + gu[..., pos : pos + units]
+                    pos += units
+                add_state(k, gs)
+        return out
+
     return NetworkView(
         feature_names=tuple(model.feature_names_),
         tag_names=tuple(model.tag_names_),
@@ -140,4 +215,5 @@ def network_view(model: DecisionModel, dtype: torch.dtype = torch.float64) -> Ne
         own_scale=net.own_scale.detach().numpy().astype(np.float64),
         own_bias=net.own_bias.detach().numpy().astype(np.float64),
         dtype=dtype,
+        jacobian=jacobian,
     )

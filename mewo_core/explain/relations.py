@@ -1,7 +1,7 @@
 """The global relation map of a model on a split, beside the data's own structure.
 
 For every tag that keeps the learned correction and every input feature, over the tracks of a
-split (a seeded sample of at most ``max_tracks``):
+split (all of them up to ``max_tracks``, a seeded sample of that many above):
 
 - ``mean_contribution``: the mean signed Integrated-Gradients contribution of the feature to
   the tag's correction (logit units, against the reference track, see :mod:`.path`);
@@ -9,7 +9,10 @@ split (a seeded sample of at most ``max_tracks``):
 - ``flip_share``: the share of tracks whose decision for the tag flips when that feature's
   contribution (times the tag's blend weight) is taken out of the logit.
 
-Tags that fall back to the benchmark have no relation (their correction is unused).
+Tags that fall back to the benchmark have no relation (their correction is unused). The
+integral is computed with :data:`~.attribution.MAP_STEPS` quadrature nodes by one batched
+reverse pass for all tags (:mod:`.jacobian`); each map states how well its contributions add
+up to the correction's gap (``complete_share``, ``relative_residual``).
 :func:`data_structure` gives, for the same (tag, feature) cells, the label co-occurrence lift
 and the score correlation on the train part, and :func:`agreement` their Spearman rank
 correlation with the map: near 0, the model's relations are not the data's.
@@ -29,9 +32,16 @@ from ..data import Dataset, correlations
 from ..data.atomic import atomic_file
 from ..models.base import DecisionModel
 from .adapter import network_view
-from .attribution import MAP_STEPS, integrated_gradients, path_integrated_gradients
+from .attribution import (
+    MAP_STEPS,
+    integrated_gradients,
+    path_integrated_gradients,
+    within_tolerance,
+)
 
-MAX_TRACKS = 300
+MAX_TRACKS = 20_000  # a whole split up to this many tracks (the demo's: 17,389)
+CHECK_TRACKS = 16  # tracks attributed again with CHECK_STEPS nodes
+CHECK_STEPS = 64
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,15 @@ class RelationMap:
     flip_share: np.ndarray
     n_tracks: int
     n_steps: int
+    #: share of (track, tag) pairs whose contributions add up to the correction's gap within
+    #: 1 % (:func:`~.attribution.within_tolerance`), and sum |residual| / sum |gap|
+    complete_share: float = float("nan")
+    relative_residual: float = float("nan")
+    #: ``check_tracks`` of the tracks attributed again with ``check_steps`` nodes: max |mean
+    #: contribution (map's nodes) - mean contribution (check's)| / max |the check's|, on them
+    check_tracks: int = 0
+    check_steps: int = 0
+    check_error: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (tag, feature), strongest mean absolute contribution first."""
@@ -89,7 +108,7 @@ class RelationMap:
                 a = npz[f.name]
                 values[f.name] = (
                     tuple(a.tolist()) if a.dtype.kind == "U" else
-                    int(a) if a.ndim == 0 else a
+                    a.item() if a.ndim == 0 else a
                 )
         return cls(**values)
 
@@ -98,6 +117,56 @@ def _sample(n: int, max_tracks: int | None, seed: int) -> np.ndarray:
     if max_tracks is None or n <= max_tracks:
         return np.arange(n)
     return np.sort(np.random.default_rng([seed, 11]).choice(n, max_tracks, replace=False))
+
+
+@dataclass
+class _Sums:
+    """Per (kept tag, feature) sums over tracks, and the completeness tallies."""
+
+    total: np.ndarray
+    total_abs: np.ndarray
+    flips: np.ndarray
+    n_complete: int = 0
+    residual: float = 0.0
+    gap: float = 0.0
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, int]) -> _Sums:
+        return cls(np.zeros(shape), np.zeros(shape), np.zeros(shape))
+
+
+def _sums(view, Z, z_ref, kept, n_steps, model, naive=False, progress=None) -> _Sums:  # noqa: ANN001
+    """The map's sums over the rows of ``Z`` with ``n_steps`` quadrature nodes."""
+    out = _Sums.zeros((kept.size, Z.shape[1]))
+    if not kept.size:
+        return out
+    logit = view.own_logit(Z)[:, kept]
+    thr = np.asarray(model.thresholds_, dtype=np.float64)[kept]
+    with np.errstate(divide="ignore"):
+        thr_logit = np.log(thr) - np.log1p(-thr)
+    blend = view.blend[kept]
+    batches = (_naive_batches(view, Z, z_ref, kept, n_steps) if naive
+               else path_integrated_gradients(view, Z, z_ref, kept, n_steps))
+    for sl, attr in batches:
+        c = attr.contributions
+        out.total += c.sum(axis=0)
+        out.total_abs += np.abs(c).sum(axis=0)
+        full = logit[sl] + blend * attr.correction
+        decided = full >= thr_logit
+        without = (full[:, :, None] - blend[:, None] * c) >= thr_logit[:, None]
+        out.flips += (without != decided[:, :, None]).sum(axis=0)
+        out.n_complete += int(within_tolerance(attr).sum())
+        out.residual += float(attr.completeness_error().sum())
+        out.gap += float(np.abs(attr.correction - attr.reference_correction).sum())
+        if progress is not None:
+            progress(sl.stop, Z.shape[0])
+    return out
+
+
+def _relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max |b| (NaN when b is 0 everywhere)."""
+    top = float(np.abs(b).max()) if b.size else 0.0
+    return float(np.abs(a - b).max()) / top if top > 0 else float("nan")
 
 
 def relation_map(
@@ -109,44 +178,31 @@ def relation_map(
     n_steps: int = MAP_STEPS,
     seed: int = 0,
     naive: bool = False,
+    check_tracks: int = CHECK_TRACKS,
+    check_steps: int = CHECK_STEPS,
     progress: Callable[[int, int], None] | None = None,
 ) -> RelationMap:
     """The relation map of ``model`` (a reservoir-transformer) on ``data``.
 
-    ``naive=True`` computes the same numbers with one Captum call per tag (the benchmark's
-    peer).
+    ``check_tracks`` of the map's tracks (seeded) are attributed again with ``check_steps``
+    nodes: the map states how far its mean contributions on them are from that full integral
+    (``check_error``; 0 tracks: no check). ``naive=True`` computes the same numbers with one
+    Captum call per tag (the benchmark's peer).
     """
     view = network_view(model, _map_dtype())
     kept = np.flatnonzero(view.kept)
     data = model.with_context(model.align(data))  # the inputs the network reads
     rows = _sample(data.n_tracks, max_tracks, seed)
-    X = data.X[rows].astype(np.float64)
-    Z = view.transform(X)
+    Z = view.transform(data.X[rows].astype(np.float64))
     z_ref = view.transform(np.asarray(reference)[None])[0]
-    n_f = Z.shape[1]
-    total = np.zeros((kept.size, n_f))
-    total_abs = np.zeros((kept.size, n_f))
-    flips = np.zeros((kept.size, n_f))
-    if kept.size:
-        logit = view.own_logit(Z)[:, kept]
-        thr = np.asarray(model.thresholds_, dtype=np.float64)[kept]
-        with np.errstate(divide="ignore"):
-            thr_logit = np.log(thr) - np.log1p(-thr)
-        blend = view.blend[kept]
-        if naive:
-            batches = _naive_batches(view, Z, z_ref, kept, n_steps)
-        else:
-            batches = path_integrated_gradients(view, Z, z_ref, kept, n_steps)
-        for sl, attr in batches:
-            c = attr.contributions
-            total += c.sum(axis=0)
-            total_abs += np.abs(c).sum(axis=0)
-            full = logit[sl] + blend * attr.correction
-            decided = full >= thr_logit
-            without = (full[:, :, None] - blend[:, None] * c) >= thr_logit[:, None]
-            flips += (without != decided[:, :, None]).sum(axis=0)
-            if progress is not None:
-                progress(sl.stop, Z.shape[0])
+    sums = _sums(view, Z, z_ref, kept, n_steps, model, naive, progress)
+    check_error = float("nan")
+    n_check = min(check_tracks, len(rows)) if kept.size else 0
+    if n_check:
+        Zc = Z[_sample(len(rows), n_check, seed + 1)]
+        fine = _sums(view, Zc, z_ref, kept, check_steps, model)
+        coarse = _sums(view, Zc, z_ref, kept, n_steps, model)
+        check_error = _relative_error(coarse.total, fine.total)
     n = max(len(rows), 1)
     tax_t = model.taxonomy_.subset([model.tag_names_[t] for t in kept])
     tax_f = model.taxonomy_.subset(list(model.feature_names_))
@@ -157,11 +213,16 @@ def relation_map(
         feature_names=tuple(model.feature_names_),
         feature_classes=tax_f.classes,
         feature_categories=tax_f.categories,
-        mean_contribution=total / n,
-        mean_abs=total_abs / n,
-        flip_share=flips / n,
+        mean_contribution=sums.total / n,
+        mean_abs=sums.total_abs / n,
+        flip_share=sums.flips / n,
         n_tracks=len(rows),
         n_steps=n_steps,
+        complete_share=sums.n_complete / (len(rows) * kept.size) if kept.size else float("nan"),
+        relative_residual=sums.residual / sums.gap if sums.gap > 0 else float("nan"),
+        check_tracks=n_check,
+        check_steps=check_steps,
+        check_error=check_error,
     )
 
 
@@ -262,7 +323,9 @@ def cached_relation_map(
 ) -> RelationMap:
     """:func:`relation_map`, kept on disk by model id, data fingerprint and settings
     (``progress``: see :func:`relation_map`; not part of the key)."""
-    key = f"{model_key}|{data.fingerprint}|{sorted(kwargs.items())}"
+    settings = {"max_tracks": MAX_TRACKS, "n_steps": MAP_STEPS, "seed": 0,
+                "check_tracks": CHECK_TRACKS, "check_steps": CHECK_STEPS} | kwargs
+    key = f"{model_key}|{data.fingerprint}|{sorted(settings.items())}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"relations-{digest}.npz"
     if path.exists():
