@@ -284,10 +284,18 @@ def test_vectorised_path_integral_equals_captum(demo, small) -> None:
     view = network_view(model, torch.float64)
     Z = view.transform(_rows(bundle, model, 3))
     tags = [0, 3, 7]
-    captum = integrated_gradients(view, Z, explainer._z_ref, tags, n_steps=16, tolerance=None)
+    captum = integrated_gradients(view, Z, explainer._z_ref, tags, n_steps=16, tolerance=None,
+                                  method="captum")
     ours = np.concatenate([a.contributions for _, a in
                            path_integrated_gradients(view, Z, explainer._z_ref, tags, 16)])
     np.testing.assert_allclose(ours, captum.contributions, atol=1e-8)
+    # one track's adaptive explanation: the batched Jacobian and Captum agree, steps included
+    adaptive = integrated_gradients(view, Z[:1], explainer._z_ref, tags)
+    peer = integrated_gradients(view, Z[:1], explainer._z_ref, tags, method="captum")
+    np.testing.assert_array_equal(adaptive.steps, peer.steps)
+    np.testing.assert_allclose(adaptive.contributions, peer.contributions, atol=1e-8)
+    with pytest.raises(ValueError, match="unknown method"):
+        integrated_gradients(view, Z[:1], explainer._z_ref, tags, method="other")
 
 
 @pytest.mark.parametrize("which", ["small", "shipped"])  # reservoir tokens / columns only

@@ -11,8 +11,10 @@ units (the correction's own units; the decision uses ``blend_t`` times it). The 
 computed by Gauss-Legendre quadrature; the network has kinks (ReLU), so local explanations
 double the number of steps where completeness misses 1 % (:func:`integrated_gradients`).
 
-- :func:`integrated_gradients` is Captum's ``IntegratedGradients`` (used for one track's
-  explanations): one call for all requested tags of the rows, by repeating rows per tag.
+- :func:`integrated_gradients` (one track's explanations, adaptive steps): by default the
+  integral of the exact Jacobian of all requested tags at once (``NetworkView.jacobian``);
+  ``method="captum"`` runs Captum's ``IntegratedGradients`` instead (the peer, and the tests'
+  reference): one call for all requested tags of the rows, by repeating rows per tag.
 - :func:`path_integrated_gradients` computes the same integral for many tags at once, with the
   full Jacobian per path point from one batched reverse pass (:mod:`.jacobian`; Captum
   runs a forward and backward pass per target tag); the relation map uses it. Tests check that
@@ -89,22 +91,38 @@ def integrated_gradients(
     n_steps: int = N_STEPS,
     tolerance: float | None = TOLERANCE,
     max_steps: int = MAX_STEPS,
+    method: str = "batched",
 ) -> Attribution:
-    """Captum Integrated Gradients of ``tags``' corrections for the rows of ``Z``.
+    """Integrated Gradients of ``tags``' corrections for the rows of ``Z``.
 
-    All (row, tag) pairs go through one Captum call (rows repeated per tag). The correction
-    has kinks (ReLU), so the quadrature converges slowly on some paths: pairs whose
-    completeness misses ``tolerance`` (see :func:`within_tolerance`) are recomputed with twice
-    the steps, up to ``max_steps``. ``tolerance=None``: one pass with ``n_steps``.
+    ``method="batched"``: the integral of the exact Jacobian of all tags at once
+    (``NetworkView.jacobian``, Gauss-Legendre nodes); ``"captum"``: Captum's
+    ``IntegratedGradients``, all (row, tag) pairs in one call (rows repeated per tag). Both
+    compute the same numbers (tested). The correction has kinks (ReLU), so the quadrature
+    converges slowly on some paths: pairs whose completeness misses ``tolerance`` (see
+    :func:`within_tolerance`) are recomputed with twice the steps, up to ``max_steps``.
+    ``tolerance=None``: one pass with ``n_steps``.
     """
+    if method not in ("batched", "captum"):
+        raise ValueError(f"unknown method {method!r}")
     tags = np.asarray(tags, dtype=np.int64)
     Z = np.atleast_2d(Z)
     n, k = Z.shape[0], tags.size
     corr = view.correction_np(Z)[:, tags]
     ref = view.correction_np(np.atleast_2d(Z_ref))[0, tags]
-    rows = np.repeat(np.arange(n), k)
-    targets = np.tile(tags, n)
-    contrib = _captum_ig(view, Z[rows], Z_ref, targets, n_steps).reshape(n, k, -1)
+
+    def pairs(r: np.ndarray, j: np.ndarray, steps: int) -> np.ndarray:
+        """Contributions (pairs x features) of tag ``tags[j[i]]`` for row ``Z[r[i]]``."""
+        if method == "captum" or view.jacobian is None:
+            return _captum_ig(view, Z[r], Z_ref, tags[j], steps)
+        out = np.empty((r.size, Z.shape[1]))
+        for row in np.unique(r):  # one batched pass per row for all its tags
+            at = np.flatnonzero(r == row)
+            out[at] = _batched_ig(view, Z[row], Z_ref, tags[j[at]], steps)
+        return out
+
+    rows, cols = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+    contrib = pairs(rows, cols, n_steps).reshape(n, k, -1)
     steps = np.full((n, k), n_steps)
     attr = Attribution(tags, corr, ref, contrib, steps)
     while tolerance is not None:
@@ -114,9 +132,21 @@ def integrated_gradients(
             break
         r, j = np.divmod(todo, k)
         new_steps = int(steps[r, j].max()) * 2
-        contrib[r, j] = _captum_ig(view, Z[r], Z_ref, tags[j], new_steps)
+        contrib[r, j] = pairs(r, j, new_steps)
         steps[r, j] = new_steps
     return attr
+
+
+def _batched_ig(
+    view: NetworkView, z: np.ndarray, z_ref: np.ndarray, tags: np.ndarray, n_steps: int
+) -> np.ndarray:
+    """IG of ``tags`` for one row ``z`` from the exact Jacobian (tags x features)."""
+    alphas, weights = _gauss_legendre(n_steps)
+    zt, ref = _as_tensor(view, z), _as_tensor(view, z_ref)
+    delta = zt - ref
+    points = (ref + _as_tensor(view, alphas)[:, None] * delta)[:, None, :]  # points x 1 x f
+    J = view.jacobian(points, torch.as_tensor(tags), _as_tensor(view, weights))[0]
+    return (J * delta).detach().numpy().astype(np.float64)
 
 
 def _gauss_legendre(n_steps: int) -> tuple[np.ndarray, np.ndarray]:

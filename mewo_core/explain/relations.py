@@ -234,7 +234,8 @@ def _map_dtype():
 
 def _naive_batches(view, Z, z_ref, kept, n_steps):  # noqa: ANN001, ANN202
     """One Captum call per tag over all rows (the peer of :func:`path_integrated_gradients`)."""
-    per_tag = [integrated_gradients(view, Z, z_ref, [t], n_steps, tolerance=None) for t in kept]
+    per_tag = [integrated_gradients(view, Z, z_ref, [t], n_steps, tolerance=None, method="captum")
+               for t in kept]
     from .attribution import Attribution
 
     yield slice(0, Z.shape[0]), Attribution(
