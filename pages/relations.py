@@ -87,9 +87,10 @@ if not rel.tag_names:
                "the model learned no relation that held up on validation.")
     st.stop()
 sampled = "" if rel.n_tracks >= n_split else " (a seeded sample)"
-check = (f" Against the full integral ({rel.check_steps} nodes) on {rel.check_tracks} of these "
+check = (f" Against {rel.check_steps} nodes on {rel.check_tracks} of these "
          f"tracks, the mean contributions differ by at most {rel.check_error:.1%} of the "
-         "largest." if rel.check_tracks and np.isfinite(rel.check_error) else "")
+         "largest (per-track errors partly cancel in the whole split's means)."
+         if rel.check_tracks and np.isfinite(rel.check_error) else "")
 st.caption(
     f"{rel.n_tracks:,} tracks of the {ctx.split} split{sampled}; Integrated Gradients with "
     f"{rel.n_steps} Gauss-Legendre nodes per track (one batched pass for every tag).{check} "

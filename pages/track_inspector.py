@@ -185,32 +185,33 @@ else:
     st.markdown(f"**Decided by**: {exp.decided_by_words()}.")
 if exp.score is not None:
     st.plotly_chart(explain_plots.waterfall(exp))
-# keyed, so that it keeps its identity when the elements above it change between runs (an edit's
-# rerun folded it; it can still fold in a real browser when the page above changes: issue 19)
-with st.expander("What if: edit input scores (raw, the tagger's scale)", expanded=bool(edits),
-                 key=edit_key + ":open"):
-    own_col = int(np.asarray(ctx.model.tag_score_index_)[data.tag_names.index(why_tag)])
-    feats = (list(exp.contributions["feature"].head(5)) if exp.uses_correction
-             else [explainer.feature_names[own_col]] if own_col >= 0 else [])
-    extra = st.multiselect("More features (type to search)", list(explainer.feature_names),
-                           key=edit_key + ":more")
-    pos = {f: i for i, f in enumerate(explainer.feature_names)}
-    new = {}
-    cols = st.columns(3)
-    for i, f in enumerate(dict.fromkeys(feats + extra)):
-        value = cols[i % 3].number_input(f, value=float(x_now[pos[f]]), format="%.4f",
-                                         key=f"{edit_key}:{f}")
-        if not np.isclose(value, raw[pos[f]]):
-            new[f] = float(value)
-    b1, b2 = st.columns(2)
-    if b1.button("Apply what-if", key=edit_key + ":apply"):
-        st.session_state[edit_key] = {**edits, **new}
-        st.rerun()
-    if b2.button("Reset edits", key=edit_key + ":reset"):
-        st.session_state[edit_key] = {}
-        for f in explainer.feature_names:
-            st.session_state.pop(f"{edit_key}:{f}", None)
-        st.rerun()
+# a toggle, not an expander: whether the editor is open is the session's state on the server, so
+# no rerun (an edit's commit, a page change above it) can fold it in the browser
+WHAT_IF = "What if: edit input scores (raw, the tagger's scale)"
+if st.toggle(WHAT_IF, value=bool(edits), key=edit_key + ":open"):
+    with st.container(border=True, key=edit_key + ":panel"):
+        own_col = int(np.asarray(ctx.model.tag_score_index_)[data.tag_names.index(why_tag)])
+        feats = (list(exp.contributions["feature"].head(5)) if exp.uses_correction
+                 else [explainer.feature_names[own_col]] if own_col >= 0 else [])
+        extra = st.multiselect("More features (type to search)", list(explainer.feature_names),
+                               key=edit_key + ":more")
+        pos = {f: i for i, f in enumerate(explainer.feature_names)}
+        new = {}
+        cols = st.columns(3)
+        for i, f in enumerate(dict.fromkeys(feats + extra)):
+            value = cols[i % 3].number_input(f, value=float(x_now[pos[f]]), format="%.4f",
+                                             key=f"{edit_key}:{f}")
+            if not np.isclose(value, raw[pos[f]]):
+                new[f] = float(value)
+        b1, b2 = st.columns(2)
+        if b1.button("Apply what-if", key=edit_key + ":apply"):
+            st.session_state[edit_key] = {**edits, **new}
+            st.rerun()
+        if b2.button("Reset edits", key=edit_key + ":reset"):
+            st.session_state[edit_key] = {}
+            for f in explainer.feature_names:
+                st.session_state.pop(f"{edit_key}:{f}", None)
+            st.rerun()
 if exp.uses_correction:
     with st.expander("All contributions of this tag", expanded=False):
         st.dataframe(exp.contributions, hide_index=True)

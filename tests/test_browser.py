@@ -200,9 +200,8 @@ def test_what_if_edit_in_the_browser(server: h.StreamlitServer, page: Any) -> No
     path = page.get_by_text(re.compile(r"^Path \((logit|raw) space\): own score"))
     expect(path).to_be_visible(timeout=STEP_MS)
     before = path.inner_text()
-    page.get_by_text("What if: edit input scores").click()
-    what_if = page.locator('[data-testid="stExpander"]').filter(
-        has_text="What if: edit input scores")
+    page.get_by_text("What if: edit input scores").click()  # the toggle's label
+    what_if = page.locator('[class*="st-key-"][class*="whatif"][class*="-panel"]')
     field = what_if.locator('[data-testid="stNumberInput"] input').first  # not the track id
     field.wait_for(timeout=STEP_MS)
     value = float(field.input_value())
@@ -210,8 +209,7 @@ def test_what_if_edit_in_the_browser(server: h.StreamlitServer, page: Any) -> No
     field.press("Enter")
     h.after_click(page, STEP_MS)  # the commit's rerun must finish before Apply reads the value
     apply = page.get_by_role("button", name="Apply what-if")
-    if not apply.is_visible():  # known (issue 19): the commit's rerun may fold the panel
-        page.get_by_text("What if: edit input scores").click()
+    expect(apply).to_be_visible(timeout=STEP_MS)  # the editor stays open across the rerun
     apply.click()
     h.after_click(page, STEP_MS)
     page.get_by_text(re.compile(r"^What-if edits:")).wait_for(timeout=STEP_MS)

@@ -35,12 +35,15 @@ def test_why_view_and_what_if(env: Path, rt_model: str) -> None:  # noqa: F811
     assert one(at.metric, "Model").value in ("yes", "no")
     assert any(m.value.startswith("**Path**") for m in at.markdown)
     assert any("Top contributors" in m.value or "nothing but" in m.value for m in at.markdown)
+    assert not [w for w in at.number_input if w.key and ":whatif:" in w.key]  # editor closed
+    one(at.toggle, "What if: edit input scores (raw, the tagger's scale)").set_value(True).run()
     inputs = [w for w in at.number_input if w.key and ":whatif:" in w.key]
     assert inputs, "no what-if input"
     inputs[0].set_value(float(inputs[0].value) + 5.0).run()
     one(at.button, "Apply what-if").click().run()
     no_exception(at)
     assert any("What-if edits" in m.value for m in at.markdown)
+    assert one(at.toggle, "What if: edit input scores (raw, the tagger's scale)").value  # open
     one(at.button, "Reset edits").click().run()
     no_exception(at)
     assert not any("What-if edits" in m.value for m in at.markdown)
