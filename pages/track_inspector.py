@@ -21,7 +21,7 @@ from mewo_core.explain import plots as explain_plots
 from mewo_core.explain import report as explain_report
 from mewo_core.explain.adapter import has_correction
 from mewo_core.explain.decision import album_of
-from mewo_core.explain.path import threshold_sources
+from mewo_core.explain.path import REFERENCE_ROWS, threshold_sources
 from mewo_core.explain.whatif import apply_edits
 from pages import _context
 
@@ -181,6 +181,10 @@ if exp.uses_correction:
     st.markdown(f"Correction = reference {exp.reference_correction:+.2f} + contributions "
                 f"{exp.contributions['contribution'].sum():+.2f} (× blend {exp.blend:g} in the "
                 f"decision). **Top contributors**: {exp.in_words(3)}.")
+    n_train = ctx.session.splits.train.n_tracks
+    st.caption("Reference track: per input score, the median over the model's train part ("
+               + (f"{n_train:,} tracks)." if n_train <= REFERENCE_ROWS else
+                  f"a seeded sample of {REFERENCE_ROWS:,} of its {n_train:,} tracks)."))
 else:
     st.markdown(f"**Decided by**: {exp.decided_by_words()}.")
 if exp.score is not None:

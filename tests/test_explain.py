@@ -341,6 +341,20 @@ def test_unsupported_encoder_falls_back_to_autograd(small) -> None:
                                expected, atol=1e-12, rtol=0)
 
 
+def test_reference_track_is_the_training_median_or_a_seeded_samples(demo, small) -> None:
+    _, bundle, _ = demo
+    model, _ = small
+    train = SplitSpec().split(bundle).train
+    X = model.with_context(model.align(train)).X
+    np.testing.assert_array_equal(reference_track(model, train),
+                                  np.median(X, axis=0).astype(np.float64))
+    sampled = reference_track(model, train, max_rows=500)
+    assert np.array_equal(sampled, reference_track(model, train, max_rows=500))  # seeded
+    rows = np.sort(np.random.default_rng([0, 23]).choice(X.shape[0], 500, replace=False))
+    np.testing.assert_array_equal(sampled, np.median(X[rows], axis=0).astype(np.float64))
+    assert not np.array_equal(sampled, reference_track(model, train, max_rows=500, seed=1))
+
+
 # --- decision paths -----------------------------------------------------------------------------
 def test_decisions_equal_predict(demo, small) -> None:
     _, bundle, _ = demo
