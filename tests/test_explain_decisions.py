@@ -349,3 +349,17 @@ def test_real_folder_default_model_explains_without_contradiction(tmp_path: Path
             assert (e.context is not None) == model.uses_context
             if not e.uses_correction:
                 assert e.contributions.empty and "nothing but" in e.in_words()
+
+
+def test_a_score_rounded_onto_its_threshold_stays_on_the_decisions_side() -> None:
+    from mewo_core.explain.decision import LOGIT, ordered_value, to_space
+
+    thr = 0.3
+    below = float(np.nextafter(thr, 0.0))  # below the threshold by one ulp: decided no
+    dv, tv = to_space(below, LOGIT), to_space(thr, LOGIT)
+    fixed = ordered_value(dv, tv, below >= thr)
+    assert (fixed >= tv) == (below >= thr) and abs(fixed - dv) <= abs(np.spacing(tv)) * 4
+    assert ordered_value(tv, tv, True) == tv  # on the threshold, decided yes: unchanged
+    assert ordered_value(tv, tv, False) < tv
+    assert ordered_value(tv - 1.0, tv, False) == tv - 1.0  # consistent: unchanged
+    assert ordered_value(tv - 1e-18, tv, True) == tv

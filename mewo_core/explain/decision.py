@@ -54,6 +54,15 @@ def to_space(value: float, space: str) -> float:
         return float(np.log(v) - np.log1p(-v))
 
 
+def ordered_value(value: float, threshold: float, decision: bool) -> float:
+    """``value`` (a decision score in a space), moved to the nearest float on the decision's
+    side of ``threshold`` where rounding in the map put it on the other side (a score within
+    1e-16 of its threshold: the logits' rounding can make them equal)."""
+    if np.isnan(value) or np.isnan(threshold) or (value >= threshold) == decision:
+        return value
+    return threshold if decision else float(np.nextafter(threshold, -np.inf))
+
+
 def space_label(space: str) -> str:
     """The axis title of ``space``."""
     return "logit of the decision score" if space == LOGIT else "decision score (raw scale)"
