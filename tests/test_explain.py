@@ -346,8 +346,15 @@ def test_reference_track_is_the_training_median_or_a_seeded_samples(demo, small)
     model, _ = small
     train = SplitSpec().split(bundle).train
     X = model.with_context(model.align(train)).X
+    before = train.X.copy()
     np.testing.assert_array_equal(reference_track(model, train),
                                   np.median(X, axis=0).astype(np.float64))
+    np.testing.assert_array_equal(train.X, before)  # the data is not partitioned in place
+    fortran = np.asfortranarray(X)
+    from mewo_core.explain.path import _column_medians
+
+    np.testing.assert_array_equal(_column_medians(fortran), np.median(X, axis=0))
+    np.testing.assert_array_equal(fortran, X)
     sampled = reference_track(model, train, max_rows=500)
     assert np.array_equal(sampled, reference_track(model, train, max_rows=500))  # seeded
     rows = np.sort(np.random.default_rng([0, 23]).choice(X.shape[0], 500, replace=False))

@@ -72,8 +72,8 @@ def _column_medians(X: np.ndarray, block: int = 32) -> np.ndarray:
     along axis 0 partitions strided columns)."""
     out = np.empty(X.shape[1], dtype=np.result_type(X.dtype, np.float32))
     for j in range(0, X.shape[1], block):
-        out[j : j + block] = np.median(np.ascontiguousarray(X[:, j : j + block].T), axis=1,
-                                       overwrite_input=True)
+        block_copy = np.array(X[:, j : j + block].T, order="C")  # always a copy: partitioned
+        out[j : j + block] = np.median(block_copy, axis=1, overwrite_input=True)
     return out
 
 
