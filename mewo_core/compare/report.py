@@ -212,12 +212,20 @@ def track_slices(
         "delta": model - reference,
     })  # fmt: skip
     if replicates:
-        lows, highs = [], []
+        # every slice's resampling units (its groups, or its tracks' blocks), counted at once
+        units = np.empty(slices.codes.size, dtype=np.int64)
+        bounds, offset = [], 0
         for c in present:
             rows = np.flatnonzero(slices.codes == c)
-            sub = bs.group_counts(labels[rows], [model_decisions[rows], reference_decisions[rows]],
-                                  None if groups is None else groups[rows], seed)  # fmt: skip
-            rep = bs.bootstrap(sub, replicates, seed, level)
+            local = bs.resampling_units(None if groups is None else groups[rows], rows.size, seed)
+            units[rows] = offset + (np.arange(rows.size) if local is None else local)
+            end = int(units[rows].max()) + 1
+            bounds.append(slice(offset, end))
+            offset = end
+        per_unit = bs.group_counts(labels, [model_decisions, reference_decisions], units=units)
+        lows, highs = [], []
+        for within in bounds:
+            rep = bs.bootstrap(per_unit.take(within), replicates, seed, level)
             delta = rep.averages(0)[average] - rep.averages(1)[average]
             low, high = bs.percentile_interval(delta, level)
             lows.append(float(low))

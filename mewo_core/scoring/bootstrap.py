@@ -15,7 +15,7 @@ percentile intervals at ``level``; everything is deterministic for a seed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,7 @@ __all__ = [
     "excludes_zero",
     "group_counts",
     "percentile_interval",
+    "resampling_units",
 ]
 
 _CHUNK = 256  # replicates per matrix product (bounds memory on track-level groups)
@@ -61,13 +62,38 @@ class GroupCounts:
     def n_sides(self) -> int:
         return int(self.tp.shape[0])
 
+    def take(self, groups: slice | np.ndarray) -> GroupCounts:
+        """The counts of some of the groups (a slice or an index array of them)."""
+        return GroupCounts(self.true[groups], self.tp[:, groups], self.pred[:, groups],
+                           self.row_f1[:, groups], self.rows[groups])  # fmt: skip
 
-def _group_sums(matrix: np.ndarray, order: np.ndarray | None, starts: np.ndarray) -> np.ndarray:
-    """Column sums of ``matrix`` per group (rows sorted by ``order``, groups starting at
-    ``starts``); ``order`` None: one group per row, the matrix itself."""
-    if order is None:
-        return matrix.astype(np.int32)
-    return np.add.reduceat(matrix[order], starts, axis=0, dtype=np.int64)
+
+def resampling_units(groups: np.ndarray | None, n: int, seed: int = 0) -> np.ndarray | None:
+    """The unit each of ``n`` tracks is resampled in, as codes ``0 .. G-1`` in the order of the
+    group labels: ``groups``' own groups; without groups one unit per track (None), or
+    :data:`TRACK_BLOCKS` seeded random blocks of tracks when there are more tracks."""
+    if groups is None:
+        if n <= TRACK_BLOCKS:
+            return None
+        return np.random.default_rng([seed, 0xB10C]).permutation(n) % TRACK_BLOCKS
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise ValueError(f"{groups.shape[0]} group labels for {n} tracks")
+    _, codes = np.unique(groups, return_inverse=True)
+    return codes.reshape(-1)
+
+
+def _summer(codes: np.ndarray | None, n: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A function summing the rows of an (n, T) 0/1 matrix per unit of ``codes`` (None: one
+    unit per row): one sparse integer product, exact."""
+    if codes is None:
+        return lambda matrix: matrix.astype(np.int32)
+    from scipy import sparse
+
+    indicator = sparse.csr_matrix(
+        (np.ones(n, dtype=np.int32), (codes, np.arange(n))), shape=(int(codes.max()) + 1, n)
+    )
+    return lambda matrix: np.asarray(indicator @ matrix.view(np.uint8), dtype=np.int32)
 
 
 def group_counts(
@@ -75,11 +101,14 @@ def group_counts(
     decisions: Sequence[np.ndarray],
     groups: np.ndarray | None = None,
     seed: int = 0,
+    *,
+    units: np.ndarray | None = None,
 ) -> GroupCounts:
     """Per-group counts of each of ``decisions`` (tracks x tags, 0/1) against ``labels``.
 
     ``groups`` gives one group label per track (any hashable values); None: one group per track,
-    or :data:`TRACK_BLOCKS` seeded random blocks of tracks when there are more tracks.
+    or :data:`TRACK_BLOCKS` seeded random blocks of tracks when there are more tracks. ``units``
+    (codes ``0 .. G-1`` per track, every code used) replaces ``groups``: units already drawn.
     """
     y = as_binary(labels, "labels")
     sides = [as_binary(d, "decisions") for d in decisions]
@@ -91,34 +120,24 @@ def group_counts(
     n = y.shape[0]
     if n == 0:
         raise ValueError("no tracks to resample")
-    order: np.ndarray | None = None
-    starts = np.arange(n)
-    if groups is None and n > TRACK_BLOCKS:
-        groups = np.random.default_rng([seed, 0xB10C]).permutation(n) % TRACK_BLOCKS
-    if groups is not None:
-        groups = np.asarray(groups)
-        if groups.shape != (n,):
-            raise ValueError(f"{groups.shape[0]} group labels for {n} tracks")
-        _, codes = np.unique(groups, return_inverse=True)
-        order = np.argsort(codes.reshape(-1), kind="stable")
-        sorted_codes = codes.reshape(-1)[order]
-        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    rows = np.diff(np.r_[starts, n])
+    codes = resampling_units(groups, n, seed) if units is None else np.asarray(units)
+    total = _summer(codes, n)
+    rows = np.ones(n, dtype=np.int64) if codes is None else np.bincount(codes).astype(np.int64)
     row_true = y.sum(axis=1, dtype=np.int64)
     tp, pred, row_f1 = [], [], []
     for d in sides:
         both = y & d
-        tp.append(_group_sums(both, order, starts))
-        pred.append(_group_sums(d, order, starts))
+        tp.append(total(both))
+        pred.append(total(d))
         track_f1 = f1_from_counts(both.sum(axis=1, dtype=np.int64),
                                   d.sum(axis=1, dtype=np.int64), row_true)  # fmt: skip
-        row_f1.append(track_f1 if order is None else np.add.reduceat(track_f1[order], starts))
+        row_f1.append(track_f1 if codes is None else np.bincount(codes, weights=track_f1))
     return GroupCounts(
-        true=_group_sums(y, order, starts),
+        true=total(y),
         tp=np.stack(tp),
         pred=np.stack(pred),
         row_f1=np.stack(row_f1),
-        rows=rows.astype(np.int64),
+        rows=rows,
     )
 
 
