@@ -11,7 +11,8 @@ other (never at once: the machine has 2 cores), on the same cached catalogue (ge
 missing, once); the scores cache (``$MEWO_CACHE_DIR/scores``) is emptied before each run, so the
 first visit of a page that needs the model's scores pays for the scoring, as on a fresh server.
 The pages run in Streamlit's AppTest (the server's script run, no browser): the visit order is
-the issue's (Data first, then Correlations, Compare, Thresholds, Track inspector, Models). Times
+the issue's (Data first, then Correlations, Compare, Thresholds, Track inspector, Models), back to
+back or with ``--think`` seconds of reading between pages (work in the background goes on). Times
 are AppTest wall-clock (script run plus AppTest's element tree), an upper bound on the server's
 time; ``script`` is the app's own measured run (``st.session_state["_run_seconds"]``). Memory is
 the worker's resident set (VmRSS) after each step and its peak (VmHWM): AppTest runs the server
@@ -91,8 +92,9 @@ def _profiled(run, profile: bool):  # noqa: ANN001, ANN202 - a thunk and its sta
                   "traced_peak_gib": traced_peak / 2**30}
 
 
-def worker(root: Path, tracks: int, repeats: int, profile: bool) -> None:
-    """Visit every page of the app in ``root`` once and print one JSON line per step."""
+def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 0.0) -> None:
+    """Visit every page of the app in ``root`` once and print one JSON line per step, reading
+    each page for ``think`` seconds before the next (background work goes on meanwhile)."""
     sys.path.insert(0, str(root))
     os.chdir(root)
     os.environ["MEWO_DEMO_TRACKS"] = str(tracks)
@@ -102,6 +104,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool) -> None:
     at = AppTest.from_file(str(root / "app.py"), default_timeout=1800)
     for i, page in enumerate(PAGES):
         if i:
+            time.sleep(think)
             at.switch_page(f"pages/{page}.py")
         took, stats = _profiled(at.run, profile)
         assert not at.exception, [e.value for e in at.exception]
@@ -138,13 +141,15 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool) -> None:
           peak_gib=round(peak, 2))
 
 
-def run_checkout(label: str, root: Path, tracks: int, repeats: int, profile: bool) -> list[dict]:
+def run_checkout(label: str, root: Path, tracks: int, repeats: int, profile: bool,
+                 think: float = 0.0) -> list[dict]:
     from mewo_core import demo  # this checkout's cache layout (the same on main)
 
     scores = demo.cache_root() / "scores"
     shutil.rmtree(scores, ignore_errors=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--root", str(root),
-           "--tracks", str(tracks), "--repeats", str(repeats)] + (["--profile"] if profile else [])
+           "--tracks", str(tracks), "--repeats", str(repeats), "--think", str(think)]
+    cmd += ["--profile"] if profile else []
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -172,12 +177,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer", type=Path, help="another checkout (e.g. a worktree of main)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a user reads each page before the next (default 0: none)")
     parser.add_argument("--peer-only", action="store_true", help="run the peer checkout only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=HERE, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.root.resolve(), args.tracks, args.repeats, args.profile)
+        worker(args.root.resolve(), args.tracks, args.repeats, args.profile, args.think)
         return
     sys.path.insert(0, str(HERE))
     from mewo_core import demo
@@ -188,10 +195,11 @@ def main() -> None:
     results = {}
     if args.peer:
         results["peer"] = run_checkout("peer", args.peer.resolve(), args.tracks, args.repeats,
-                                       args.profile)
+                                       args.profile, args.think)
     if args.peer_only:
         return
-    results["this"] = run_checkout("this checkout", HERE, args.tracks, args.repeats, args.profile)
+    results["this"] = run_checkout("this checkout", HERE, args.tracks, args.repeats, args.profile,
+                                   args.think)
     if args.peer:
         print("\nratio this / peer (first visit):")
         peer = {r["step"]: r for r in results["peer"]}

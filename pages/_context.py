@@ -21,6 +21,7 @@ from mewo_core.errors import MewoError
 from mewo_core.models import DecisionModel
 from mewo_core.scoring.explorer import ThresholdExplorer
 from mewo_core.session import SPLITS, Session
+from mewo_core.session.preparation import Preparation
 
 from ._artifacts import BASELINE, model_choices
 from ._legacy import leave_legacy_pages_mode
@@ -124,8 +125,10 @@ class PageContext:
         return ":".join((self.data_key, self.model_id, *parts))
 
 
-def context() -> PageContext:
-    """The active dataset, split and model; user errors stop the page with a message."""
+def context(*, wait: bool = True) -> PageContext:
+    """The active dataset, split and model; user errors stop the page with a message. The
+    split's preparation (the model's first scoring, the baseline's fit) runs in the background;
+    ``wait``: the page shows model output and waits for it, with a progress bar."""
     try:
         label = st.session_state.get("dataset", DEMO_LABEL)
         label = label if label in sources() else DEMO_LABEL
@@ -144,8 +147,13 @@ def context() -> PageContext:
         mid = "baseline" if manifest is None else model_id(name, manifest)
         session = _session(data_key, mid, data, manifest, name, path)
         split = st.session_state.get("split", "validation")
-        if split in SPLITS and not session.scores_ready("model", split):
-            _score_with_progress(session, split)
+        if split in SPLITS and not session.prepared(split):
+            preparation = session.prepare(split)
+            if wait:
+                _wait_for(preparation)
+            elif not preparation.finished:
+                st.info(f"{_preparing(preparation)}. The pages with model figures open once it "
+                        "is done; this one does not need it.")  # fmt: skip
         return PageContext(
             session=session,
             split=split,
@@ -158,20 +166,27 @@ def context() -> PageContext:
         raise  # unreachable: st.stop() raises
 
 
-def _score_with_progress(session: Session, split: str) -> None:
-    """The model's first scoring of ``split`` (then shared by every page and session, and kept
-    on disk), with a progress bar and its expected time from the rows per second so far."""
-    rows = session.data(split).n_tracks
-    bar = st.progress(0.0, text=f"Scoring the {rows:,} tracks of the {split} split with "
-                      f"{session.model_name} (once; kept on disk)…")  # fmt: skip
+def _preparing(preparation: Preparation) -> str:
+    """Where ``preparation`` is, in words."""
+    split, name = preparation.split, preparation.model_name
+    if preparation.stage == "baseline":
+        return f"Fitting the baseline's thresholds on the train part (for the {split} split)"
+    text = f"Scoring the {preparation.rows:,} tracks of the {split} split with {name}"
+    if preparation.done_rows and preparation.seconds_left is not None:
+        text += (f": {preparation.done_rows:,} done, about {preparation.seconds_left:.0f} s "
+                 "left")  # fmt: skip
+    return text + " (once for every page and session; kept on disk)"
 
-    def tell(done: int, total: int, left: float) -> None:
-        bar.progress(done / total, text=f"Scoring the {split} split with {session.model_name}: "
-                     f"{done:,} of {total:,} tracks, about {left:.0f} s left (once; kept on "
-                     "disk)")  # fmt: skip
 
-    session.scores("model", split, progress=tell)
+def _wait_for(preparation: Preparation) -> None:
+    """Wait for the split's preparation with a progress bar (then shared by every page and
+    session); its error, if it failed, is raised here."""
+    bar = st.progress(preparation.progress, text=_preparing(preparation) + "…")
+    while not preparation.wait(0.2):
+        bar.progress(preparation.progress, text=_preparing(preparation) + "…")
     bar.empty()
+    if preparation.error is not None:
+        raise preparation.error
 
 
 def show_error(exc: BaseException) -> None:

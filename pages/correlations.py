@@ -20,7 +20,7 @@ TOP = 30
 
 
 st.title("Correlations")
-ctx = _context.context()
+ctx = _context.context(wait=False)
 train = ctx.bundle.train
 view = st.radio("View", VIEWS, horizontal=True, key="corr_view")
 has_labels = train.Y is not None

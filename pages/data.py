@@ -93,7 +93,7 @@ with st.expander("Load a data folder or upload files",
         st.button("Load uploaded files", on_click=_load_uploads)
         _outcome("upload")
 
-ctx = _context.context()
+ctx = _context.context(wait=False)
 bundle = ctx.bundle
 st.subheader(f"Validation report: {ctx.data_label}")
 parts = {"train": bundle.train} | ({"test": bundle.test} if bundle.test is not None else {})

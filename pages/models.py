@@ -115,7 +115,7 @@ if registry.running("training"):
 else:
     _jobs_panel()
 
-ctx = _context.context()
+ctx = _context.context(wait=False)
 problems = _artifacts.model_problems(ctx.bundle.train)
 
 

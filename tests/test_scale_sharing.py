@@ -202,3 +202,109 @@ def test_scoring_with_progress_reports_expected_time_and_gives_the_same_bits(env
     cached.scores("model", "validation", progress=lambda *a: told.append(a))
     assert Session.open(bundle, "demo", env / "demo-model",
                         cache_dir=env.parent / "sc").scores_ready("model", "validation")
+
+
+def test_a_value_being_computed_holds_up_only_its_own_callers(env) -> None:
+    import threading
+
+    from mewo_core import demo
+    from mewo_core.session import Session
+
+    session = Session(demo.load_demo_bundle(demo.ensure_demo_data()), "demo")
+    release, started, calls = threading.Event(), threading.Event(), Counter()
+
+    def slow() -> str:
+        calls["slow"] += 1
+        started.set()
+        assert release.wait(30)
+        return "slow"
+
+    waiting = [threading.Thread(target=lambda: session._memo(("slow",), slow)) for _ in range(2)]
+    for thread in waiting:
+        thread.start()
+    assert started.wait(30)
+    assert session._memo(("other",), lambda: "other") == "other"  # not held up by "slow"
+    assert session.splits.validation.n_tracks > 0
+    release.set()
+    for thread in waiting:
+        thread.join(30)
+    assert session._memo(("slow",), slow) == "slow" and calls["slow"] == 1
+
+
+def test_the_preparation_runs_in_the_background_once_and_fills_the_shared_values(
+    env, monkeypatch
+) -> None:
+    import threading
+
+    from mewo_core import demo
+    from mewo_core.models.base import DecisionModel
+    from mewo_core.session import BASELINE, Session
+
+    bundle = demo.load_demo_bundle(demo.ensure_demo_data())
+    reference = Session.open(bundle, "demo", env / "demo-model")
+    expected = reference.scores("model", "validation")
+    release, calls = threading.Event(), Counter()
+    original = DecisionModel.decision_scores
+
+    def held(self, data):  # noqa: ANN001, ANN202 - the model's scoring, held until released
+        calls[type(self).__name__] += 1
+        if type(self).__name__ == "GlobalThreshold":
+            assert release.wait(30)
+        return original(self, data)
+
+    monkeypatch.setattr(DecisionModel, "decision_scores", held)
+    session = Session.open(bundle, "demo", env / "demo-model")
+    assert not session.prepared("validation")
+    first = session.prepare("validation")
+    assert session.prepare("validation") is first and not first.wait(0.2)
+    assert not first.finished and first.progress < 1
+    release.set()
+    assert first.wait(60) and first.error is None and session.prepared("validation")
+    assert calls["GlobalThreshold"] == 1
+    np.testing.assert_array_equal(session.scores("model", "validation"), expected)
+    np.testing.assert_array_equal(session.thresholds(BASELINE), reference.thresholds(BASELINE))
+    assert calls["GlobalThreshold"] == 1  # the page reads what the preparation computed
+
+    def broken(self, data):  # noqa: ANN001, ANN202
+        raise ValueError("no scores today")
+
+    monkeypatch.setattr(DecisionModel, "decision_scores", broken)
+    failing = Session.open(bundle, "demo", env / "demo-model")
+    failed = failing.prepare("test")
+    assert failed.wait(60) and isinstance(failed.error, ValueError)
+    monkeypatch.setattr(DecisionModel, "decision_scores", original)
+    again = failing.prepare("test")  # a failed preparation is started again, not kept
+    assert again is not failed and again.wait(60) and again.error is None
+
+
+def test_pages_without_model_output_do_not_wait_for_the_first_scoring(env, monkeypatch) -> None:
+    import shutil
+    import threading
+
+    from mewo_core import demo
+    from mewo_core.models.base import DecisionModel
+
+    release = threading.Event()
+    original = DecisionModel.decision_scores
+
+    def held(self, data):  # noqa: ANN001, ANN202
+        if type(self).__name__ == "GlobalThreshold" and data.n_tracks > 1:
+            assert release.wait(60)
+        return original(self, data)
+
+    monkeypatch.setattr(DecisionModel, "decision_scores", held)
+    st.cache_resource.clear()
+    shutil.rmtree(demo.cache_root() / "scores", ignore_errors=True)  # a new server's first run
+    at = open_app()  # the Data page, while the model's scoring is held
+    no_exception(at)
+    notes = " ".join(i.value for i in at.info)
+    assert "Scoring the" in notes and "this one does not need it" in notes, notes
+    switch_page(at, "pages/correlations.py")
+    no_exception(at)
+    threading.Timer(1.0, release.set).start()
+    switch_page(at, "pages/compare.py")  # waits for the scoring, then shows the comparison
+    no_exception(at)
+    assert release.is_set()
+    assert not at.error and at.title[0].value == "Compare with the baseline or another model"
+    assert len(at.dataframe) > 0  # its tables, drawn after the wait
+    st.cache_resource.clear()

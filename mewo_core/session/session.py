@@ -43,6 +43,7 @@ from ..errors import DataError, MewoError
 from ..models import DecisionModel, create_model, model_class
 from ..models.tuning import LEARNED, TuningRows
 from ..scoring.explorer import ExplorerResult, ThresholdExplorer
+from .preparation import Preparation
 
 if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only when needed
     from ..compare.report import CompareReport
@@ -99,7 +100,9 @@ class Session:
         self.model_name = model_name if manifest is not None else BASELINE
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._values: dict[tuple, Any] = {}
-        self._lock = threading.RLock()
+        self._computing: dict[tuple, threading.RLock] = {}
+        self._preparations: dict[str, Preparation] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def open(
@@ -158,10 +161,21 @@ class Session:
         return f"{self.data_key}|{self.model_id}|{sorted(self.spec.to_dict().items())}"
 
     def _memo(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()`` once per key: a caller asking for a value being computed waits for it;
+        other values are not held up (one lock per key, not one for the session)."""
         with self._lock:
-            if key not in self._values:
-                self._values[key] = compute()
-            return self._values[key]
+            if key in self._values:
+                return self._values[key]
+            slot = self._computing.setdefault(key, threading.RLock())
+        with slot:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._computing.pop(key, None)
+            return value
 
     # --- data -------------------------------------------------------------------------------
     @property
@@ -260,6 +274,27 @@ class Session:
         path = self._memo(("scores_path", split),
                           lambda: scores_path(self.model_id, data, self.cache_dir))  # fmt: skip
         return path.exists()
+
+    def prepared(self, split: str) -> bool:
+        """Whether what every page of ``split`` needs is at hand: the model's scores (in memory
+        or on disk) and the baseline's thresholds."""
+        return ("baseline",) in self._values and self.scores_ready("model", split)
+
+    def prepare(self, split: str) -> Preparation:
+        """Compute the model's scores on ``split`` and the baseline's thresholds in the
+        background, once per split (again after a failure): the running preparation."""
+        rows = self.data(split).n_tracks
+        with self._lock:
+            running = self._preparations.get(split)
+            if running is not None and running.error is None:
+                return running
+            preparation = Preparation(split, rows, self.model_name)
+            self._preparations[split] = preparation
+        preparation.run([
+            ("scoring", lambda: self.scores("model", split, progress=preparation.tell)),
+            ("baseline", lambda: self.thresholds(BASELINE)),
+        ])  # fmt: skip
+        return preparation
 
     def _disk_scores(self, data: Dataset, progress: ScoreProgress | None = None) -> np.ndarray:
         if self.cache_dir is None:

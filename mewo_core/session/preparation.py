@@ -1,0 +1,65 @@
+"""What every page of a split needs, prepared in the background: UI-free.
+
+A :class:`Preparation` computes, in a daemon thread, the model's scores on one split (the model's
+first scoring, minutes at a million tracks) and the baseline's thresholds (a fit on the train
+part), through the :class:`~mewo_core.session.Session` that owns them, so the values land in its
+shared cache. A page that shows no model output does not wait for it; a page that does waits
+with :meth:`Preparation.wait`, reading :attr:`Preparation.progress` for its bar. The work
+outlives the page run that started it: a rerun or a second browser session finds it running.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Preparation:
+    """One split's preparation: where it is (``progress``), how it ended (``error``)."""
+
+    split: str
+    rows: int
+    model_name: str
+    started: float = field(default_factory=time.time)
+    done_rows: int = 0
+    seconds_left: float | None = None
+    stage: str = "scoring"
+    error: BaseException | None = None
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def progress(self) -> float:
+        """The share done, 0 to 1 (the scoring is most of the work)."""
+        if self.finished:
+            return 1.0
+        return 0.95 * self.done_rows / self.rows if self.rows else 0.0
+
+    def tell(self, done: int, total: int, left: float) -> None:
+        """The scoring's progress callback: rows done of ``total``, seconds left."""
+        self.rows, self.done_rows, self.seconds_left = total, done, left
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether it has finished (waiting at most ``timeout`` seconds)."""
+        return self._finished.wait(timeout)
+
+    def run(self, steps: list[tuple[str, Callable[[], object]]]) -> None:
+        """Run ``steps`` (stage name, thunk) in a daemon thread, keeping the first error."""
+
+        def work() -> None:
+            try:
+                for stage, step in steps:
+                    self.stage = stage
+                    step()
+            except BaseException as exc:  # noqa: BLE001 - kept for the page that waits on it
+                self.error = exc
+            finally:
+                self._finished.set()
+
+        threading.Thread(target=work, name=f"prepare-{self.split}", daemon=True).start()
