@@ -148,6 +148,24 @@ def test_fingerprint_changes_with_data(tiny_folder: Path) -> None:
     assert data.fingerprint == load_folder(tiny_folder).train.fingerprint
 
 
+def test_fingerprint_is_of_the_values_not_their_memory_order(tiny_folder: Path) -> None:
+    import hashlib
+    from dataclasses import replace
+
+    data = load_folder(tiny_folder).train
+    tall = replace(data, X=np.repeat(data.X, 3000, axis=0), Y=np.repeat(data.Y, 3000, axis=0),
+                   ids=np.arange(data.n_tracks * 3000))  # more rows than one hashed block
+    fortran = replace(tall, X=np.asfortranarray(tall.X), Y=np.asfortranarray(tall.Y))
+    assert not fortran.X.flags.c_contiguous and fortran.X.shape[0] > 4096
+    assert fortran.fingerprint == tall.fingerprint
+    h = hashlib.sha256()
+    h.update("\x1f".join(tall.feature_names).encode() + b"\x1e")
+    h.update("\x1f".join(tall.tag_names).encode())
+    for array in (tall.ids, tall.X, tall.Y):  # the digest of the whole C-order bytes, as before
+        h.update(np.ascontiguousarray(array).tobytes())
+    assert tall.fingerprint == h.hexdigest()[:16]
+
+
 def test_test_file_without_partner_refused(tiny_folder: Path) -> None:
     (tiny_folder / "y_test.csv").unlink()
     with pytest.raises(DataError, match="x_test.csv has no partner"):

@@ -87,6 +87,10 @@ class Dataset:
     def subset(self, rows: np.ndarray, name: str | None = None) -> Dataset:
         """The rows ``rows`` (indices or a boolean mask) as a new dataset."""
         rows = np.asarray(rows)
+        if rows.dtype == bool:  # indices gather a Fortran-ordered matrix about 4x faster
+            if rows.shape != (self.n_tracks,):
+                raise ValueError(f"a mask of {rows.shape} for {self.n_tracks} tracks")
+            rows = np.flatnonzero(rows)
         groups = None if self.groups is None else self.groups.iloc[rows].reset_index(drop=True)
         return replace(
             self,
@@ -104,10 +108,8 @@ class Dataset:
         h.update("\x1f".join(self.feature_names).encode())
         h.update(b"\x1e")
         h.update("\x1f".join(self.tag_names).encode())
-        h.update(np.ascontiguousarray(self.ids).tobytes())
-        h.update(np.ascontiguousarray(self.X).tobytes())
-        if self.Y is not None:
-            h.update(np.ascontiguousarray(self.Y).tobytes())
+        for array in (self.ids, self.X) + (() if self.Y is None else (self.Y,)):
+            _hash_c_order(h, array)
         return h.hexdigest()[:16]
 
     def labels_frame(self, decisions: np.ndarray | None = None) -> pd.DataFrame:
@@ -117,6 +119,18 @@ class Dataset:
         frame.insert(0, ID_COLUMN, self.ids)
         return frame
 
+
+
+def _hash_c_order(h: hashlib._Hash, array: np.ndarray, rows: int = 4096) -> None:
+    """Feed ``array``'s bytes in C order to ``h``, a block of ``rows`` rows at a time: the
+    digest of the whole array's C-order bytes without copying it (a Fortran-ordered matrix of a
+    million tracks is transposed block by block)."""
+    array = np.asarray(array)
+    if array.ndim < 2 or array.flags.c_contiguous:
+        h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+        return
+    for start in range(0, array.shape[0], rows):
+        h.update(np.ascontiguousarray(array[start : start + rows]).reshape(-1).view(np.uint8))
 
 
 @dataclass(frozen=True, eq=False)
