@@ -10,6 +10,7 @@ outlives the page run that started it: a rerun or a second browser session finds
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,7 @@ class Preparation:
         """Run ``steps`` (stage name, thunk) in a daemon thread, keeping the first error."""
 
         def work() -> None:
+            _yield_to_page_runs()
             try:
                 for stage, step in steps:
                     self.stage = stage
@@ -63,3 +65,16 @@ class Preparation:
                 self._finished.set()
 
         threading.Thread(target=work, name=f"prepare-{self.split}", daemon=True).start()
+
+
+#: How much lower than the page runs the preparation's thread (and the threads it starts) runs.
+NICENESS = 10
+
+
+def _yield_to_page_runs() -> None:
+    """Lower this thread's CPU priority (Linux: per thread), so that a page run of any session
+    goes first on a busy server; nothing where the system does not allow it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+    except (AttributeError, OSError):
+        pass
