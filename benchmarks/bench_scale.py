@@ -33,6 +33,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 PAGES = ("data", "correlations", "compare", "thresholds", "track_inspector", "models")
+MODEL = "demo-model"  # the sidebar's default: the shipped reservoir-transformer
 
 
 def _mem() -> tuple[float, float]:
@@ -99,8 +100,13 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
     os.chdir(root)
     os.environ["MEWO_DEMO_TRACKS"] = str(tracks)
     import streamlit  # noqa: F401 - import time is not page time
-    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import AppTest, app_test
 
+    # as the tests do: every run goes through app.py (its sidebar keeps the model chosen), not
+    # Streamlit's legacy pages-folder path, which AppTest would take after a switch_page
+    from pages._legacy import NavigationPagesManager
+
+    app_test.PagesManager = NavigationPagesManager
     at = AppTest.from_file(str(root / "app.py"), default_timeout=1800)
     for i, page in enumerate(PAGES):
         if i:
@@ -108,6 +114,8 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
             at.switch_page(f"pages/{page}.py")
         took, stats = _profiled(at.run, profile)
         assert not at.exception, [e.value for e in at.exception]
+        model = [w.value for w in at.sidebar.selectbox if w.label == "Model"]
+        assert model == [MODEL], f"{page} ran with model {model}, not {MODEL}"
         t0 = time.perf_counter()
         at.run()
         again = time.perf_counter() - t0
@@ -121,6 +129,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
     other.switch_page("pages/thresholds.py")
     t0 = time.perf_counter()
     other.run()
+    assert [w.value for w in other.sidebar.selectbox if w.label == "Model"] == [MODEL]
     _emit(step="thresholds (second session)", first_s=round(time.perf_counter() - t0, 2))
     at.switch_page("pages/thresholds.py").run()
     wall, server = [], []
@@ -133,6 +142,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
         wall.append(time.perf_counter() - t0)
         server.append(at.session_state["_run_seconds"])
         assert not at.exception
+        assert [w.value for w in at.sidebar.selectbox if w.label == "Model"] == [MODEL]
     rss, peak = _mem()
     wall.sort()
     server.sort()

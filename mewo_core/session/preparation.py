@@ -10,6 +10,7 @@ outlives the page run that started it: a rerun or a second browser session finds
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -74,7 +75,5 @@ NICENESS = 10
 def _yield_to_page_runs() -> None:
     """Lower this thread's CPU priority (Linux: per thread), so that a page run of any session
     goes first on a busy server; nothing where the system does not allow it."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
-    except (AttributeError, OSError):
-        pass
