@@ -308,3 +308,30 @@ def test_pages_without_model_output_do_not_wait_for_the_first_scoring(env, monke
     assert not at.error and at.title[0].value == "Compare with the baseline or another model"
     assert len(at.dataframe) > 0  # its tables, drawn after the wait
     st.cache_resource.clear()
+
+
+def test_a_failed_preparation_is_a_message_on_the_waiting_page(env, monkeypatch) -> None:
+    import shutil
+
+    from mewo_core import demo
+    from mewo_core.errors import DataError
+    from mewo_core.models.base import DecisionModel
+
+    original = DecisionModel.decision_scores
+
+    def failing(self, data):  # noqa: ANN001, ANN202
+        if type(self).__name__ == "GlobalThreshold" and data.n_tracks > 1:
+            raise DataError("the model's scores could not be computed", file="x_test.csv")
+        return original(self, data)
+
+    monkeypatch.setattr(DecisionModel, "decision_scores", failing)
+    st.cache_resource.clear()
+    shutil.rmtree(demo.cache_root() / "scores", ignore_errors=True)
+    at = switch_page(open_app(), "pages/compare.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("could not be computed" in e.value for e in at.error), [e.value for e in at.error]
+    monkeypatch.setattr(DecisionModel, "decision_scores", original)
+    at.run()  # the next run starts the preparation again and the page draws
+    no_exception(at)
+    assert not at.error and len(at.dataframe) > 0
+    st.cache_resource.clear()
