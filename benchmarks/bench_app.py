@@ -53,7 +53,13 @@ def bench_explorer(tracks: int, repeats: int) -> None:
 
 
 def bench_pages(repeats: int) -> None:
-    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import AppTest, app_test
+
+    from pages._legacy import NavigationPagesManager
+
+    # every run through app.py, as the tests do: AppTest would otherwise take the legacy
+    # pages-folder path after a switch, without the sidebar, and drop the model chosen there
+    app_test.PagesManager = NavigationPagesManager
 
     pages = ["data", "correlations", "models", "compare", "thresholds", "track_inspector"]
     for i, page in enumerate(pages):

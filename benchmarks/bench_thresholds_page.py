@@ -137,15 +137,11 @@ def server_times(presses: int) -> None:
     """The server's share: the script run of each slider kind under AppTest (wall and CPU time
     of the run, as ``app.py`` records them in ``_run_seconds`` / ``_run_cpu_seconds``)."""
     import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime import pages_manager
     from streamlit.testing.v1 import AppTest
 
-    class _Navigation(pages_manager.PagesManager):  # as tests/test_app_pages.py
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            pages_manager.PagesManager.uses_pages_directory = False
+    from pages._legacy import NavigationPagesManager
 
-    app_test_module.PagesManager = _Navigation
+    app_test_module.PagesManager = NavigationPagesManager  # every run through app.py
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
     at.run()
     at.switch_page("pages/thresholds.py").run()
