@@ -170,3 +170,17 @@ def test_test_file_without_partner_refused(tiny_folder: Path) -> None:
     (tiny_folder / "y_test.csv").unlink()
     with pytest.raises(DataError, match="x_test.csv has no partner"):
         load_folder(tiny_folder)
+
+
+def test_tag_columns_are_gathered_the_same_from_any_memory_order() -> None:
+    from mewo_core.data.dataset import _GATHER_ROWS, columns_or_neg_inf
+
+    rng = np.random.default_rng(5)
+    X = rng.random((2 * _GATHER_ROWS + 17, 9)).astype(np.float32)
+    index = np.array([4, -1, 0, 8, 8, 2])
+    expected = X[:, np.maximum(index, 0)].copy()
+    expected[:, index < 0] = -np.inf
+    for layout in (X, np.asfortranarray(X), np.asfortranarray(np.hstack([X, X]))[:, :9]):
+        out = columns_or_neg_inf(layout, index)
+        assert out.flags.c_contiguous and out.dtype == X.dtype
+        np.testing.assert_array_equal(out, expected)
