@@ -169,6 +169,8 @@ def context(*, wait: bool = True) -> PageContext:
 def _preparing(preparation: Preparation) -> str:
     """Where ``preparation`` is, in words."""
     split, name = preparation.split, preparation.model_name
+    if preparation.stage == "loading":
+        return f"Loading {name} to score the {split} split (once for every page and session)"
     if preparation.stage == "baseline":
         return f"Fitting the baseline's thresholds on the train part (for the {split} split)"
     text = f"Scoring the {preparation.rows:,} tracks of the {split} split with {name}"

@@ -298,7 +298,7 @@ def test_pages_without_model_output_do_not_wait_for_the_first_scoring(env, monke
     at = open_app()  # the Data page, while the model's scoring is held
     no_exception(at)
     notes = " ".join(i.value for i in at.info)
-    assert "Scoring the" in notes and "this one does not need it" in notes, notes
+    assert "demo-model" in notes and "this one does not need it" in notes, notes
     switch_page(at, "pages/correlations.py")
     no_exception(at)
     threading.Timer(1.0, release.set).start()

@@ -28,7 +28,7 @@ class Preparation:
     started: float = field(default_factory=time.time)
     done_rows: int = 0
     seconds_left: float | None = None
-    stage: str = "scoring"
+    stage: str = "loading"
     error: BaseException | None = None
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 

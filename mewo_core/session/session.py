@@ -283,14 +283,20 @@ class Session:
     def prepare(self, split: str) -> Preparation:
         """Compute the model's scores on ``split`` and the baseline's thresholds in the
         background, once per split (again after a failure): the running preparation."""
-        rows = self.data(split).n_tracks
         with self._lock:
             running = self._preparations.get(split)
             if running is not None and running.error is None:
                 return running
-            preparation = Preparation(split, rows, self.model_name)
+            preparation = Preparation(split, 0, self.model_name)
             self._preparations[split] = preparation
+
+        def load() -> None:  # beside the page run that derives the splits and draws
+            preparation.rows = self.data(split).n_tracks
+            if not self.scores_ready("model", split):
+                _ = self.model  # torch and the weights, while the first page is drawn
+
         preparation.run([
+            ("loading", load),
             ("scoring", lambda: self.scores("model", split, progress=preparation.tell)),
             ("baseline", lambda: self.thresholds(BASELINE)),
         ])  # fmt: skip
