@@ -51,21 +51,32 @@ class Preparation:
         """Whether it has finished (waiting at most ``timeout`` seconds)."""
         return self._finished.wait(timeout)
 
-    def run(self, steps: list[tuple[str, Callable[[], object]]]) -> None:
-        """Run ``steps`` (stage name, thunk) in a daemon thread, keeping the first error."""
+    def run(self, *lanes: list[tuple[str, Callable[[], object]]]) -> None:
+        """Run each lane of steps (stage name, thunk) in its own daemon thread, keeping the first
+        error; finished once every lane is. :attr:`stage` follows the first lane, then the
+        others."""
+        left, lock = [len(lanes)], threading.Lock()
 
-        def work() -> None:
+        def work(index: int, steps: list[tuple[str, Callable[[], object]]]) -> None:
             _yield_to_page_runs()
             try:
                 for stage, step in steps:
-                    self.stage = stage
+                    if index == 0:
+                        self.stage = stage
                     step()
             except BaseException as exc:  # noqa: BLE001 - kept for the page that waits on it
-                self.error = exc
+                self.error = self.error or exc
             finally:
-                self._finished.set()
+                with lock:
+                    left[0] -= 1
+                    if index == 0 and left[0]:
+                        self.stage = lanes[-1][-1][0]  # the other lanes' work remains
+                    if not left[0]:
+                        self._finished.set()
 
-        threading.Thread(target=work, name=f"prepare-{self.split}", daemon=True).start()
+        for index, steps in enumerate(lanes):
+            threading.Thread(target=work, args=(index, steps), name=f"prepare-{self.split}-{index}",
+                             daemon=True).start()  # fmt: skip
 
 
 #: How much lower than the page runs the preparation's thread (and the threads it starts) runs.

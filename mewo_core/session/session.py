@@ -295,11 +295,11 @@ class Session:
             if not self.scores_ready("model", split):
                 _ = self.model  # torch and the weights, while the first page is drawn
 
-        preparation.run([
-            ("loading", load),
-            ("scoring", lambda: self.scores("model", split, progress=preparation.tell)),
-            ("baseline", lambda: self.thresholds(BASELINE)),
-        ])  # fmt: skip
+        preparation.run(
+            [("loading", load),
+             ("scoring", lambda: self.scores("model", split, progress=preparation.tell))],
+            [("baseline", lambda: self.thresholds(BASELINE))],  # beside it: the cores are two
+        )  # fmt: skip
         return preparation
 
     def _disk_scores(self, data: Dataset, progress: ScoreProgress | None = None) -> np.ndarray:
