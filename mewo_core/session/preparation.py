@@ -1,11 +1,12 @@
 """What every page of a split needs, prepared in the background: UI-free.
 
-A :class:`Preparation` computes, in a daemon thread, the model's scores on one split (the model's
-first scoring, minutes at a million tracks) and the baseline's thresholds (a fit on the train
-part), through the :class:`~mewo_core.session.Session` that owns them, so the values land in its
-shared cache. A page that shows no model output does not wait for it; a page that does waits
-with :meth:`Preparation.wait`, reading :attr:`Preparation.progress` for its bar. The work
-outlives the page run that started it: a rerun or a second browser session finds it running.
+A :class:`Preparation` computes, in daemon threads, the model's scores on one split (the model's
+first scoring, seconds to minutes at a million tracks) and, beside them, the baseline's
+thresholds (a fit on the train part), through the :class:`~mewo_core.session.Session` that
+owns them, so the values land in its shared cache. A page that shows no model output does not
+wait for it; a page that does waits with :meth:`Preparation.wait`, reading
+:attr:`Preparation.progress` for its bar. The work outlives the page run that started it: a
+rerun or a second browser session finds it running.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Preparation:
                              daemon=True).start()  # fmt: skip
 
 
-#: How much lower than the page runs the preparation's thread (and the threads it starts) runs.
+#: How much lower than the page runs the preparation's threads (and the threads they start) run.
 NICENESS = 10
 
 
