@@ -129,7 +129,6 @@ class Dataset:
         return frame
 
 
-
 def _hash_c_order(h: hashlib._Hash, array: np.ndarray, rows: int = 4096) -> None:
     """Feed ``array``'s bytes in C order to ``h``, a block of ``rows`` rows at a time: the
     digest of the whole array's C-order bytes without copying it (a Fortran-ordered matrix of a
