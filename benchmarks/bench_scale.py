@@ -93,6 +93,12 @@ def _profiled(run, profile: bool):  # noqa: ANN001, ANN202 - a thunk and its sta
                   "traced_peak_gib": traced_peak / 2**30}
 
 
+def _check_model(at, step: str) -> None:  # noqa: ANN001 - an AppTest
+    """The step ran with the model the figures are for (the sidebar's choice kept)."""
+    model = [w.value for w in at.sidebar.selectbox if w.label == "Model"]
+    assert model == [MODEL], f"{step} ran with model {model}, not {MODEL}"
+
+
 def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 0.0) -> None:
     """Visit every page of the app in ``root`` once and print one JSON line per step, reading
     each page for ``think`` seconds before the next (background work goes on meanwhile)."""
@@ -114,8 +120,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
             at.switch_page(f"pages/{page}.py")
         took, stats = _profiled(at.run, profile)
         assert not at.exception, [e.value for e in at.exception]
-        model = [w.value for w in at.sidebar.selectbox if w.label == "Model"]
-        assert model == [MODEL], f"{page} ran with model {model}, not {MODEL}"
+        _check_model(at, page)
         t0 = time.perf_counter()
         at.run()
         again = time.perf_counter() - t0
@@ -129,7 +134,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
     other.switch_page("pages/thresholds.py")
     t0 = time.perf_counter()
     other.run()
-    assert [w.value for w in other.sidebar.selectbox if w.label == "Model"] == [MODEL]
+    _check_model(other, "thresholds (second session)")
     _emit(step="thresholds (second session)", first_s=round(time.perf_counter() - t0, 2))
     at.switch_page("pages/thresholds.py").run()
     wall, server = [], []
@@ -142,7 +147,7 @@ def worker(root: Path, tracks: int, repeats: int, profile: bool, think: float = 
         wall.append(time.perf_counter() - t0)
         server.append(at.session_state["_run_seconds"])
         assert not at.exception
-        assert [w.value for w in at.sidebar.selectbox if w.label == "Model"] == [MODEL]
+        _check_model(at, "slider")
     rss, peak = _mem()
     wall.sort()
     server.sort()

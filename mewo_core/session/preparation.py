@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +25,6 @@ class Preparation:
     split: str
     rows: int
     model_name: str
-    started: float = field(default_factory=time.time)
     done_rows: int = 0
     seconds_left: float | None = None
     stage: str = "loading"
