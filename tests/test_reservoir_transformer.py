@@ -257,6 +257,35 @@ def test_save_load_gives_identical_predictions(tmp_path: Path, demo, fitted) -> 
     save_model(loaded, tmp_path / "again")  # a loaded model saves again
 
 
+def test_scoring_is_deterministic_without_importing_inductor() -> None:
+    """The shipped model scores with torch's deterministic flag on and restores it, without
+    importing Inductor (1.5 s); once Inductor is loaded its flag follows too."""
+    script = """
+import sys
+import numpy as np
+import torch
+from mewo_core.artifacts import load_model
+from mewo_core.models.reservoir_transformer.torch_flags import set_deterministic
+model = load_model("artifacts/demo-model")
+seen = []
+model.network_.register_forward_pre_hook(
+    lambda *_: seen.append(torch.are_deterministic_algorithms_enabled()))
+X = np.random.default_rng(0).random((50, len(model.feature_names_)), dtype=np.float32)
+model.matrix_scores(X)
+assert seen and all(seen), seen
+assert not torch.are_deterministic_algorithms_enabled()
+assert "torch._inductor.config" not in sys.modules
+import torch._inductor.config as inductor
+set_deterministic(torch, True)
+assert inductor.deterministic and torch.are_deterministic_algorithms_enabled()
+print("ok")
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
 @pytest.mark.parametrize("name", ["torch.pt", "arrays.npz"])
 def test_corrupted_weights_are_refused(tmp_path: Path, fitted, name: str) -> None:
     path = save_model(fitted, tmp_path / "rt")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..models.base import DecisionModel
+from ..models.reservoir_transformer.torch_flags import set_deterministic
 from .chunks import BlockAligner, Chunk, Decided, decide_chunk
 from .context_pass import ContextPass
 from .ids import IdRegistry
@@ -190,8 +191,8 @@ def _shared_torch_flags() -> Iterator[None]:
         yield
         return
     old = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
+    set_deterministic(torch, True)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(old)
+        set_deterministic(torch, old)

@@ -76,6 +76,7 @@ from .token_layout import (
     token_sizes,
     variant_spec,
 )
+from .torch_flags import set_deterministic
 
 if TYPE_CHECKING:
     from ...robust.selection import Steps
@@ -99,12 +100,12 @@ def _torch_settings(threads: int):
     old_threads = torch.get_num_threads()
     old_det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(max(1, threads))
-    torch.use_deterministic_algorithms(True)
+    set_deterministic(torch, True)
     try:
         yield torch
     finally:
         torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
+        set_deterministic(torch, old_det)
 
 
 class ReservoirTransformer(DecisionModel):
