@@ -16,7 +16,6 @@ from mewo_core.data.io import decisions_csv
 from mewo_core.errors import MewoError
 from mewo_core.scoring.metrics import AVERAGES
 from mewo_core.session import PARTS
-from mewo_core.targets.report import compare_promises
 from pages import _artifacts, _context
 
 LABELS = {"weighted": "Weighted F1", "micro": "Micro F1", "macro": "Macro F1",
@@ -144,6 +143,8 @@ show(report.display("overall"))
 
 promises = getattr(session_a.model, "targets_", None) if not session_a.is_baseline else None
 if promises is not None:  # A keeps precision / recall targets: beside B, tag by tag
+    from mewo_core.targets.report import compare_promises  # scipy: only for a target model
+
     data_split = ctx.split_data(split)
     side_b = session_b.decisions("model", split) if session_b is not None else \
         session_a.baseline_decisions(split, part)  # fmt: skip

@@ -290,14 +290,14 @@ class Session:
             preparation = Preparation(split, 0, self.model_name)
             self._preparations[split] = preparation
 
-        def load() -> None:  # beside the page run that derives the splits and draws
+        def score() -> None:
             preparation.rows = self.data(split).n_tracks
-            if not self.scores_ready("model", split):
-                _ = self.model  # torch and the weights, while the first page is drawn
+            self.scores("model", split, progress=preparation.tell)
 
         preparation.run(
-            [("loading", load),
-             ("scoring", lambda: self.scores("model", split, progress=preparation.tell))],
+            # torch and the weights first, while the page run derives the splits (the explaining
+            # pages need the model even when its scores are on disk)
+            [("loading", lambda: self.model), ("scoring", score)],
             [("baseline", lambda: self.thresholds(BASELINE))],  # beside it: the cores are two
         )  # fmt: skip
         return preparation
