@@ -139,6 +139,35 @@ def test_demo_cache_is_atomic_and_fast_copy_matches(tmp_path, monkeypatch) -> No
     assert demo.ensure_demo_data(400, 3) == folder  # reused, not rebuilt
 
 
+def test_the_fast_copy_maps_its_large_arrays_copy_on_write(tmp_path, monkeypatch) -> None:
+    """Large members are mapped from the file, equal to numpy's reading, and a write to them
+    stays in memory; a compressed archive is read as numpy reads it."""
+    from mewo_core.demo import cache
+
+    monkeypatch.setenv("MEWO_CACHE_DIR", str(tmp_path))
+    path = demo.ensure_demo_data(400, 3) / demo.BUNDLE_FILE
+    monkeypatch.setattr(cache, "MAP_BYTES", 100_000)  # train/X only (462 kB)
+    on_disk = path.read_bytes()
+    with np.load(path) as npz:
+        expected = {name.removesuffix(".npy"): npz[name] for name in npz.files}
+    members = cache._members(path)
+    assert members.keys() == expected.keys()
+    for name, array in members.items():
+        np.testing.assert_array_equal(array, expected[name])
+        assert array.dtype == expected[name].dtype
+        assert array.flags.f_contiguous == expected[name].flags.f_contiguous
+    mapped = members["train/X"]
+    assert isinstance(mapped.base, np.memmap) and type(mapped) is np.ndarray
+    assert not isinstance(members["tag_names"].base, np.memmap)  # small: read
+    mapped[0, 0] = -7.0
+    assert path.read_bytes() == on_disk
+    squeezed = tmp_path / "compressed.npz"
+    np.savez_compressed(squeezed, **expected)
+    for name, array in cache._members(squeezed).items():
+        np.testing.assert_array_equal(array, expected[name])
+        assert not isinstance(array.base, np.memmap)
+
+
 def test_uploads_and_folders(tmp_path, monkeypatch) -> None:
     x = b"ChallengeID,genres-a,moods-b\n" + b"".join(
         f"{i},{i / 20:.2f},{(20 - i) / 20:.2f}\n".encode() for i in range(20)
