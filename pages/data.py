@@ -152,10 +152,9 @@ if chosen:
     idx = [train.tag_names.index(t) for t in chosen]
     rows = subsample.seeded(train.n_tracks, seed=ctx.spec.seed)  # all rows up to VIEW_ROWS
     sampled = rows.size < train.n_tracks
-    scores = columns_or_neg_inf(train.X, train.tag_feature_index[idx])  # the chosen columns
-    labels = None if train.Y is None else train.Y[:, idx]
-    if sampled:
-        scores, labels = scores[rows], None if labels is None else labels[rows]
+    # the chosen columns of the sampled rows only
+    scores = columns_or_neg_inf(train.X, train.tag_feature_index[idx], rows=rows)
+    labels = None if train.Y is None else train.Y[np.ix_(rows, idx)]
     st.plotly_chart(plots.score_histograms(scores, labels, chosen))
     if sampled:
         st.caption(f"Sampled view: these distributions are drawn from a seeded random sample of "

@@ -46,6 +46,17 @@ def test_lift_carries_co_occurrence_counts(lift_matrix: correlations.Matrix) -> 
         correlations.correlation(y, NAMES, CLASSES, CATS, "r").log2()
 
 
+def test_lift_of_columns_out_of_taxonomy_order(lift_matrix: correlations.Matrix) -> None:
+    """Columns given in any order: the same matrix in taxonomy order, counts included."""
+    shuffle = [3, 0, 4, 2, 1]
+    other = correlations.lift(_labels()[:, shuffle], [NAMES[i] for i in shuffle],
+                              [CLASSES[i] for i in shuffle], [CATS[i] for i in shuffle],
+                              min_count=1)  # fmt: skip
+    assert other.names == lift_matrix.names == tuple(NAMES)
+    np.testing.assert_array_equal(other.counts, lift_matrix.counts)
+    np.testing.assert_array_equal(other.values, lift_matrix.values)
+
+
 def test_min_count_blanks_heatmap_cells_and_table_rows(lift_matrix: correlations.Matrix) -> None:
     counts = lift_matrix.counts
     off = counts[~np.eye(len(NAMES), dtype=bool)]

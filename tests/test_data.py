@@ -184,3 +184,5 @@ def test_tag_columns_are_gathered_the_same_from_any_memory_order() -> None:
         out = columns_or_neg_inf(layout, index)
         assert out.flags.c_contiguous and out.dtype == X.dtype
         np.testing.assert_array_equal(out, expected)
+        rows = np.array([3, 0, _GATHER_ROWS + 5, 3])  # any rows, repeated, out of order
+        np.testing.assert_array_equal(columns_or_neg_inf(layout, index, rows=rows), expected[rows])

@@ -228,9 +228,10 @@ def lift(
     from a handful of tracks is noise). The matrix carries the co-occurrence ``counts``.
     """
     order = taxonomy_order(names, classes, categories)
-    y = np.asarray(labels)[:, order]
-    n = y.shape[0]
-    both = co_occurrence(y)
+    n = np.asarray(labels).shape[0]
+    # counted in the labels' own column order, then reordered: the same integers, without a
+    # column-permuted copy of the labels (1.4 s at 800,000 x 248)
+    both = co_occurrence(labels)[np.ix_(order, order)]
     count = np.diag(both).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = n * both / np.outer(count, count)
@@ -315,7 +316,7 @@ def view_matrix(data: Dataset, view: str, lift_matrix: Matrix | None = None) -> 
     kind = "score correlation" if view == "scores" else "label correlation"
     rows = evenly(data.n_tracks, MAX_ROWS)  # the sample first: no copy of all the scores
     if view == "scores":
-        values = columns_or_neg_inf(data.X[rows], data.tag_feature_index)
+        values = columns_or_neg_inf(data.X, data.tag_feature_index, rows=rows)
     else:
         values = data.require_labels()[rows]
     matrix = correlation(values, names, classes, cats, kind, n_rows=data.n_tracks)
