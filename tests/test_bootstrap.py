@@ -241,3 +241,24 @@ def test_evaluate_reports_intervals_and_filters_rare_tags(tmp_path, capsys) -> N
     assert status == 0 and "Intervals: 95% group bootstrap (percentile), 200 replicates" in text
     status, _, err = _cli(capsys, "evaluate", "--data", str(data), "--level", "1.5")
     assert status == 2 and "--level" in err
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_group_sums_are_exact_whatever_the_group_size(big: bool) -> None:
+    """Per-group sums equal a plain count, in int16 (small groups) as in int32 (a group of
+    more rows than int16 counts)."""
+    n = 40_000 if big else 1200
+    rng = np.random.default_rng(3)
+    y = rng.random((n, 3)) < 0.9
+    a = y | (rng.random((n, 3)) < 0.5)
+    groups = np.where(np.arange(n) < n - 50, 0, rng.integers(1, 5, n)) if big else \
+        rng.integers(0, 60, n)  # fmt: skip
+    counts = bs.group_counts(y, [a], groups)
+    labels = np.unique(groups)
+    for g, label in enumerate(labels):
+        rows = groups == label
+        np.testing.assert_array_equal(counts.true[g], y[rows].sum(axis=0))
+        np.testing.assert_array_equal(counts.tp[0, g], (y & a)[rows].sum(axis=0))
+        np.testing.assert_array_equal(counts.pred[0, g], a[rows].sum(axis=0))
+    assert counts.true.dtype == np.int32
+    assert (counts.true.max() > np.iinfo(np.int16).max) == big
