@@ -241,7 +241,9 @@ class ThresholdExplorer:
 
     def _row_counts(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per track, true positives and positive decisions at ``t`` (one full pass)."""
-        row_pred = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=np.int64)
+        # a track's decisions are at most the tags (< 2**16): summed in uint16, about 2x faster
+        small = np.uint16 if self.n_tags <= np.iinfo(np.uint16).max else np.int64
+        row_pred = (self._scores >= t).view(np.uint8).sum(axis=1, dtype=small).astype(np.int64)
         hits = self._pos_scores >= t[self._pos_cols]
         row_tp = np.bincount(self._pos_rows[hits], minlength=self.n_tracks).astype(np.int64)
         return row_tp, row_pred
