@@ -93,6 +93,10 @@ def test_explorer_curve_and_counts() -> None:
     ex = _explorer(data)
     curve = ex.curve(0, max_points=5)
     assert len(curve) <= 6 and curve["f1"].max() == pytest.approx(ex.curve(0)["f1"].max())
+    curve["f1"] = -1.0  # a caller's change does not reach the next call's curve
+    again = ex.curve(0, max_points=5)
+    assert (again["f1"] >= 0).all()
+    pd.testing.assert_frame_equal(again, ex._curve(0, 5))  # the kept curve is the computed one
     c = ex.counts(np.full(data.n_tags, -np.inf))
     assert (c.true == data.Y.sum(axis=0)).all() and (c.pred == data.n_tracks).all()
     assert not c.has_rows and ex.counts(np.zeros(data.n_tags), rows=True).has_rows

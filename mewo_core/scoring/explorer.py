@@ -180,6 +180,7 @@ class ThresholdExplorer:
         self.score_ranges = np.array([_finite_range(row) for row in self.sorted_scores])
         # the last vector's (thresholds in the scores' dtype, ranks, row_tp, row_pred)
         self._last: tuple | None = None
+        self._curves: dict[tuple[int, int], pd.DataFrame] = {}  # (tag, max_points): its curve
         self._lock = threading.Lock()
 
     # --- counts ---------------------------------------------------------------------------------
@@ -288,7 +289,14 @@ class ThresholdExplorer:
 
     def curve(self, tag: int, max_points: int = 1000) -> pd.DataFrame:
         """Precision, recall and F1 against the threshold for one tag (exact, via
-        :func:`mewo_core.scoring.thresholds.f1_curve`), evenly subsampled to ``max_points``."""
+        :func:`mewo_core.scoring.thresholds.f1_curve`), evenly subsampled to ``max_points``;
+        computed once per tag (it does not depend on the thresholds), a copy each call."""
+        key = (int(tag), int(max_points))
+        if key not in self._curves:
+            self._curves[key] = self._curve(tag, max_points)
+        return self._curves[key].copy()
+
+    def _curve(self, tag: int, max_points: int) -> pd.DataFrame:
         column = self._scores[:, tag]
         finite = np.isfinite(column)
         if not finite.any():
