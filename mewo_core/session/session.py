@@ -282,7 +282,9 @@ class Session:
 
     def prepare(self, split: str) -> Preparation:
         """Compute the model's scores on ``split`` and the baseline's thresholds in the
-        background, once per split (again after a failure): the running preparation."""
+        background, once per split (again after a failure): the running preparation. The
+        splits are derived here, in the caller's thread (a page run, at its priority), while the
+        background loads the model."""
         with self._lock:
             running = self._preparations.get(split)
             if running is not None and running.error is None:
@@ -290,16 +292,26 @@ class Session:
             preparation = Preparation(split, 0, self.model_name)
             self._preparations[split] = preparation
 
+        derived = threading.Event()
+
         def score() -> None:
             preparation.rows = self.data(split).n_tracks
             self.scores("model", split, progress=preparation.tell)
 
+        def baseline() -> None:
+            derived.wait()  # the splits come from the page run (below), not from this thread
+            self.thresholds(BASELINE)
+
         preparation.run(
-            # torch and the weights first, while the page run derives the splits (the explaining
-            # pages need the model even when its scores are on disk)
+            # torch and the weights at once, while the page run derives the splits (the
+            # explaining pages need the model even when its scores are on disk)
             [("loading", lambda: self.model), ("scoring", score)],
-            [("baseline", lambda: self.thresholds(BASELINE))],  # beside it: the cores are two
+            [("baseline", baseline)],  # beside it: the cores are two
         )  # fmt: skip
+        try:  # here, at the page run's priority: every page needs the splits, the lanes too
+            _ = self.splits
+        finally:
+            derived.set()
         return preparation
 
     def _disk_scores(self, data: Dataset, progress: ScoreProgress | None = None) -> np.ndarray:
