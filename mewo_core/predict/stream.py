@@ -9,19 +9,17 @@ regrouped into the model's score blocks (:class:`~.chunks.BlockAligner`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError
 from ..models.base import DecisionModel
-from ..models.reservoir_transformer.torch_flags import set_deterministic
+from ..models.reservoir_transformer.torch_flags import deterministic_while_running
 from .chunks import BlockAligner, Chunk, Decided, decide_chunk
 from .context_pass import ContextPass
 from .ids import IdRegistry
@@ -142,7 +140,7 @@ def predict_stream(
             drain(max(1, workers))
 
     try:
-        with _shared_torch_flags():
+        with deterministic_while_running():
             chunks = reader.chunks()
             while True:
                 t0 = time.perf_counter()
@@ -181,18 +179,3 @@ def predict_stream(
     )
 
 
-@contextlib.contextmanager
-def _shared_torch_flags() -> Iterator[None]:
-    """Hold torch's global deterministic-algorithms flag on for the whole pass when torch is
-    loaded: the network turns it on around each call and restores it after, which concurrent
-    workers would otherwise interleave (its thread count is per thread, so no race there)."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    old = torch.are_deterministic_algorithms_enabled()
-    set_deterministic(torch, True)
-    try:
-        yield
-    finally:
-        set_deterministic(torch, old)

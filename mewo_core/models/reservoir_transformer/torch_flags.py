@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -17,3 +19,20 @@ def set_deterministic(torch: Any, mode: bool) -> None:  # noqa: ANN401 - the tor
         torch.use_deterministic_algorithms(mode)
     else:
         torch._C._set_deterministic_algorithms(mode)
+
+
+@contextlib.contextmanager
+def deterministic_while_running() -> Iterator[None]:
+    """Hold torch's global deterministic flag on for a whole pass of concurrent workers when
+    torch is loaded: each network call turns it on and restores it after, which concurrent
+    calls would otherwise interleave (its thread count is per thread: no race there)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    old = torch.are_deterministic_algorithms_enabled()
+    set_deterministic(torch, True)
+    try:
+        yield
+    finally:
+        set_deterministic(torch, old)
