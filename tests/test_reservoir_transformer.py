@@ -257,6 +257,20 @@ def test_save_load_gives_identical_predictions(tmp_path: Path, demo, fitted) -> 
     save_model(loaded, tmp_path / "again")  # a loaded model saves again
 
 
+def test_chunks_scored_on_two_threads_give_the_bits_of_one_call(demo, fitted, monkeypatch):
+    """The app's first scoring (chunks on the model's block bounds, two workers) equals one
+    call, bit for bit."""
+    from mewo_core.session import session as session_module
+
+    test = demo[2]
+    monkeypatch.setattr(fitted, "network_block", 256)
+    monkeypatch.setattr(session_module, "PROGRESS_ROWS", 300)  # chunks of 256 rows
+    told = []
+    scores = session_module.score_rows(fitted, test, lambda *a: told.append(a), n_jobs=2)
+    np.testing.assert_array_equal(scores, fitted.decision_scores(test))
+    assert len(told) == -(-test.n_tracks // 256) > 2 and told[-1][0] == test.n_tracks
+
+
 def test_scoring_is_deterministic_without_importing_inductor() -> None:
     """The shipped model scores with torch's deterministic flag on and restores it, without
     importing Inductor (1.5 s); once Inductor is loaded its flag follows too."""

@@ -190,10 +190,11 @@ def test_scoring_with_progress_reports_expected_time_and_gives_the_same_bits(env
     bundle = demo.load_demo_bundle(demo.ensure_demo_data())
     session = Session.open(bundle, "demo", env / "demo-model")
     data = session.data("validation")
-    told = []
-    chunked = session_module.score_rows(session.model, data,
-                                        lambda *a: told.append(a))  # fmt: skip
-    np.testing.assert_array_equal(chunked, session.model.decision_scores(data))
+    for n_jobs in (1, 2):
+        told: list[tuple] = []
+        chunked = session_module.score_rows(session.model, data, lambda *a, told=told:
+                                            told.append(a), n_jobs=n_jobs)  # fmt: skip
+        np.testing.assert_array_equal(chunked, session.model.decision_scores(data))
     assert len(told) == -(-data.n_tracks // 100) and told[-1][:2] == (data.n_tracks,) * 2
     assert all(left >= 0 for _, _, left in told) and told[-1][2] == 0
     assert [d for d, _, _ in told] == sorted(d for d, _, _ in told)

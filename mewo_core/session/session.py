@@ -41,8 +41,10 @@ from ..data import DataBundle, Dataset, Splits, SplitSpec, ids_digest
 from ..data.atomic import atomic_file
 from ..errors import DataError, MewoError
 from ..models import DecisionModel, create_model, model_class
+from ..models.reservoir_transformer.torch_flags import deterministic_while_running
 from ..models.tuning import LEARNED, TuningRows
 from ..scoring.explorer import ExplorerResult, ThresholdExplorer
+from ..scoring.parallel import map_spans
 from .preparation import Preparation
 
 if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only when needed
@@ -582,30 +584,36 @@ PROGRESS_ROWS = 50_000
 
 
 def score_rows(
-    model: DecisionModel, data: Dataset, progress: ScoreProgress | None = None
+    model: DecisionModel, data: Dataset, progress: ScoreProgress | None = None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """``model.decision_scores(data)``; with ``progress``, in chunks of about
     :data:`PROGRESS_ROWS` rows cut on the model's ``score_block`` bounds (the bits of one call,
-    as the streaming ``predict`` does), reporting after each chunk the expected time left from
-    the rows per second measured so far. A group-context model is scored in one call."""
+    as the streaming ``predict`` does, whatever the number of workers), on ``n_jobs`` threads
+    (default: the CPUs), reporting after each chunk the expected time left from the rows per
+    second measured so far. A group-context model is scored in one call."""
     if progress is None or model.uses_context or data.n_tracks <= PROGRESS_ROWS:
         return np.asarray(model.decision_scores(data))
     X = model.align(data).X
     n = X.shape[0]
     block = model.score_block or 1
     chunk = max(block, PROGRESS_ROWS // block * block)
-    out: np.ndarray | None = None
-    started = time.perf_counter()
-    for start in range(0, n, chunk):
-        part = np.asarray(model.matrix_scores(X[start:start + chunk]))
-        if out is None:
-            out = np.empty((n, part.shape[1]), dtype=part.dtype)
-        out[start:start + part.shape[0]] = part
-        done = start + part.shape[0]
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        progress(done, n, (n - done) / rate)
-    assert out is not None
-    return out
+    out: list[np.ndarray] = []  # the scores, made by the first chunk done (its dtype)
+    done, lock, started = [0], threading.Lock(), time.perf_counter()
+
+    def work(start: int, stop: int) -> None:
+        part = np.asarray(model.matrix_scores(X[start:stop]))
+        with lock:
+            if not out:
+                out.append(np.empty((n, part.shape[1]), dtype=part.dtype))
+            out[0][start:stop] = part
+            done[0] += stop - start
+            rate = done[0] / max(time.perf_counter() - started, 1e-9)
+            progress(done[0], n, (n - done[0]) / rate)
+
+    with deterministic_while_running():
+        map_spans(work, n, chunk, n_jobs)
+    return out[0]
 
 
 def scores_path(model_key: str, data: Dataset, cache_dir: str | Path) -> Path:
