@@ -59,3 +59,29 @@ def test_map_tasks_keeps_order_and_map_spans_covers_every_span():
 def test_n_workers(n_jobs, tasks, want):
     assert parallel.n_workers(n_jobs, tasks) == want
     assert 1 <= parallel.n_workers(None, tasks) <= parallel.available_cpus()
+
+
+def test_run_together_runs_side_by_side_and_keeps_the_order(monkeypatch) -> None:
+    import threading
+
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    meet = threading.Barrier(2, timeout=30)  # each thunk waits for the other: only side by side
+
+    def thunk(value: int):  # noqa: ANN202
+        return lambda: (meet.wait(), value)[1]
+
+    assert parallel.run_together(thunk(1), thunk(2)) == [1, 2]
+    ended = []
+
+    def fails() -> None:
+        raise ValueError("first")
+
+    def slow() -> None:
+        threading.Event().wait(0.2)
+        ended.append("slow")
+
+    with pytest.raises(ValueError, match="first"):
+        parallel.run_together(fails, slow)
+    assert ended == ["slow"]  # raised once every thunk had ended
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 1)
+    assert parallel.run_together(lambda: threading.get_ident()) == [threading.get_ident()]

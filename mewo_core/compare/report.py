@@ -25,6 +25,7 @@ import pandas as pd
 from ..data import Dataset
 from ..scoring import bootstrap as bs
 from ..scoring.metrics import AVERAGES, TIE, f1_from_counts
+from ..scoring.parallel import run_together
 from .evaluation import MIN_SUPPORT, Comparison, tag_group_delta
 
 #: Tag-frequency bands: positives of the tag on the split, [low, high).
@@ -334,29 +335,60 @@ def build_report(
     replicates: int = 0,
     level: float = 0.95,
     seed: int = 0,
+    slices: dict[str, pd.DataFrame] | None = None,
 ) -> CompareReport:
     """The Compare report of ``comparison`` (of these decisions on ``data``): the tables, the
     slices (``groups``: the bootstrap's group labels; ``slice_column``: the groups sliced by)
-    and the won / lost lists among tags with ``min_support`` positives or more."""
+    and the won / lost lists among tags with ``min_support`` positives or more. ``slices``: the
+    :func:`slice_tables` of these arguments when already computed."""
+    if slices is None:
+        slices = slice_tables(data, model_decisions, reference_decisions, groups=groups,
+                              slice_column=slice_column, average=average,
+                              replicates=replicates, level=level, seed=seed)  # fmt: skip
     won, lost = comparison.won_lost(top, min_support)
     tables = {
         "overall": comparison.overall,
         "per_class": comparison.per_class,
         "per_category": comparison.per_category,
         "frequency_bands": frequency_bands(comparison),
-        "score_bands": track_slices(
-            data, model_decisions, reference_decisions, score_bands(data), average=average,
-            groups=groups, replicates=replicates, level=level, seed=seed,
-        ),  # fmt: skip
+        "score_bands": slices["score_bands"],
         "won": won,
         "lost": lost,
         "per_tag": comparison.per_tag,
     }
-    if slice_column is not None:
-        frame = track_slices(data, model_decisions, reference_decisions,
-                             group_slices(data, slice_column), average=average)  # fmt: skip
-        tables["groups"] = frame.sort_values("delta", kind="stable").reset_index(drop=True)
+    if "groups" in slices:
+        tables["groups"] = slices["groups"]
     return CompareReport(title, comparison.captions(), comparison, tables, min_support, average)
+
+
+def slice_tables(
+    data: Dataset,
+    model_decisions: np.ndarray,
+    reference_decisions: np.ndarray,
+    *,
+    groups: np.ndarray | None = None,
+    slice_column: str | None = None,
+    average: str = "weighted",
+    replicates: int = 0,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """The report's slices, side by side on threads: ``score_bands`` (with its bootstrap
+    intervals, ``groups`` the resampling groups) and, with ``slice_column``, ``groups``
+    (sorted by delta)."""
+
+    def bands() -> pd.DataFrame:
+        return track_slices(data, model_decisions, reference_decisions, score_bands(data),
+                            average=average, groups=groups, replicates=replicates,
+                            level=level, seed=seed)  # fmt: skip
+
+    def by_group() -> pd.DataFrame:
+        frame = track_slices(data, model_decisions, reference_decisions,
+                             group_slices(data, str(slice_column)), average=average)  # fmt: skip
+        return frame.sort_values("delta", kind="stable").reset_index(drop=True)
+
+    jobs = {"score_bands": bands} | ({"groups": by_group} if slice_column is not None else {})
+    return dict(zip(jobs, run_together(*jobs.values()), strict=True))
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -417,6 +449,7 @@ __all__ = [
     "CLEAR",
     "CompareReport",
     "build_report",
+    "slice_tables",
     "FREQUENCY_EDGES",
     "MARKS_HELP",
     "MIN_SUPPORT",

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import joblib
 
-__all__ = ["available_cpus", "map_spans", "map_tasks", "n_workers"]
+__all__ = ["available_cpus", "map_spans", "map_tasks", "n_workers", "run_together"]
 
 R = TypeVar("R")
 
@@ -54,6 +54,17 @@ def map_spans(fn: Callable[[int, int], None], total: int, step: int, n_jobs: int
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(fn, a, b) for a, b in spans]:
             future.result()
+
+
+def run_together(*thunks: Callable[[], R]) -> list[R]:
+    """Each thunk's result, in order, the thunks side by side on threads (up to the CPUs):
+    for a few heterogeneous array computations (numpy and scipy release the GIL in their
+    loops). The first error is raised once every thunk has ended."""
+    if len(thunks) <= 1 or available_cpus() == 1:
+        return [thunk() for thunk in thunks]
+    with ThreadPoolExecutor(max_workers=n_workers(None, len(thunks))) as pool:
+        futures = [pool.submit(thunk) for thunk in thunks]
+    return [future.result() for future in futures]
 
 
 def map_tasks(

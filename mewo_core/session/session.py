@@ -44,7 +44,7 @@ from ..models import DecisionModel, create_model, model_class
 from ..models.reservoir_transformer.torch_flags import deterministic_while_running
 from ..models.tuning import LEARNED, TuningRows
 from ..scoring.explorer import ExplorerResult, ThresholdExplorer
-from ..scoring.parallel import map_spans
+from ..scoring.parallel import map_spans, run_together
 from .preparation import Preparation
 
 if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only when needed
@@ -456,21 +456,27 @@ class Session:
     ) -> CompareReport:
         """The :class:`~mewo_core.compare.report.CompareReport` of :meth:`comparison` (tables,
         slices by tag frequency, score range and ``slice_column``'s groups), computed once."""
-        from ..compare.report import build_report
+        from ..compare.report import build_report, slice_tables
 
         def build() -> CompareReport:
-            comparison = self.comparison(split, baseline_part=baseline_part, other=other,
-                                         replicates=replicates, level=level)  # fmt: skip
             data = self.data(split)
             groups, _ = bootstrap_groups(data, self.spec.group_column)
             name_b = other.model_name if other is not None else BASELINE_LABEL
+            mine, theirs = (self.decisions("model", split),
+                            self.reference_decisions(split, baseline_part, other))  # fmt: skip
+            comparison, slices = run_together(  # the comparison beside the slices
+                lambda: self.comparison(split, baseline_part=baseline_part, other=other,
+                                        replicates=replicates, level=level),
+                lambda: slice_tables(data, mine, theirs, groups=groups,
+                                     slice_column=slice_column, average=average,
+                                     replicates=replicates, level=level, seed=self.spec.seed),
+            )  # fmt: skip
             return build_report(
-                comparison, data, self.decisions("model", split),
-                self.reference_decisions(split, baseline_part, other),
+                comparison, data, mine, theirs,
                 title=f"{self.model_name} vs {name_b} on the {split} split",
                 groups=groups, slice_column=slice_column, average=average,
                 min_support=min_support, top=top, replicates=replicates, level=level,
-                seed=self.spec.seed,
+                seed=self.spec.seed, slices=slices,
             )  # fmt: skip
 
         key = ("report", split, baseline_part, other.key if other else None, replicates, level,
