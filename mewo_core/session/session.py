@@ -185,9 +185,14 @@ class Session:
         return self._memo(("splits",), self._derive_splits)
 
     def _derive_splits(self) -> Splits:
-        parts = self.spec.split(self.bundle)
         recorded = (self.manifest or {}).get("split_ids")
-        same_data = (self.manifest or {}).get("data_fingerprint") == self.bundle.train.fingerprint
+        trained_on = (self.manifest or {}).get("data_fingerprint")
+        # the data's fingerprint (a hash of all of it) beside the split's copies, when needed
+        parts, *fingerprint = run_together(
+            lambda: self.spec.split(self.bundle),
+            *([lambda: self.bundle.train.fingerprint] if recorded and trained_on else []),
+        )  # fmt: skip
+        same_data = fingerprint == [trained_on]
         if recorded and same_data and not self.regrouped:
             for name in ("validation", "test"):
                 if name in recorded and recorded[name] != ids_digest(getattr(parts, name)):
