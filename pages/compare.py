@@ -67,7 +67,7 @@ split = ctx.split
 data = session_a.data(split)
 groups = list(data.groups.columns) if data.groups is not None else []
 slice_column = st.session_state.get("cmp_slice_column")
-slice_column = slice_column if slice_column in groups else (groups[0] if groups else None)
+slice_column = slice_column if slice_column in groups else session_a.default_slice_column(split)
 average = st.session_state.get("cmp_average", "weighted")
 try:
     with st.spinner("Scoring and comparing (once per choice)…"):

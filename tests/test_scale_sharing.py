@@ -311,6 +311,37 @@ def test_pages_without_model_output_do_not_wait_for_the_first_scoring(env, monke
     st.cache_resource.clear()
 
 
+def test_after_the_preparation_compare_opens_on_its_report_already_built(env, monkeypatch):
+    """The preparation builds the Compare page's first report afterwards (nobody waits for
+    it): the page, with its default settings, reads that report and builds none."""
+    import shutil
+    import time
+
+    from mewo_core import demo
+    from mewo_core.compare import report as cr
+
+    st.cache_resource.clear()
+    shutil.rmtree(demo.cache_root() / "scores", ignore_errors=True)
+    built = Counter()
+    original = cr.build_report
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        built["report"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cr, "build_report", counted)
+    at = open_app()  # the Data page starts the preparation
+    no_exception(at)
+    waited = time.monotonic()
+    while not built["report"] and time.monotonic() - waited < 120:
+        time.sleep(0.1)  # the preparation, then its report, in the background
+    assert built["report"] == 1  # being built or built: the page waits for that one (per key)
+    switch_page(at, "pages/compare.py")
+    no_exception(at)
+    assert len(at.dataframe) > 0 and built["report"] == 1  # drawn from the built report
+    st.cache_resource.clear()
+
+
 def test_a_failed_preparation_is_a_message_on_the_waiting_page(env, monkeypatch) -> None:
     import shutil
 

@@ -50,10 +50,15 @@ class Preparation:
         """Whether it has finished (waiting at most ``timeout`` seconds)."""
         return self._finished.wait(timeout)
 
-    def run(self, *lanes: list[tuple[str, Callable[[], object]]]) -> None:
+    def run(
+        self, *lanes: list[tuple[str, Callable[[], object]]],
+        afterwards: Callable[[], object] | None = None,
+    ) -> None:
         """Run each lane of steps (stage name, thunk) in its own daemon thread, keeping the first
         error; finished once every lane is. :attr:`stage` follows the first lane, then the
-        others."""
+        others. ``afterwards`` runs once finished without error, in the last lane's thread: work
+        a page is likely to ask for next, which nothing waits for (its error is left to the
+        page that asks for the value)."""
         left, lock = [len(lanes)], threading.Lock()
 
         def work(index: int, steps: list[tuple[str, Callable[[], object]]]) -> None:
@@ -70,8 +75,12 @@ class Preparation:
                     left[0] -= 1
                     if index == 0 and left[0]:
                         self.stage = lanes[-1][-1][0]  # the other lanes' work remains
-                    if not left[0]:
+                    last = not left[0]
+                    if last:
                         self._finished.set()
+            if last and afterwards is not None and self.error is None:
+                with contextlib.suppress(Exception):
+                    afterwards()
 
         for index, steps in enumerate(lanes):
             threading.Thread(target=work, args=(index, steps), name=f"prepare-{self.split}-{index}",

@@ -314,6 +314,8 @@ class Session:
             # explaining pages need the model even when its scores are on disk)
             [("loading", lambda: self.model), ("scoring", score)],
             [("baseline", baseline)],  # beside it: the cores are two
+            # then the Compare page's first report, so that it opens at once after a while
+            afterwards=lambda: self.report(split, slice_column=self.default_slice_column(split)),
         )  # fmt: skip
         try:  # here, at the page run's priority: every page needs the splits, the lanes too
             _ = self.splits
@@ -437,6 +439,11 @@ class Session:
 
         key = ("comparison", split, baseline_part, other.key if other else None, replicates, level)
         return self._memo(key, build)
+
+    def default_slice_column(self, split: str) -> str | None:
+        """The group column the Compare report slices ``split`` by unless told: the first."""
+        groups = self.data(split).groups
+        return None if groups is None or not len(groups.columns) else str(groups.columns[0])
 
     def reference_decisions(
         self, split: str, baseline_part: str = "train", other: Session | None = None
