@@ -311,14 +311,18 @@ def test_pages_without_model_output_do_not_wait_for_the_first_scoring(env, monke
     st.cache_resource.clear()
 
 
-def test_after_the_preparation_compare_opens_on_its_report_already_built(env, monkeypatch):
-    """The preparation builds the Compare page's first report afterwards (nobody waits for
-    it): the page, with its default settings, reads that report and builds none."""
+def test_after_the_preparation_compare_and_thresholds_open_on_values_already_built(
+    env, monkeypatch
+) -> None:
+    """The preparation builds the Compare page's first report and the Thresholds page's
+    explorer afterwards (nobody waits for them): the pages, with their default settings, read
+    them and build none."""
     import shutil
     import time
 
     from mewo_core import demo
     from mewo_core.compare import report as cr
+    from mewo_core.scoring.explorer import ThresholdExplorer
 
     st.cache_resource.clear()
     shutil.rmtree(demo.cache_root() / "scores", ignore_errors=True)
@@ -330,15 +334,26 @@ def test_after_the_preparation_compare_opens_on_its_report_already_built(env, mo
         return original(*args, **kwargs)
 
     monkeypatch.setattr(cr, "build_report", counted)
+    explorer_init = ThresholdExplorer.__init__
+
+    def counted_explorer(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        built["explorer"] += 1
+        explorer_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThresholdExplorer, "__init__", counted_explorer)
     at = open_app()  # the Data page starts the preparation
     no_exception(at)
     waited = time.monotonic()
-    while not built["report"] and time.monotonic() - waited < 120:
-        time.sleep(0.1)  # the preparation, then its report, in the background
-    assert built["report"] == 1  # being built or built: the page waits for that one (per key)
+    while not built["explorer"] and time.monotonic() - waited < 120:
+        time.sleep(0.1)  # the preparation, then the report and the explorer, in the background
+    # being built or built: a page asking for one waits for that one (one lock per value)
+    assert built == {"report": 1, "explorer": 1}
     switch_page(at, "pages/compare.py")
     no_exception(at)
     assert len(at.dataframe) > 0 and built["report"] == 1  # drawn from the built report
+    switch_page(at, "pages/thresholds.py")
+    no_exception(at)
+    assert at.metric and built == {"report": 1, "explorer": 1}
     st.cache_resource.clear()
 
 

@@ -291,7 +291,9 @@ class Session:
         """Compute the model's scores on ``split`` and the baseline's thresholds in the
         background, once per split (again after a failure): the running preparation. The
         splits are derived here, in the caller's thread (a page run, at its priority), while the
-        background loads the model."""
+        background loads the model. Once done, the background goes on with what the Compare and
+        Thresholds pages open on (their first report, the model's explorer), which nothing
+        waits for."""
         with self._lock:
             running = self._preparations.get(split)
             if running is not None and running.error is None:
@@ -314,8 +316,9 @@ class Session:
             # explaining pages need the model even when its scores are on disk)
             [("loading", lambda: self.model), ("scoring", score)],
             [("baseline", baseline)],  # beside it: the cores are two
-            # then the Compare page's first report, so that it opens at once after a while
-            afterwards=lambda: self.report(split, slice_column=self.default_slice_column(split)),
+            # then what Compare and Thresholds open on, so that they open at once after a while
+            afterwards=lambda: (self.report(split, slice_column=self.default_slice_column(split)),
+                                self.explorer("model", split)),
         )  # fmt: skip
         try:  # here, at the page run's priority: every page needs the splits, the lanes too
             _ = self.splits
