@@ -66,6 +66,26 @@ def test_identity_scores_outside_unit_interval() -> None:
     assert np.isfinite(t[labels.sum(axis=0) > 0]).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logit_and_sigmoid_are_their_formulas_bit_for_bit(dtype) -> None:  # noqa: ANN001
+    """The in-place steps give the plain formulas' bits, keep the input intact, and take
+    scalars."""
+    from mewo_core.scoring.space import logit, sigmoid
+
+    rng = np.random.default_rng(4)
+    p = rng.random(5000).astype(dtype)
+    p[:4] = [0.0, 1.0, 0.5, 1e-9]
+    kept = p.copy()
+    clipped = np.clip(p, 1e-4, 1 - 1e-4)
+    got = logit(p, 1e-4)
+    np.testing.assert_array_equal(got, np.log(clipped) - np.log1p(-clipped))
+    assert got.dtype == dtype and np.array_equal(p, kept)
+    x = (rng.normal(size=5000) * 40).astype(dtype)
+    want = 1.0 / (1.0 + np.exp(-np.clip(x.astype(np.float64), -60, 60)))
+    np.testing.assert_array_equal(sigmoid(x), want)
+    assert sigmoid(0.0) == 0.5 and logit(0.5) == 0.0
+
+
 def test_score_space_round_trip_keeps_infinities() -> None:
     space = ScoreSpace("logit")
     values = np.array([0.2, 0.5, 0.9, np.inf, -np.inf])

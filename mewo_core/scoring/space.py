@@ -23,13 +23,24 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
     p = np.asarray(p)
     if p.dtype != np.float32:
         p = p.astype(np.float64)
-    p = np.clip(p, eps, 1.0 - eps)
-    return np.log(p) - np.log1p(-p)
+    p = np.clip(p, eps, 1.0 - eps)  # a new array: the steps below reuse it (the same values)
+    if p.ndim == 0:
+        return np.log(p) - np.log1p(-p)
+    out = np.log(p)
+    np.negative(p, out=p)
+    np.log1p(p, out=p)
+    return np.subtract(out, p, out=out)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-x))`` in float64, ``x`` clipped to [-60, 60] (no overflow warning)."""
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -60, 60)))
+    z = np.clip(np.asarray(x, dtype=np.float64), -60, 60)  # a new array, then reused in place
+    if z.ndim == 0:
+        return 1.0 / (1.0 + np.exp(-z))
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.divide(1.0, z, out=z)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ class LogitStandardizer:
         return self
 
     def _lift(self, X: np.ndarray) -> np.ndarray:
-        z = np.array(X, dtype=np.float32)
+        # rows contiguous whatever X's order: the column gathers that follow (here and of the
+        # tokens) read along rows; the values are those of any order
+        z = np.array(X, dtype=np.float32, order="C")
         if self.logit_.any():
             z[:, self.logit_] = logit(z[:, self.logit_], self.eps)
         return z
