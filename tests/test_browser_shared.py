@@ -97,6 +97,8 @@ def test_another_browser_cannot_open_an_upload_by_its_address(
 def test_a_users_training_is_theirs_and_can_be_cancelled(
     server: h.StreamlitServer, two: tuple[Any, Any], app_env: dict[str, str]
 ) -> None:
+    from playwright.sync_api import expect
+
     a, b = two
     a.goto(f"{server.url}/models")
     h.settled(a, server, "Models", FIRST_RENDER_MS)
@@ -107,12 +109,13 @@ def test_a_users_training_is_theirs_and_can_be_cancelled(
     name.fill("never-saved")
     a.get_by_role("button", name="Train and save").click()
     a.get_by_role("button", name="Cancel").wait_for(timeout=FIRST_RENDER_MS)
-    assert a.get_by_role("button", name="Train and save").is_disabled()
+    # the panel at the top shows before the rerun reaches the form: wait for the form's state
+    expect(a.get_by_role("button", name="Train and save")).to_be_disabled(timeout=STEP_MS)
 
     b.goto(f"{server.url}/models")
     h.settled(b, server, "Models", FIRST_RENDER_MS)
     assert not b.get_by_text("Training reservoir-transformer").count()  # none of A's job
-    assert b.get_by_role("button", name="Train and save").is_disabled()
+    expect(b.get_by_role("button", name="Train and save")).to_be_disabled()
     assert b.get_by_text("Another user's training is running").count()
 
     a.get_by_role("button", name="Cancel").click()
@@ -126,7 +129,7 @@ def test_a_users_training_is_theirs_and_can_be_cancelled(
     b.reload()
     h.settled(b, server, "Models", FIRST_RENDER_MS)
     assert not b.get_by_text("was cancelled").count()
-    assert b.get_by_role("button", name="Train and save").is_enabled()
+    expect(b.get_by_role("button", name="Train and save")).to_be_enabled()
 
 
 def test_each_page_visit_adds_one_history_entry(
