@@ -10,7 +10,7 @@ message (never a traceback in the app).
 A job belongs to the ``owner`` that started it (the app passes its browser session's id): the app
 lists a user's own jobs only, while the one-training-at-a-time rule is server-wide. A running job
 can be cancelled: its next progress event stops it (:class:`JobCancelled`), before anything is
-saved.
+saved; so does the process's exit (:mod:`.background`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ..errors import MewoError
 from ..models.base import ProgressCallback, ProgressEvent
+from . import background
 
 Status = Literal["running", "done", "failed", "cancelled"]
 JobFunction = Callable[[ProgressCallback], Any]
@@ -89,14 +90,12 @@ class JobRegistry:
                       owner=owner)
             self._jobs[job.id] = job
             self._trim()
-        thread = threading.Thread(target=self._run, args=(job, function), daemon=True,
-                                  name=f"mewo-{job.id}")
-        thread.start()
+        background.start(self._run, job, function, name=f"mewo-{job.id}")
         return job
 
     def _run(self, job: Job, function: JobFunction) -> None:
         def progress(event: ProgressEvent) -> None:
-            if job.cancel_requested.is_set():
+            if job.cancel_requested.is_set() or background.stopping.is_set():
                 raise JobCancelled("cancelled")
             with self._lock:
                 job.stages[event.stage] = event

@@ -1,12 +1,12 @@
 """What every page of a split needs, prepared in the background: UI-free.
 
-A :class:`Preparation` computes, in daemon threads, the model's scores on one split (the model's
-first scoring, seconds to minutes at a million tracks) and, beside them, the baseline's
-thresholds (a fit on the train part), through the :class:`~mewo_core.session.Session` that
-owns them, so the values land in its shared cache. A page that shows no model output does not
-wait for it; a page that does waits with :meth:`Preparation.wait`, reading
-:attr:`Preparation.progress` for its bar. The work outlives the page run that started it: a
-rerun or a second browser session finds it running.
+A :class:`Preparation` computes, in background threads (:mod:`.background`), the model's
+scores on one split (the model's first scoring, seconds to minutes at a million tracks) and,
+beside them, the baseline's thresholds (a fit on the train part), through the
+:class:`~mewo_core.session.Session` that owns them, so the values land in its shared cache. A
+page that shows no model output does not wait for it; a page that does waits with
+:meth:`Preparation.wait`, reading :attr:`Preparation.progress` for its bar. The work outlives
+the page run that started it: a rerun or a second browser session finds it running.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from . import background
 
 
 @dataclass
@@ -43,7 +45,9 @@ class Preparation:
         return 0.95 * self.done_rows / self.rows if self.rows else 0.0
 
     def tell(self, done: int, total: int, left: float) -> None:
-        """The scoring's progress callback: rows done of ``total``, seconds left."""
+        """The scoring's progress callback: rows done of ``total``, seconds left (the scoring
+        stops here once the process exits)."""
+        background.check()
         self.rows, self.done_rows, self.seconds_left = total, done, left
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -83,8 +87,7 @@ class Preparation:
                     afterwards()
 
         for index, steps in enumerate(lanes):
-            threading.Thread(target=work, args=(index, steps), name=f"prepare-{self.split}-{index}",
-                             daemon=True).start()  # fmt: skip
+            background.start(work, index, steps, name=f"prepare-{self.split}-{index}")
 
 
 #: How much lower than the page runs the preparation's threads (and the threads they start) run.
