@@ -262,3 +262,23 @@ def test_group_sums_are_exact_whatever_the_group_size(big: bool) -> None:
         np.testing.assert_array_equal(counts.pred[0, g], a[rows].sum(axis=0))
     assert counts.true.dtype == np.int32
     assert (counts.true.max() > np.iinfo(np.int16).max) == big
+
+
+def test_counts_at_a_joint_partition_merge_into_each_coarser_one() -> None:
+    """Counted once at the joint units of three partitions, merged: each partition's own counts
+    (integers exactly, the tracks' F1 sums to rounding)."""
+    y, a, b, groups = _data()
+    rng = np.random.default_rng(5)
+    bands, blocks = rng.integers(0, 4, y.shape[0]), rng.integers(0, 7, y.shape[0])
+    fine, maps = bs.joint_units(bands, groups, blocks)
+    assert len(maps) == 3 and fine.max() + 1 == maps[0].size
+    once = bs.group_counts(y, [a, b], units=fine)
+    for codes, to_cut in zip((bands, groups, blocks), maps, strict=True):
+        assert np.array_equal(to_cut[fine], codes)  # a unit lies in one code of each partition
+        got, want = once.merged(to_cut), bs.group_counts(y, [a, b], units=codes)
+        for field in ("true", "tp", "pred", "rows"):
+            assert np.array_equal(getattr(got, field), getattr(want, field)), field
+            assert getattr(got, field).dtype == getattr(want, field).dtype, field
+        np.testing.assert_allclose(got.row_f1, want.row_f1, rtol=1e-12)
+    with pytest.raises(ValueError, match="codes for"):
+        once.merged(maps[0][:-1])

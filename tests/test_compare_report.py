@@ -96,3 +96,31 @@ def test_interval_bars_draw_the_intervals_and_grey_out_unclear_deltas() -> None:
     plus = dict(zip(order, bar.error_x.array, strict=True))
     minus = dict(zip(order, bar.error_x.arrayminus, strict=True))
     assert plus["a"] == pytest.approx(0.1) and minus["c"] == pytest.approx(0.06)
+
+
+def test_slices_counted_once_match_each_slice_on_its_own(case) -> None:
+    """Score bands with intervals and albums, counted in one pass: per slice the figures of its
+    tracks alone, and the interval of a bootstrap of that slice's own groups."""
+    data, a, b, _, _ = case
+    labels = data.require_labels()
+    groups, _ = bootstrap_groups(data)
+    bands, albums = cr.score_bands(data), cr.group_slices(data, "album_id")
+    frames = cr.slice_frames(data, a, b, [(bands, 150), (albums, 0)], groups=groups, seed=3)
+    assert "delta_low" in frames[0] and "delta_low" not in frames[1]
+    for frame, cut in zip(frames, (bands, albums), strict=True):
+        for _, row in frame.iterrows():
+            rows = cut.codes == cut.names.index(row["slice"])
+            assert row["tracks"] == rows.sum()
+            for side, d in (("model", a), ("reference", b)):
+                want = f1_averages(count_decisions(labels[rows], d[rows]))["weighted"]
+                assert row[side] == pytest.approx(want, abs=1e-12)
+    from mewo_core.scoring import bootstrap as bs
+
+    for _, row in frames[0].iterrows():
+        rows = bands.codes == bands.names.index(row["slice"])
+        rep = bs.bootstrap(bs.group_counts(labels[rows], [a[rows], b[rows]], groups[rows]), 150, 3)
+        low, high = bs.percentile_interval(rep.averages(0)["weighted"]
+                                           - rep.averages(1)["weighted"], 0.95)  # fmt: skip
+        assert (row["delta_low"], row["delta_high"]) == pytest.approx((low, high), abs=1e-9)
+    alone = cr.track_slices(data, a, b, bands, groups=groups, replicates=150, seed=3)
+    pd.testing.assert_frame_equal(alone, frames[0])

@@ -25,7 +25,6 @@ import pandas as pd
 from ..data import Dataset
 from ..scoring import bootstrap as bs
 from ..scoring.metrics import AVERAGES, TIE, f1_from_counts
-from ..scoring.parallel import run_together
 from .evaluation import MIN_SUPPORT, Comparison, tag_group_delta
 
 #: Tag-frequency bands: positives of the tag on the split, [low, high).
@@ -197,43 +196,80 @@ def track_slices(
 ) -> pd.DataFrame:
     """Per slice of tracks: tracks, positives, ``average`` F1 of model and reference and the
     delta; with ``replicates``, its paired group-bootstrap interval within the slice."""
+    return slice_frames(data, model_decisions, reference_decisions, [(slices, replicates)],
+                        average=average, groups=groups, level=level, seed=seed)[0]  # fmt: skip
+
+
+def _units_within(codes: np.ndarray, groups: np.ndarray | None,
+                  seed: int) -> tuple[np.ndarray, list[slice]]:  # fmt: skip
+    """Each track's resampling unit within its slice (``codes``: dense slice codes), numbered
+    slice after slice, and each slice's range of units."""
+    units = np.empty(codes.size, dtype=np.int64)
+    bounds, offset = [], 0
+    for c in range(int(codes.max()) + 1):
+        rows = np.flatnonzero(codes == c)
+        local = bs.resampling_units(None if groups is None else groups[rows], rows.size, seed)
+        units[rows] = offset + (np.arange(rows.size) if local is None else local)
+        end = int(units[rows].max()) + 1
+        bounds.append(slice(offset, end))
+        offset = end
+    return units, bounds
+
+
+def slice_frames(
+    data: Dataset,
+    model_decisions: np.ndarray,
+    reference_decisions: np.ndarray,
+    cuts: Sequence[tuple[TrackSlices, int]],
+    *,
+    average: str = "weighted",
+    groups: np.ndarray | None = None,
+    level: float = 0.95,
+    seed: int = 0,
+) -> list[pd.DataFrame]:
+    """:func:`track_slices` of each (slices, replicates) of ``cuts``, the tracks counted once:
+    at the partition finer than every cut (and than the units its bootstrap draws)."""
     if average not in AVERAGES:
         raise ValueError(f"average must be one of {AVERAGES}")
     labels = data.require_labels()
-    present = np.unique(slices.codes)
-    counts = bs.group_counts(labels, [model_decisions, reference_decisions], slices.codes)
-    model = _averages_per_slice(counts, 0)[average]
-    reference = _averages_per_slice(counts, 1)[average]
-    out = pd.DataFrame({
-        "slice": [slices.names[c] for c in present],
-        "tracks": counts.rows,
-        "positives": counts.true.sum(axis=1),
-        "model": model,
-        "reference": reference,
-        "delta": model - reference,
-    })  # fmt: skip
-    if replicates:
-        # every slice's resampling units (its groups, or its tracks' blocks), counted at once
-        units = np.empty(slices.codes.size, dtype=np.int64)
-        bounds, offset = [], 0
-        for c in present:
-            rows = np.flatnonzero(slices.codes == c)
-            local = bs.resampling_units(None if groups is None else groups[rows], rows.size, seed)
-            units[rows] = offset + (np.arange(rows.size) if local is None else local)
-            end = int(units[rows].max()) + 1
-            bounds.append(slice(offset, end))
-            offset = end
-        per_unit = bs.group_counts(labels, [model_decisions, reference_decisions], units=units)
-        lows, highs = [], []
-        for within in bounds:
-            rep = bs.bootstrap(per_unit.take(within), replicates, seed, level)
-            delta = rep.averages(0)[average] - rep.averages(1)[average]
-            low, high = bs.percentile_interval(delta, level)
-            lows.append(float(low))
-            highs.append(float(high))
-        out["delta_low"], out["delta_high"] = lows, highs
-        out["clear"] = bs.excludes_zero(out["delta_low"], out["delta_high"])
-    return out
+    partitions, plans = [], []
+    for slices, replicates in cuts:
+        present, dense = np.unique(slices.codes, return_inverse=True)
+        dense = dense.reshape(-1)
+        units, bounds = _units_within(dense, groups, seed) if replicates else (dense, None)
+        partitions.append(units)
+        plans.append((present, bounds))
+    fine, maps = bs.joint_units(*partitions)
+    counts = bs.group_counts(labels, [model_decisions, reference_decisions], units=fine)
+    frames = []
+    for (slices, replicates), (present, bounds), to_cut in zip(cuts, plans, maps, strict=True):
+        per_unit = counts.merged(to_cut)
+        per_slice = per_unit
+        if bounds is not None:
+            sizes = [b.stop - b.start for b in bounds]
+            per_slice = per_unit.merged(np.repeat(np.arange(len(bounds)), sizes))
+        model = _averages_per_slice(per_slice, 0)[average]
+        reference = _averages_per_slice(per_slice, 1)[average]
+        out = pd.DataFrame({
+            "slice": [slices.names[c] for c in present],
+            "tracks": per_slice.rows,
+            "positives": per_slice.true.sum(axis=1),
+            "model": model,
+            "reference": reference,
+            "delta": model - reference,
+        })  # fmt: skip
+        if bounds is not None:
+            lows, highs = [], []
+            for within in bounds:
+                rep = bs.bootstrap(per_unit.take(within), replicates, seed, level)
+                delta = rep.averages(0)[average] - rep.averages(1)[average]
+                low, high = bs.percentile_interval(delta, level)
+                lows.append(float(low))
+                highs.append(float(high))
+            out["delta_low"], out["delta_high"] = lows, highs
+            out["clear"] = bs.excludes_zero(out["delta_low"], out["delta_high"])
+        frames.append(out)
+    return frames
 
 
 def group_summary(frame: pd.DataFrame) -> dict[str, int]:
@@ -373,22 +409,20 @@ def slice_tables(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """The report's slices, side by side on threads: ``score_bands`` (with its bootstrap
-    intervals, ``groups`` the resampling groups) and, with ``slice_column``, ``groups``
-    (sorted by delta)."""
-
-    def bands() -> pd.DataFrame:
-        return track_slices(data, model_decisions, reference_decisions, score_bands(data),
-                            average=average, groups=groups, replicates=replicates,
-                            level=level, seed=seed)  # fmt: skip
-
-    def by_group() -> pd.DataFrame:
-        frame = track_slices(data, model_decisions, reference_decisions,
-                             group_slices(data, str(slice_column)), average=average)  # fmt: skip
-        return frame.sort_values("delta", kind="stable").reset_index(drop=True)
-
-    jobs = {"score_bands": bands} | ({"groups": by_group} if slice_column is not None else {})
-    return dict(zip(jobs, run_together(*jobs.values()), strict=True))
+    """The report's slices, the tracks counted once for all: ``score_bands`` (with its
+    bootstrap intervals, ``groups`` the resampling groups) and, with ``slice_column``,
+    ``groups`` (sorted by delta)."""
+    cuts = {"score_bands": (score_bands(data), replicates)}
+    if slice_column is not None:
+        cuts["groups"] = (group_slices(data, str(slice_column)), 0)
+    frames = dict(zip(cuts, slice_frames(data, model_decisions, reference_decisions,
+                                         list(cuts.values()), average=average, groups=groups,
+                                         level=level, seed=seed), strict=True))  # fmt: skip
+    if "groups" in frames:
+        frames["groups"] = frames["groups"].sort_values("delta", kind="stable").reset_index(
+            drop=True
+        )
+    return frames
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -466,6 +500,7 @@ __all__ = [
     "report_html",
     "score_bands",
     "scores_csv",
+    "slice_frames",
     "slice_table",
     "tables_zip",
     "tag_table",

@@ -29,6 +29,7 @@ __all__ = [
     "bootstrap",
     "excludes_zero",
     "group_counts",
+    "joint_units",
     "percentile_interval",
     "resampling_units",
 ]
@@ -67,6 +68,46 @@ class GroupCounts:
         return GroupCounts(self.true[groups], self.tp[:, groups], self.pred[:, groups],
                            self.row_f1[:, groups], self.rows[groups])  # fmt: skip
 
+    def merged(self, codes: np.ndarray) -> GroupCounts:
+        """The counts of coarser groups: group ``g`` goes into ``codes[g]`` (``0 .. K-1``, every
+        code used), so counts taken once at a fine partition give every coarser one."""
+        codes = np.asarray(codes).reshape(-1)
+        if codes.size != self.n_groups:
+            raise ValueError(f"{codes.size} codes for {self.n_groups} groups")
+        k = int(codes.max()) + 1
+        total = _summer(codes, self.n_groups, self.true.dtype)
+        return GroupCounts(
+            true=total(self.true),
+            tp=np.stack([total(side) for side in self.tp]),
+            pred=np.stack([total(side) for side in self.pred]),
+            row_f1=np.stack([np.bincount(codes, weights=side, minlength=k)
+                             for side in self.row_f1]),  # fmt: skip
+            rows=np.bincount(codes, weights=self.rows, minlength=k).astype(np.int64),
+        )
+
+
+def joint_units(*partitions: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The finest partition of tracks that every one of ``partitions`` (codes ``0 .. K-1`` per
+    track) is a union of: (its code per track, and per partition the code of each of its
+    units), so that ``group_counts(..., units=codes).merged(maps[i])`` counts partition ``i``."""
+    if not partitions:
+        raise ValueError("at least one partition is needed")
+    parts = [np.asarray(p, dtype=np.int64).reshape(-1) for p in partitions]
+    sizes = [int(p.max()) + 1 if p.size else 1 for p in parts]
+    if int(np.prod([float(z) for z in sizes])) >= 2**62:  # keys would overflow: compare rows
+        units, codes = np.unique(np.stack(parts), axis=1, return_inverse=True)
+        return codes.reshape(-1), list(units)
+    key = parts[0].copy()
+    for part, size in zip(parts[1:], sizes[1:], strict=True):
+        key *= size
+        key += part
+    keys, codes = np.unique(key, return_inverse=True)
+    maps = []
+    for size in sizes[:0:-1]:
+        maps.append(keys % size)
+        keys = keys // size
+    return codes.reshape(-1), [keys, *maps[::-1]]
+
 
 def resampling_units(groups: np.ndarray | None, n: int, seed: int = 0) -> np.ndarray | None:
     """The unit each of ``n`` tracks is resampled in, as codes ``0 .. G-1`` in the order of the
@@ -83,18 +124,23 @@ def resampling_units(groups: np.ndarray | None, n: int, seed: int = 0) -> np.nda
     return codes.reshape(-1)
 
 
-def _summer(codes: np.ndarray | None, n: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A function summing the rows of an (n, T) 0/1 matrix per unit of ``codes`` (None: one
-    unit per row): one sparse integer product, exact."""
+def _summer(
+    codes: np.ndarray | None, n: int, counts: np.dtype | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A function summing the rows of an (n, T) matrix per unit of ``codes`` (None: one unit
+    per row) into int32: one sparse integer product, exact. The rows are 0/1 (bool), or
+    ``counts`` (an integer dtype) below 2**31 in every sum."""
     if codes is None:
         return lambda matrix: matrix.astype(np.int32)
     from scipy import sparse
 
+    shape = (int(codes.max()) + 1, n)
+    if counts is not None:  # integer rows (counts of groups): int32 sums
+        indicator = sparse.csr_matrix((np.ones(n, dtype=np.int32), (codes, np.arange(n))), shape)
+        return lambda matrix: np.asarray(indicator @ matrix.astype(np.int32, copy=False))
     # int16 sums when no unit holds more rows than int16 counts (about 2x faster than int32)
     dtype = np.int16 if np.bincount(codes).max() <= np.iinfo(np.int16).max else np.int32
-    indicator = sparse.csr_matrix(
-        (np.ones(n, dtype=dtype), (codes, np.arange(n))), shape=(int(codes.max()) + 1, n)
-    )
+    indicator = sparse.csr_matrix((np.ones(n, dtype=dtype), (codes, np.arange(n))), shape)
     return lambda matrix: np.asarray(indicator @ matrix.view(np.uint8).astype(dtype),
                                      dtype=np.int32)  # fmt: skip
 
