@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextlib import nullcontext as contextlib_null
 from fractions import Fraction
 from unittest import mock
 
@@ -185,6 +186,34 @@ def test_wide_value_ranges_and_float64():
     y = rng.random(s.shape) < 0.3
     check_per_tag(s, y)
     check_per_tag(s.astype(np.float32), y)
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems(max_rows=40, max_tags=5))
+def test_columns_read_in_place_match_brute_force(problem):
+    """Tags read as columns of a wider Fortran-order matrix (in place), in another order and
+    with a column used twice: each tag's brute-force optimum."""
+    S, Y = problem
+    wide = np.asfortranarray(np.hstack([S[:, ::-1], S[:, :1]]))  # tag j is column k - 1 - j
+    k = S.shape[1]
+    columns = np.array([k - 1 - j for j in range(k)])
+    for tiny in (False, True):
+        with tiny_buckets() if tiny else contextlib_null():
+            got = thr.f1_optimal_thresholds(wide, Y, columns=columns, n_jobs=2)
+            rows_first = np.ascontiguousarray(wide)  # gathered, then the usual path
+            again = thr.f1_optimal_thresholds(rows_first, np.hstack([Y, Y[:, :1]]),
+                                              columns=np.append(columns, k))  # fmt: skip
+        for j in range(k):
+            assert got[j] == brute_tag(S[:, j], Y[:, j])[0]
+        assert np.array_equal(again, np.append(got, got[0]))
+
+
+def test_columns_argument_checks():
+    s, y = np.asfortranarray(np.zeros((4, 3))), np.zeros((4, 2))
+    with pytest.raises(ValueError, match="columns"):
+        thr.f1_optimal_thresholds(s, y, columns=np.array([0, 3]))
+    with pytest.raises(ValueError, match="labels shape"):
+        thr.f1_optimal_thresholds(s, y, columns=np.array([0, 1, 2]))
 
 
 def test_threads_and_layouts_agree():

@@ -73,7 +73,9 @@ class PerTagThreshold(_ThresholdModel):
         progress: ProgressCallback | None = None,
     ) -> Self:
         self._remember_columns(train)
-        thresholds = f1_optimal_thresholds(train.tag_scores(), train.require_labels())
+        # each tag's column read in place (no tracks x tags copy of the train scores)
+        thresholds = f1_optimal_thresholds(train.X, train.require_labels(),
+                                           columns=np.maximum(self.tag_score_index_, 0))
         thresholds[self.tag_score_index_ < 0] = np.inf
         self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
         return self

@@ -374,14 +374,23 @@ def _pooled_best(v: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def f1_optimal_thresholds(
-    scores: np.ndarray, labels: np.ndarray, *, n_jobs: int | None = None
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    columns: np.ndarray | None = None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Per tag (column), the exact threshold maximising that tag's F1 on ``scores``/``labels``.
 
     Candidates are all distinct scores, decision ``score >= threshold``, ties decided together;
     among equal F1 the highest threshold wins. A tag without positives gets ``+inf``.
-    ``n_jobs`` threads (default: the CPUs available). Returns float64 ``(n_tags,)``.
+    ``columns``: tag ``t``'s scores are column ``columns[t]`` of ``scores`` (e.g. a dataset's
+    features, read in place when they are in Fortran order: no tracks x tags copy); default:
+    column ``t``. ``n_jobs`` threads (default: the CPUs available). Returns float64
+    ``(n_tags,)``.
     """
+    if columns is not None or (np.ndim(scores) == 2 and _column_major(np.asarray(scores))):
+        return _column_thresholds(_check_scores(scores), labels, columns, n_jobs)
     s = _check_scores(scores)
     y = _check_labels(labels, s.shape)
     out = np.full(s.shape[1], np.inf)
@@ -402,6 +411,39 @@ def f1_optimal_thresholds(
             out[c] = _best_from_codes(codes[c], values_at, *_row_histogram(codes[c]))[0]
 
     _map(work, s.shape[1], _TAG_CHUNK, n_jobs)
+    return out
+
+
+def _column_major(s: np.ndarray) -> bool:
+    return bool(s.flags.f_contiguous and not s.flags.c_contiguous)
+
+
+def _column_thresholds(
+    s: np.ndarray, labels: np.ndarray, columns: np.ndarray | None, n_jobs: int | None
+) -> np.ndarray:
+    """:func:`f1_optimal_thresholds` reading each tag's scores as one column of ``s``: in place
+    when ``s`` is in Fortran order (contiguous columns), else gathered first. Each column is
+    coded on its own range (finer buckets; the optimum is exact either way)."""
+    columns = np.arange(s.shape[1]) if columns is None else np.asarray(columns, dtype=np.intp)
+    if columns.ndim != 1 or (columns.size and not 0 <= columns.min() <= columns.max()
+                             < s.shape[1]):  # fmt: skip
+        raise ValueError(f"columns must be 1-D indices below {s.shape[1]}")
+    if not _column_major(s):  # rows contiguous: gathering the columns is the fast read
+        return f1_optimal_thresholds(np.take(s, columns, axis=1), labels, n_jobs=n_jobs)
+    y = np.asarray(labels)
+    if y.shape != (s.shape[0], columns.size):
+        raise ValueError(f"labels shape {y.shape} does not match scores shape "
+                         f"{(s.shape[0], columns.size)}")  # fmt: skip
+    out = np.full(columns.size, np.inf)
+    if s.shape[0] == 0:
+        return out
+
+    def work(c0: int, c1: int) -> None:
+        positive = np.ascontiguousarray(y[:, c0:c1].T) != 0  # the chunk's labels, tag by tag
+        for c in range(c0, c1):
+            out[c] = _pooled_best(s[:, columns[c]], positive[c - c0])[0]
+
+    _map(work, columns.size, _TAG_CHUNK, n_jobs)
     return out
 
 
