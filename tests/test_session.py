@@ -108,6 +108,14 @@ def test_session_computes_each_value_once_and_compares(holdout_bundle) -> None:
     assert session.is_baseline and session.model is session.baseline
     scores = session.scores("model", "test")
     assert session.scores("model", "test") is scores
+    decided = session.decisions("model", "test")
+    assert session.decisions("model", "test") is decided  # one shared array...
+    assert session.baseline_decisions("test") is decided  # (no model: the baseline's own)
+    assert not decided.flags.writeable  # ...that no caller can change
+    assert np.array_equal(decided, scores >= session.thresholds("model"))
+    on_fit = session.baseline_decisions("test", "fit")
+    assert session.baseline_decisions("test", "fit") is on_fit and not on_fit.flags.writeable
+    assert np.array_equal(on_fit, scores >= session.baseline_on("fit").thresholds_)
     cmp = session.comparison("test")
     assert cmp.model.overall == cmp.baseline.overall  # the baseline against itself
     explorer = session.explorer("baseline", "validation")

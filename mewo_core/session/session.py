@@ -332,7 +332,10 @@ class Session:
         return cached_scores(lambda: self.model, self.model_id, data, self.cache_dir, progress)
 
     def decisions(self, which: str, split: str) -> np.ndarray:
-        return self.scores(which, split) >= self.thresholds(which)
+        """``which``'s decisions on ``split`` with its tuned thresholds (shared: read-only)."""
+        side = BASELINE if self._is_baseline_side(which) else "model"
+        return self._memo(("decisions", side, split),
+                          lambda: _shared(self.scores(which, split) >= self.thresholds(which)))
 
     def track_row(self, split: str, track_id: int) -> TrackRow | None:
         """One track of ``split`` (by its id): its row, both sides' scores and decisions and its
@@ -370,8 +373,12 @@ class Session:
         return self._memo(("baseline", "fit"), lambda: create_model(BASELINE).fit(self.splits.fit))
 
     def baseline_decisions(self, split: str, part: str = "train") -> np.ndarray:
-        """The baseline's decisions on ``split`` with thresholds tuned on ``part``."""
-        return self.scores(BASELINE, split) >= self.baseline_on(part).thresholds_
+        """The baseline's decisions on ``split`` with thresholds tuned on ``part`` (shared:
+        read-only)."""
+        if part == "train":
+            return self.decisions(BASELINE, split)
+        return self._memo(("decisions", BASELINE, split, part), lambda: _shared(
+            self.scores(BASELINE, split) >= self.baseline_on(part).thresholds_))
 
     def side(self, which: str, split: str, part: str = "train") -> Side:
         """What ``which`` (``"model"`` or ``"baseline"``, the latter tuned on ``part``) was tuned
@@ -602,6 +609,12 @@ class Session:
 ScoreProgress = Callable[[int, int, float], None]
 #: Rows per chunk when scoring with progress (rounded to the model's ``score_block``).
 PROGRESS_ROWS = 50_000
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """``values``, made read-only: one array that every page and session reads."""
+    values.flags.writeable = False
+    return values
 
 
 def score_rows(
