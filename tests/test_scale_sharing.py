@@ -183,7 +183,7 @@ def test_the_value_sorted_explorer_counts_exactly_with_ties_and_moves() -> None:
 
 def test_scoring_with_progress_reports_expected_time_and_gives_the_same_bits(env, monkeypatch):
     from mewo_core import demo
-    from mewo_core.session import Session
+    from mewo_core.session import Session, background
     from mewo_core.session import session as session_module
 
     monkeypatch.setattr(session_module, "PROGRESS_ROWS", 100)
@@ -195,12 +195,18 @@ def test_scoring_with_progress_reports_expected_time_and_gives_the_same_bits(env
         chunked = session_module.score_rows(session.model, data, lambda *a, told=told:
                                             told.append(a), n_jobs=n_jobs)  # fmt: skip
         np.testing.assert_array_equal(chunked, session.model.decision_scores(data))
-    assert len(told) == -(-data.n_tracks // 100) and told[-1][:2] == (data.n_tracks,) * 2
+        chunk = session_module._chunk_rows(data.n_tracks, session.model.score_block or 1, n_jobs)
+        assert chunk <= 100 and -(-data.n_tracks // chunk) >= min(4 * n_jobs, data.n_tracks)
+        assert len(told) == -(-data.n_tracks // chunk)  # told once per chunk
+    assert told[-1][:2] == (data.n_tracks,) * 2
     assert all(left >= 0 for _, _, left in told) and told[-1][2] == 0
     assert [d for d, _, _ in told] == sorted(d for d, _, _ in told)
     cached = Session.open(bundle, "demo", env / "demo-model", cache_dir=env.parent / "sc")
     assert not cached.scores_ready("model", "validation")
-    cached.scores("model", "validation", progress=lambda *a: told.append(a))
+    shown = cached.scores("model", "validation", progress=lambda *a: told.append(a))
+    assert not shown.flags.writeable  # the array being written to disk, and shared
+    for thread in background.running():  # the cache is written in the background
+        thread.join(60)
     assert Session.open(bundle, "demo", env / "demo-model",
                         cache_dir=env.parent / "sc").scores_ready("model", "validation")
 

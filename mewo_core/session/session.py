@@ -44,7 +44,8 @@ from ..models import DecisionModel, create_model, model_class
 from ..models.reservoir_transformer.torch_flags import deterministic_while_running
 from ..models.tuning import LEARNED, TuningRows
 from ..scoring.explorer import ExplorerResult, ThresholdExplorer
-from ..scoring.parallel import map_spans, run_together
+from ..scoring.parallel import map_spans, n_workers, run_together
+from . import background
 from .preparation import Preparation
 
 if TYPE_CHECKING:  # imported where used: torch, Captum and the report load only when needed
@@ -617,6 +618,14 @@ def _shared(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _chunk_rows(n: int, block: int, workers: int) -> int:
+    """Rows per chunk of :func:`score_rows`: a multiple of ``block``, at most about
+    :data:`PROGRESS_ROWS`, and small enough for four chunks per worker, so that the threads
+    end together (the last chunks are short, not one long one on a single core)."""
+    target = min(PROGRESS_ROWS, max(1, n // (4 * workers)))
+    return max(block, target // block * block)
+
+
 def score_rows(
     model: DecisionModel, data: Dataset, progress: ScoreProgress | None = None,
     n_jobs: int | None = None,
@@ -630,8 +639,7 @@ def score_rows(
         return np.asarray(model.decision_scores(data))
     X = model.align(data).X
     n = X.shape[0]
-    block = model.score_block or 1
-    chunk = max(block, PROGRESS_ROWS // block * block)
+    chunk = _chunk_rows(n, model.score_block or 1, n_workers(n_jobs, n))
     out: list[np.ndarray] = []  # the scores, made by the first chunk done (its dtype)
     done, lock, started = [0], threading.Lock(), time.perf_counter()
 
@@ -665,20 +673,27 @@ def cached_scores(
 ) -> np.ndarray:
     """``load().decision_scores(data)``, kept on disk under ``cache_dir`` by model, data
     fingerprint and groups (a group-context model reads them), so a new process shows a
-    model's scores without loading (or importing) it; ``progress``: see :func:`score_rows`."""
+    model's scores without loading (or importing) it; ``progress``: see :func:`score_rows`.
+    Read-only: the array every page and session reads, and the one being written to disk."""
     path = scores_path(model_key, data, cache_dir)
     if path.exists():
         try:
             scores = np.load(path, allow_pickle=False)
             if scores.shape == (data.n_tracks, data.n_tags):
-                return scores
+                return _shared(scores)
         except (OSError, ValueError):
             pass
-    scores = score_rows(load(), data, progress)
+    scores = _shared(score_rows(load(), data, progress))
+    # written beside the pages that wait for the scores (fsynced: seconds at 1M tracks); the
+    # process waits for it at exit, and a file is there whole or not at all
+    background.start(_keep, path, scores, name=f"mewo-keep-{path.name}")
+    return scores
+
+
+def _keep(path: Path, scores: np.ndarray) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(path) as fh:
             np.save(fh, scores)
     except OSError:
         pass  # a read-only cache only costs speed
-    return scores
