@@ -173,7 +173,7 @@ def test_test_file_without_partner_refused(tiny_folder: Path) -> None:
 
 
 def test_tag_columns_are_gathered_the_same_from_any_memory_order() -> None:
-    from mewo_core.data.dataset import _GATHER_ROWS, columns_or_neg_inf
+    from mewo_core.data.dataset import _GATHER_ROWS, columns_or_neg_inf, row_max
 
     rng = np.random.default_rng(5)
     X = rng.random((2 * _GATHER_ROWS + 17, 9)).astype(np.float32)
@@ -186,3 +186,8 @@ def test_tag_columns_are_gathered_the_same_from_any_memory_order() -> None:
         np.testing.assert_array_equal(out, expected)
         rows = np.array([3, 0, _GATHER_ROWS + 5, 3])  # any rows, repeated, out of order
         np.testing.assert_array_equal(columns_or_neg_inf(layout, index, rows=rows), expected[rows])
+        for cut in (index, index[:2], np.array([-1, -1])):  # a row's highest tag score
+            want = columns_or_neg_inf(X, cut).max(axis=1)
+            np.testing.assert_array_equal(row_max(layout, cut), want)
+    X[7, 4] = np.nan  # propagated, as by max
+    assert np.isnan(row_max(np.asfortranarray(X), index)[7])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data import Dataset
+from ..data import Dataset, row_max
 from ..scoring import bootstrap as bs
 from ..scoring.metrics import AVERAGES, TIE, f1_from_counts
 from .evaluation import MIN_SUPPORT, Comparison, tag_group_delta
@@ -157,8 +157,7 @@ class TrackSlices:
 
 def score_bands(data: Dataset, n_bands: int = SCORE_BANDS) -> TrackSlices:
     """Tracks by their highest tag score (quantile bands of it): confident vs unsure tracks."""
-    scores = data.tag_scores()
-    top = scores.max(axis=1) if scores.shape[1] else np.zeros(data.n_tracks)
+    top = row_max(data.X, data.tag_feature_index) if data.n_tags else np.zeros(data.n_tracks)
     edges = np.unique(np.quantile(top, np.linspace(0, 1, n_bands + 1)[1:-1]))
     codes = np.searchsorted(edges, top, side="right")
     bounds = [float(top.min()), *edges.tolist(), float(top.max())]

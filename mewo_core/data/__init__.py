@@ -6,6 +6,7 @@ from .dataset import (
     align_columns,
     check_same_columns,
     columns_or_neg_inf,
+    row_max,
 )
 from .io import Source, load_folder, load_xy
 from .splits import (
@@ -34,6 +35,7 @@ __all__ = [
     "align_columns",
     "check_same_columns",
     "columns_or_neg_inf",
+    "row_max",
     "default_group_column",
     "fold_of_groups",
     "group_halves",

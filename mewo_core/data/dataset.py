@@ -41,6 +41,22 @@ def columns_or_neg_inf(
     return out
 
 
+def row_max(X: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Each row's highest tag-aligned score: ``columns_or_neg_inf(X, index).max(axis=1)``
+    (-inf without any score column), read column by column when ``X`` is in Fortran order (no
+    tracks x tags copy)."""
+    index = np.asarray(index)
+    columns = np.unique(index[index >= 0])
+    if not X.flags.f_contiguous or X.flags.c_contiguous or columns.size == 0:
+        if index.size == 0:
+            return np.full(X.shape[0], -np.inf, dtype=X.dtype)
+        return columns_or_neg_inf(X, index).max(axis=1)
+    out = X[:, columns[0]].copy()
+    for c in columns[1:]:
+        np.maximum(out, X[:, c], out=out)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Scores ``X`` (float32, tracks x features) and labels ``Y`` (uint8, tracks x tags).
