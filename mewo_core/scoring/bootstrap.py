@@ -75,14 +75,14 @@ class GroupCounts:
         if codes.size != self.n_groups:
             raise ValueError(f"{codes.size} codes for {self.n_groups} groups")
         k = int(codes.max()) + 1
-        total = _summer(codes, self.n_groups, self.true.dtype)
+        total = _summer(codes, self.n_groups, integer=True)
         return GroupCounts(
             true=total(self.true),
             tp=np.stack([total(side) for side in self.tp]),
             pred=np.stack([total(side) for side in self.pred]),
             row_f1=np.stack([np.bincount(codes, weights=side, minlength=k)
                              for side in self.row_f1]),  # fmt: skip
-            rows=np.bincount(codes, weights=self.rows, minlength=k).astype(np.int64),
+            rows=np.bincount(codes, weights=self.rows, minlength=k).astype(np.int64),  # exact
         )
 
 
@@ -125,17 +125,17 @@ def resampling_units(groups: np.ndarray | None, n: int, seed: int = 0) -> np.nda
 
 
 def _summer(
-    codes: np.ndarray | None, n: int, counts: np.dtype | None = None
+    codes: np.ndarray | None, n: int, *, integer: bool = False
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A function summing the rows of an (n, T) matrix per unit of ``codes`` (None: one unit
-    per row) into int32: one sparse integer product, exact. The rows are 0/1 (bool), or
-    ``counts`` (an integer dtype) below 2**31 in every sum."""
+    per row) into int32: one sparse integer product, exact. The rows are 0/1 (bool), or with
+    ``integer`` counts (of groups) below 2**31 in every sum."""
     if codes is None:
         return lambda matrix: matrix.astype(np.int32)
     from scipy import sparse
 
     shape = (int(codes.max()) + 1, n)
-    if counts is not None:  # integer rows (counts of groups): int32 sums
+    if integer:  # counts of groups: int32 sums
         indicator = sparse.csr_matrix((np.ones(n, dtype=np.int32), (codes, np.arange(n))), shape)
         return lambda matrix: np.asarray(indicator @ matrix.astype(np.int32, copy=False))
     # int16 sums when no unit holds more rows than int16 counts (about 2x faster than int32)
