@@ -84,9 +84,11 @@ def timed_presses(page: Any, cdp: Any, thumb: Any, presses: int,
 
 
 def expander_thumb(page: Any, title: str) -> Any:
-    """The first slider thumb inside the expander titled ``title`` (opened first)."""
+    """The first slider thumb inside the expander titled ``title`` (opened first: a rerun
+    draws its sliders)."""
     box = page.locator('[data-testid="stExpander"]').filter(has_text=title)
     box.locator("summary").click()
+    h.wait_idle(page, 120_000)
     thumb = box.locator('input[type="range"]').first
     thumb.wait_for(timeout=60_000)
     return thumb
@@ -145,6 +147,10 @@ def server_times(presses: int) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
     at.run()
     at.switch_page("pages/thresholds.py").run()
+    prefix = next(s.key for s in at.slider if s.label == "Global offset").removesuffix(":global")
+    for kind in ("class", "cat"):  # the offsets' expanders open (their sliders drawn)
+        at.session_state[f"{prefix}:open:{kind}"] = True
+    at.run()
     labels = {"global": "Global offset",
               "class": next(s.label for s in at.slider if s.label.startswith("Class ")),
               "category": next(s.label for s in at.slider if s.label.startswith("Category ")),

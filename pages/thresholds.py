@@ -110,8 +110,10 @@ def live_view() -> None:
     def _reset() -> None:
         """Offsets back to 0 (set, not deleted: the browser would send the moved thumb back) and
         per-tag changes dropped; a new generation of per-tag sliders shows the offsets' values."""
-        for key in [k for k in st.session_state if str(k).startswith(prefix)]:
-            if key == prefix + ":global" or key.startswith((prefix + ":class:", prefix + ":cat:")):
+        for key in [prefix + ":global", *(_offset_key(kind, c) for kind, groups in
+                                          (("class", classes), ("cat", categories))
+                                          for c in groups)]:
+            if key in st.session_state:
                 st.session_state[key] = 0.0
         st.session_state[prefix + ":tags"] = {}
         st.session_state[prefix + ":gen"] = generation + 1
@@ -128,9 +130,29 @@ def live_view() -> None:
             st.session_state.setdefault(prefix + ":tags", {})[tag] = value
 
 
-    def _offset_slider(label: str, key: str, scope: np.ndarray | None, help: str) -> float:
+    def _offset_slider(label: str, key: str, scope: np.ndarray | None, help: str,
+                       persist: str | None = None) -> float:
         r = offset_range(tuned, explorer.score_ranges, scope)
-        return st.slider(label, r.lo, r.hi, 0.0, r.step, key=key, format="%.4f", help=help)
+        return st.slider(label, r.lo, r.hi, 0.0, r.step, key=key, format="%.4f", help=help,
+                         persist_state=persist)
+
+
+    def _offset_key(kind: str, group: str) -> str:
+        return f"{prefix}:{kind}:{group}"
+
+
+    def _group_offsets(title: str, kind: str, groups: list[str], of: np.ndarray,
+                       noun: str) -> dict[str, float]:
+        """One offset per class or category. Their sliders are drawn only while the expander is
+        open (44 sliders cost the browser and the server on every move); their values stay in
+        session state meanwhile, for as long as the page is shown."""
+        box = st.expander(title, key=f"{prefix}:open:{kind}", on_change="rerun")
+        if box.open:
+            with box:
+                for c in groups:
+                    _offset_slider(f"{noun} {c}", _offset_key(kind, c), of == c,
+                                   f"Added to the thresholds of the {c} tags", persist="page")
+        return {c: float(st.session_state.get(_offset_key(kind, c), 0.0)) for c in groups}
 
 
     classes = list(dict.fromkeys(data.tag_classes))
@@ -153,18 +175,9 @@ def live_view() -> None:
         glob = _offset_slider("Global offset", prefix + ":global", None,
                               "Added to every starting threshold; the range spans the offsets that "
                               "change some decision")
-        with st.expander("Offsets per class"):
-            class_off = {
-                c: _offset_slider(f"Class {c}", f"{prefix}:class:{c}", tag_classes == c,
-                                  f"Added to the thresholds of the {c} tags")
-                for c in classes
-            }
-        with st.expander("Offsets per category"):
-            cat_off = {
-                c: _offset_slider(f"Category {c}", f"{prefix}:cat:{c}", tag_categories == c,
-                                  f"Added to the thresholds of the {c} tags")
-                for c in categories
-            }
+        class_off = _group_offsets("Offsets per class", "class", classes, tag_classes, "Class")
+        cat_off = _group_offsets("Offsets per category", "cat", categories, tag_categories,
+                                 "Category")
         offsets_only = compose_thresholds(
             tuned, data.tag_names, data.tag_classes, data.tag_categories,
             Adjustments(glob, class_off, cat_off, {}),
@@ -311,9 +324,11 @@ def live_view() -> None:
             help="ChallengeID then one 0/1 column per tag, at the current thresholds",
         )
 
-    with st.expander("Per-tag table at the current thresholds"):
+    table = st.expander("Per-tag table at the current thresholds", key=prefix + ":open:table",
+                        on_change="rerun")
+    if table.open:  # drawn only while open: it would be sent on every move
         shown = result.per_tag.assign(tuned=tuned, f1_tuned=tuned_result.per_tag["f1"])
-        st.dataframe(shown, hide_index=True, height=_context.table_height(len(shown), 360))
+        table.dataframe(shown, hide_index=True, height=_context.table_height(len(shown), 360))
 
 
 live_view()

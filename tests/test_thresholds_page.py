@@ -109,6 +109,13 @@ def test_offset_ranges_fit_the_thresholds_of_their_scope(at: AppTest, session) -
         expected[f"Class {c}"] = offset_range(tuned, ranges, classes == c)
     for c in dict.fromkeys(data.tag_categories):
         expected[f"Category {c}"] = offset_range(tuned, ranges, categories == c)
+    assert not [s for s in at.slider if s.label.startswith(("Class ", "Category "))], \
+        "offset sliders drawn in closed expanders"
+    prefix = one(at.slider, "Global offset").key.removesuffix(":global")
+    for kind in ("class", "cat"):
+        at.session_state[f"{prefix}:open:{kind}"] = True  # as a click on the expander does
+    at.run()
+    _ok(at)
     for label, want in expected.items():
         slider = one(at.slider, label)
         assert (slider.min, slider.max, slider.step) == pytest.approx(
@@ -151,3 +158,34 @@ def test_charts_name_their_traces_and_the_split(at: AppTest) -> None:
         axes = " ".join(str(fig["layout"][a].get("title", {}).get("text", ""))
                         for a in ("xaxis", "yaxis"))
         assert "validation split" in axes, axes
+
+
+def test_class_offsets_apply_while_their_expander_is_closed(at: AppTest, session) -> None:
+    tag, _, tuned = _caption(at)
+    data = session.data("validation")
+    label = f"Class {data.tag_classes[data.tag_names.index(tag)]}"
+    prefix = one(at.slider, "Global offset").key.removesuffix(":global")
+    opened = f"{prefix}:open:class"
+    at.session_state[opened] = True
+    at.run()
+    slider = one(at.slider, label)
+    slider.set_value(slider.min + 3 * slider.step).run()
+    _ok(at)
+    moved = one(at.slider, label).value
+    assert moved != 0.0
+    assert _caption(at)[1] == pytest.approx(tuned + moved, abs=1.5e-4)
+
+    at.session_state[opened] = False
+    at.run()
+    _ok(at)
+    assert not [s for s in at.slider if s.label == label]
+    assert _caption(at)[1] == pytest.approx(tuned + moved, abs=1.5e-4), "closing dropped it"
+    one(at.slider, "Global offset").set_value(0.0).run()  # another move keeps it too
+    assert _caption(at)[1] == pytest.approx(tuned + moved, abs=1.5e-4)
+
+    one(at.button, "Reset to tuned").click().run()
+    _ok(at)
+    assert _caption(at)[1] == pytest.approx(tuned, abs=1e-4)
+    at.session_state[opened] = True
+    at.run()
+    assert one(at.slider, label).value == 0.0
