@@ -253,6 +253,22 @@ def test_plots_send_at_most_about_10000_points() -> None:
     assert _points(plots.tags_per_track(rng.integers(0, 20, 100_000))) <= 20
 
 
+def test_threshold_charts_keep_their_margins_fixed() -> None:
+    """The Thresholds page redraws these on every slider move: automargin (which Streamlit's
+    theme turns on unless a figure says otherwise) makes Plotly lay a chart out twice."""
+    from mewo_core import plots
+
+    curve = pd.DataFrame({"threshold": np.linspace(0, 1, 20), "precision": np.linspace(1, 0, 20),
+                          "recall": np.linspace(0, 1, 20), "f1": np.full(20, 0.4)})
+    bars = pd.DataFrame({"class": ["genres"] * 2, "category": ["rock", "jazz"],
+                         "f1": [0.5, 0.6], "f1_tuned": [0.4, 0.6]})
+    for fig in (plots.pr_curve(curve, (0.5, 0.5), "t"),
+                plots.f1_threshold_curve(curve, 0.3, 0.4, "t"), plots.category_f1_bars(bars)):
+        layout = fig.to_plotly_json()["layout"]
+        assert layout["xaxis"]["automargin"] is False and layout["yaxis"]["automargin"] is False
+        assert layout["margin"]["autoexpand"] is False
+
+
 def test_typed_data_folders_cannot_escape_the_roots(tmp_path, monkeypatch) -> None:
     root = tmp_path / "root"
     (root / "data").mkdir(parents=True)
