@@ -39,7 +39,10 @@ def taxonomy_order(
     return np.array([k[-1] for k in sorted(keys)], dtype=np.int64)
 
 
-_BLOCK_ROWS = 1 << 16  # float32 sums of at most 2**16 zeros/ones are exact (below 2**24)
+# Rows per product: float32 sums of at most 2**24 zeros/ones are exact; 2**14 rows of 248 tags
+# fill a 16 MB buffer reused from block to block (a fresh 65 MB copy per block of 2**16 rows took
+# 0.47 s of the 0.82 s at 1M demo tracks; 0.60 s in all with the buffer, one run each)
+_BLOCK_ROWS = 1 << 14
 
 
 def co_occurrence(labels: np.ndarray) -> np.ndarray:
@@ -49,8 +52,11 @@ def co_occurrence(labels: np.ndarray) -> np.ndarray:
     that no float64 copy of the whole label matrix is made (1M x 248 would be 2 GB)."""
     y = np.asarray(labels)
     both = np.zeros((y.shape[1], y.shape[1]), dtype=np.int64)
+    buffer = np.empty((min(_BLOCK_ROWS, y.shape[0]), y.shape[1]), dtype=np.float32)
     for start in range(0, y.shape[0], _BLOCK_ROWS):
-        block = y[start:start + _BLOCK_ROWS].astype(np.float32)
+        rows = y[start:start + _BLOCK_ROWS]
+        block = buffer[: rows.shape[0]]
+        np.copyto(block, rows, casting="safe")
         both += np.rint(block.T @ block).astype(np.int64)
     return both
 

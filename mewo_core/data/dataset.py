@@ -43,17 +43,24 @@ def columns_or_neg_inf(
 
 def row_max(X: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Each row's highest tag-aligned score: ``columns_or_neg_inf(X, index).max(axis=1)``
-    (-inf without any score column), read column by column when ``X`` is in Fortran order (no
-    tracks x tags copy)."""
+    (-inf without any score column), without a tracks x tags copy: column by column when ``X``
+    is in Fortran order, else by blocks of rows gathered into one small buffer."""
     index = np.asarray(index)
     columns = np.unique(index[index >= 0])
-    if not X.flags.f_contiguous or X.flags.c_contiguous or columns.size == 0:
-        if index.size == 0:
-            return np.full(X.shape[0], -np.inf, dtype=X.dtype)
-        return columns_or_neg_inf(X, index).max(axis=1)
-    out = X[:, columns[0]].copy()
-    for c in columns[1:]:
-        np.maximum(out, X[:, c], out=out)
+    if columns.size == 0:
+        return np.full(X.shape[0], -np.inf, dtype=X.dtype)
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        out = X[:, columns[0]].copy()
+        for c in columns[1:]:
+            np.maximum(out, X[:, c], out=out)
+        return out
+    out = np.empty(X.shape[0], dtype=X.dtype)
+    buffer = np.empty((min(_GATHER_ROWS, X.shape[0]), columns.size), dtype=X.dtype)
+    for start in range(0, X.shape[0], _GATHER_ROWS):
+        rows = X[start : start + _GATHER_ROWS]
+        block = buffer[: rows.shape[0]]
+        np.take(rows, columns, axis=1, out=block)
+        block.max(axis=1, out=out[start : start + rows.shape[0]])
     return out
 
 
