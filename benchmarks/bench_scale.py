@@ -4,7 +4,7 @@ memory, on the demo catalogue of ``--tracks`` tracks, for this checkout and (opt
 Usage::
 
     MEWO_CACHE_DIR=/tmp/scale python benchmarks/bench_scale.py --tracks 200000 \\
-        [--peer /path/to/a/checkout/of/main] [--profile]
+        [--peer /path/to/a/checkout/of/main] [--profile] [--malloc server|system]
 
 Each checkout runs in a fresh process (``--worker``) with its own ``sys.path``, one after the
 other (never at once: the machine has 2 cores), on the same cached catalogue (generated first if
@@ -19,6 +19,8 @@ time; ``script`` is the app's own measured run (``st.session_state["_run_seconds
 the worker's resident set (VmRSS) after each step and its peak (VmHWM): AppTest runs the server
 in the worker, so that is the server's memory. ``--profile`` adds, per page, the functions with
 the most cumulative time (cProfile) and the top allocation sites (tracemalloc: slower).
+Workers run with the allocator settings ``make run`` gives the server (``mewo_core.serving``),
+``--malloc system`` with the environment as it is (to measure what those settings change).
 """
 
 from __future__ import annotations
@@ -171,8 +173,9 @@ def warm(folder: Path) -> float:
 
 
 def run_checkout(label: str, root: Path, tracks: int, repeats: int, profile: bool,
-                 think: float = 0.0) -> list[dict]:
+                 think: float = 0.0, malloc: str = "server") -> list[dict]:
     from mewo_core import demo  # this checkout's cache layout (the same on main)
+    from mewo_core.serving import server_env
 
     scores = demo.cache_root() / "scores"
     shutil.rmtree(scores, ignore_errors=True)
@@ -182,11 +185,15 @@ def run_checkout(label: str, root: Path, tracks: int, repeats: int, profile: boo
            "--tracks", str(tracks), "--repeats", str(repeats), "--think", str(think)]
     cmd += ["--profile"] if profile else []
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    # the worker is the server (AppTest runs the app in it): the same allocator settings for
+    # every checkout, those of ``make run`` unless ``--malloc system``
+    env = server_env() if malloc == "server" else dict(os.environ)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode:
         print(f"{label}: worker failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    print(f"\n== {label} ({root}), {tracks:,} tracks, {time.perf_counter() - t0:.0f} s in all")
+    print(f"\n== {label} ({root}), {tracks:,} tracks, {time.perf_counter() - t0:.0f} s in all, "
+          f"allocator: {malloc}")
     for r in rows:
         mem = (f"  RSS {r['rss_gib']:.2f} GiB, peak {r['peak_gib']:.2f} GiB"
                if "rss_gib" in r else "")
@@ -211,6 +218,9 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0,
                         help="seconds a user reads each page before the next (default 0: none)")
     parser.add_argument("--peer-only", action="store_true", help="run the peer checkout only")
+    parser.add_argument("--malloc", choices=("server", "system"), default="server",
+                        help="the workers' allocator settings: the server's (mewo_core.serving, "
+                        "what make run uses) or the environment's as it is")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=HERE, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -226,11 +236,11 @@ def main() -> None:
     results = {}
     if args.peer:
         results["peer"] = run_checkout("peer", args.peer.resolve(), args.tracks, args.repeats,
-                                       args.profile, args.think)
+                                       args.profile, args.think, args.malloc)
     if args.peer_only:
         return
     results["this"] = run_checkout("this checkout", HERE, args.tracks, args.repeats, args.profile,
-                                   args.think)
+                                   args.think, args.malloc)
     if args.peer:
         print("\nratio this / peer (first visit):")
         peer = {r["step"]: r for r in results["peer"]}

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mewo_core.serving import server_env
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = [
     "--headless",
@@ -76,7 +78,8 @@ class StreamlitServer:
 
     def start(self) -> StreamlitServer:
         self.port = self.port or free_port()
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        # the environment ``make run`` gives the server (python -m mewo_core.serving)
+        env = server_env({**os.environ, **self.env, "PYTHONUNBUFFERED": "1"})
         command = [
             sys.executable, "-m", "streamlit", "run", "app.py",
             "--server.headless", "true",
