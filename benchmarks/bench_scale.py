@@ -19,7 +19,7 @@ time; ``script`` is the app's own measured run (``st.session_state["_run_seconds
 the worker's resident set (VmRSS) after each step and its peak (VmHWM): AppTest runs the server
 in the worker, so that is the server's memory. ``--profile`` adds, per page, the functions with
 the most cumulative time (cProfile) and the top allocation sites (tracemalloc: slower).
-Workers run with the allocator settings ``make run`` gives the server (``mewo_core.serving``),
+Workers run with the allocator settings ``make run`` gives the server (``serve.py``),
 ``--malloc system`` with the environment as it is (to measure what those settings change).
 """
 
@@ -175,7 +175,7 @@ def warm(folder: Path) -> float:
 def run_checkout(label: str, root: Path, tracks: int, repeats: int, profile: bool,
                  think: float = 0.0, malloc: str = "server") -> list[dict]:
     from mewo_core import demo  # this checkout's cache layout (the same on main)
-    from mewo_core.serving import server_env
+    from serve import server_env
 
     scores = demo.cache_root() / "scores"
     shutil.rmtree(scores, ignore_errors=True)
@@ -219,7 +219,7 @@ def main() -> None:
                         help="seconds a user reads each page before the next (default 0: none)")
     parser.add_argument("--peer-only", action="store_true", help="run the peer checkout only")
     parser.add_argument("--malloc", choices=("server", "system"), default="server",
-                        help="the workers' allocator settings: the server's (mewo_core.serving, "
+                        help="the workers' allocator settings: the server's (serve.py, "
                         "what make run uses) or the environment's as it is")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=HERE, help=argparse.SUPPRESS)

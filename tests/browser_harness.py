@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mewo_core.serving import server_env
+from serve import server_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = [
@@ -78,7 +78,7 @@ class StreamlitServer:
 
     def start(self) -> StreamlitServer:
         self.port = self.port or free_port()
-        # the environment ``make run`` gives the server (python -m mewo_core.serving)
+        # the environment ``make run`` gives the server (python serve.py)
         env = server_env({**os.environ, **self.env, "PYTHONUNBUFFERED": "1"})
         command = [
             sys.executable, "-m", "streamlit", "run", "app.py",

@@ -1,4 +1,4 @@
-"""The server's launcher (``python -m mewo_core.serving``, what ``make run`` calls): its
+"""The server's launcher (``python serve.py``, what ``make run`` calls): its
 allocator settings, and that with them freed memory stays in the process for the next arrays."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mewo_core import serving
+import serve as serving
 
 # a thread allocates and frees 200 MB, then reports the resident memory before and after
 PROBE = """

@@ -1,6 +1,6 @@
-"""How the dashboard's server is started: ``python -m mewo_core.serving [streamlit options]`` is
-``streamlit run app.py`` (what ``make run`` calls), with glibc's allocator told to keep the
-memory it frees for the next arrays instead of handing it back to the system.
+"""How the dashboard's server is started: ``python serve.py [streamlit options]`` is ``streamlit
+run app.py`` (what ``make run`` calls), with glibc's allocator told to keep the memory it frees
+for the next arrays instead of handing it back to the system.
 
 Why: at a million tracks a page builds and drops arrays of hundreds of MB. glibc returns any
 block over 32 MB to the system on free (and, with one arena per thread, never shares a freed block
@@ -23,7 +23,7 @@ from pathlib import Path
 #: glibc malloc: one arena for every thread, no mmap'd blocks, no trimming of the heap's top.
 MALLOC_TUNABLES = ("glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:"
                    "glibc.malloc.trim_threshold=68719476736")
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parent / "app.py"
 
 
 def server_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
