@@ -113,6 +113,19 @@ def test_input_checks():
         metrics.per_tag_table(count_decisions(np.zeros((3, 2)), np.zeros((3, 2))), ["only one"])
 
 
+def test_binary_matrices_from_uint8_labels_are_views_and_checked() -> None:
+    from mewo_core.scoring.counts import as_binary
+
+    labels = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.uint8)
+    view = as_binary(labels, "labels")
+    assert view.dtype == np.bool_ and np.shares_memory(view, labels)
+    np.testing.assert_array_equal(view, labels.astype(bool))
+    np.testing.assert_array_equal(as_binary(labels[:, ::2], "labels"), [[0, 1], [1, 0]])
+    for bad in (np.array([[0, 2]], dtype=np.uint8), np.array([[0, -1]]), np.array([[0.5, 1]])):
+        with pytest.raises(ValueError, match="only 0 and 1"):
+            as_binary(bad, "labels")
+
+
 @settings(max_examples=60, deadline=None)
 @given(decisions())
 def test_per_tag_table_matches_sklearn(pair):

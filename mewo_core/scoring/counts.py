@@ -73,7 +73,11 @@ def as_binary(a: np.ndarray, name: str) -> np.ndarray:
     m = np.asarray(a)
     if m.ndim != 2:
         raise ValueError(f"{name} must be 2-D (tracks x tags), got shape {m.shape}")
-    if m.dtype != np.bool_:
+    if m.dtype == np.uint8:  # the labels' own dtype: bytes of 0 and 1 are bools (no copy)
+        if m.size and m.max() > 1:
+            raise ValueError(f"{name} must hold only 0 and 1")
+        m = m.view(np.bool_)
+    elif m.dtype != np.bool_:
         if m.size and not ((m == 0) | (m == 1)).all():
             raise ValueError(f"{name} must hold only 0 and 1")
         m = m.astype(bool)
