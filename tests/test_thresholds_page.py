@@ -188,4 +188,6 @@ def test_class_offsets_apply_while_their_expander_is_closed(at: AppTest, session
     assert _caption(at)[1] == pytest.approx(tuned, abs=1e-4)
     at.session_state[opened] = True
     at.run()
+    _ok(at)
+    assert not at.warning, [w.value for w in at.warning]
     assert one(at.slider, label).value == 0.0
