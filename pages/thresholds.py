@@ -41,11 +41,20 @@ PANEL_HEIGHT = 420  # px: the sliders scroll inside; with the cards above, both 
 CURVE_POINTS = 300  # per curve: finer than the chart's pixels; every point is redrawn per move
 
 
+GROUP_OFFSETS = tuple(f":thr:{which}:{kind}:" for which in ("model", "baseline")
+                      for kind in ("class", "cat"))  # in the keys of the class / category offsets
+
+
 def _setting_changed() -> None:
-    """The method or target metric changed: keep what the cards showed, to compare against."""
+    """The method or target metric changed: keep what the cards showed, to compare against.
+    Class and category offsets go back to 0, as a drawn slider does when its range changes
+    (those in a closed expander would otherwise go on applying, unseen, to new thresholds)."""
     if SHOWN in st.session_state:
         st.session_state[BEFORE] = dict(st.session_state[SHOWN])
         st.session_state[REFERENCE] = "before"
+    for key in [k for k in st.session_state if isinstance(k, str) and ":thr:" in k]:
+        if any(part in key for part in GROUP_OFFSETS):
+            st.session_state[key] = 0.0
 
 
 st.title("Thresholds")

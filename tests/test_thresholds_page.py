@@ -191,3 +191,23 @@ def test_class_offsets_apply_while_their_expander_is_closed(at: AppTest, session
     _ok(at)
     assert not at.warning, [w.value for w in at.warning]
     assert one(at.slider, label).value == 0.0
+
+
+def test_a_new_threshold_method_drops_hidden_class_offsets(at: AppTest, session) -> None:
+    tag = _caption(at)[0]
+    data = session.data("validation")
+    label = f"Class {data.tag_classes[data.tag_names.index(tag)]}"
+    prefix = one(at.slider, "Global offset").key.removesuffix(":global")
+    at.session_state[f"{prefix}:open:class"] = True
+    at.run()
+    slider = one(at.slider, label)
+    slider.set_value(slider.min + 3 * slider.step).run()
+    key = one(at.slider, label).key
+    assert at.session_state[key] != 0.0
+    at.session_state[f"{prefix}:open:class"] = False
+    at.run()
+    one(at.selectbox, "Threshold method").set_value("Robust: one global threshold").run()
+    _ok(at)
+    _, start, tuned = _caption(at)
+    assert start == pytest.approx(tuned, abs=1e-4), "a hidden class offset moved the new start"
+    assert at.session_state[key] == 0.0
