@@ -187,6 +187,9 @@ def live_view() -> None:
         class_off = _group_offsets("Offsets per class", "class", classes, tag_classes, "Class")
         cat_off = _group_offsets("Offsets per category", "cat", categories, tag_categories,
                                  "Category")
+        in_effect = [f"{c} {v:+.4f}" for c, v in (*class_off.items(), *cat_off.items()) if v]
+        if in_effect:  # seen while their expanders are closed
+            st.caption("Class / category offsets in effect: " + ", ".join(in_effect))
         offsets_only = compose_thresholds(
             tuned, data.tag_names, data.tag_classes, data.tag_categories,
             Adjustments(glob, class_off, cat_off, {}),

@@ -180,12 +180,15 @@ def test_class_offsets_apply_while_their_expander_is_closed(at: AppTest, session
     _ok(at)
     assert not [s for s in at.slider if s.label == label]
     assert _caption(at)[1] == pytest.approx(tuned + moved, abs=1.5e-4), "closing dropped it"
+    shown = [c.value for c in at.caption if c.value.startswith("Class / category offsets")]
+    assert shown == [f"Class / category offsets in effect: {label[6:]} {moved:+.4f}"]
     one(at.slider, "Global offset").set_value(0.0).run()  # another move keeps it too
     assert _caption(at)[1] == pytest.approx(tuned + moved, abs=1.5e-4)
 
     one(at.button, "Reset to tuned").click().run()
     _ok(at)
     assert _caption(at)[1] == pytest.approx(tuned, abs=1e-4)
+    assert not [c for c in at.caption if c.value.startswith("Class / category offsets")]
     at.session_state[opened] = True
     at.run()
     _ok(at)
