@@ -355,6 +355,10 @@ def test_reference_track_is_the_training_median_or_a_seeded_samples(demo, small)
 
     np.testing.assert_array_equal(_column_medians(fortran), np.median(X, axis=0))
     np.testing.assert_array_equal(fortran, X)
+    some = np.sort(np.random.default_rng(3).choice(X.shape[0], 333, replace=False))
+    for layout in (X, fortran):  # sampled rows: gathered per column in Fortran order
+        np.testing.assert_array_equal(_column_medians(layout, some, block=7),
+                                      np.median(X[some], axis=0))
     sampled = reference_track(model, train, max_rows=500)
     assert np.array_equal(sampled, reference_track(model, train, max_rows=500))  # seeded
     rows = np.sort(np.random.default_rng([0, 23]).choice(X.shape[0], 500, replace=False))

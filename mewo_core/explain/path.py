@@ -61,19 +61,31 @@ def reference_track(
     model reads (after its group context's blend, if it has one), over every training track up
     to ``max_rows``, else over a seeded sample of that many."""
     X = model.with_context(model.align(train)).X
+    rows = None
     if X.shape[0] > max_rows:
-        rows = np.random.default_rng([seed, 23]).choice(X.shape[0], max_rows, replace=False)
-        X = X[np.sort(rows)]
-    return _column_medians(X).astype(np.float64)
+        drawn = np.random.default_rng([seed, 23]).choice(X.shape[0], max_rows, replace=False)
+        rows = np.sort(drawn)
+    return _column_medians(X, rows).astype(np.float64)
 
 
-def _column_medians(X: np.ndarray, block: int = 32) -> np.ndarray:
-    """``np.median(X, axis=0)``, equal to it, on contiguous column blocks (faster: a median
-    along axis 0 partitions strided columns)."""
+def _column_medians(X: np.ndarray, rows: np.ndarray | None = None, block: int = 32) -> np.ndarray:
+    """``np.median(X[rows], axis=0)`` (``rows`` None: all), equal to it, on contiguous column
+    blocks (faster: a median along axis 0 partitions strided columns). The sampled rows are
+    gathered column by column when ``X`` is in Fortran order (a row gather there reads every
+    column once per row: 1.0 s of 1.8 at 800,000 x 289)."""
+    if rows is not None and not (X.flags.f_contiguous and not X.flags.c_contiguous):
+        X, rows = X[rows], None
+    n = X.shape[0] if rows is None else rows.size
     out = np.empty(X.shape[1], dtype=np.result_type(X.dtype, np.float32))
     for j in range(0, X.shape[1], block):
-        block_copy = np.array(X[:, j : j + block].T, order="C")  # always a copy: partitioned
-        out[j : j + block] = np.median(block_copy, axis=1, overwrite_input=True)
+        width = min(block, X.shape[1] - j)
+        if rows is None:
+            block_copy = np.array(X[:, j : j + width].T, order="C")  # always a copy: partitioned
+        else:
+            block_copy = np.empty((width, n), dtype=X.dtype)
+            for k in range(width):
+                np.take(X[:, j + k], rows, out=block_copy[k])
+        out[j : j + width] = np.median(block_copy, axis=1, overwrite_input=True)
     return out
 
 
