@@ -5,12 +5,13 @@ for the next arrays instead of handing it back to the system.
 Why: at a million tracks a page builds and drops arrays of hundreds of MB. glibc returns any
 block over 32 MB to the system on free (and, with one arena per thread, never shares a freed block
 across threads), so the next array of that size starts on fresh pages. On a virtual machine that
-hands freed memory back to its host (here within about 2 s) touching a fresh page is 10 to 35
-times slower than reusing one: 200 MB took 0.2-0.6 s against 6 ms (``docs/scale.md``). With one
-arena, no mmap and no trimming, freed memory stays in the process and is reused; the cost is
-that the server's resident memory stays at its peak (which is what the memory target bounds).
-The setting is glibc's (``GLIBC_TUNABLES``): other C libraries ignore it, and a value already in
-the environment is kept.
+hands freed memory back to its host (here within about 2 s) that is slow: refilling a freed
+200 MB array 2 or 10 s later took 116 / 586 ms against 6 ms kept
+(``benchmarks/bench_allocator.py``, ``docs/scale.md``). With one arena, no mmap and no
+trimming, freed memory stays in the process and is reused; the cost is that the server's
+resident memory stays at its peak (which is what the memory target bounds). The setting is
+glibc's (``GLIBC_TUNABLES``): other C libraries ignore it, and a value already in the
+environment is kept.
 """
 
 from __future__ import annotations
