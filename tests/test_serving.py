@@ -4,6 +4,7 @@ allocator settings, and that with them freed memory stays in the process for the
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -48,8 +49,11 @@ def test_with_the_server_settings_freed_memory_stays_for_reuse() -> None:
                               text=True, check=True, timeout=120)
         return json.loads(done.stdout)
 
-    plain = probe({k: v for k, v in serving.server_env().items() if k != "GLIBC_TUNABLES"})
-    served = probe(serving.server_env())
+    # glibc's own settings only: none from this machine's environment (MALLOC_*_ too)
+    bare = {k: v for k, v in os.environ.items()
+            if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
+    plain = probe(bare)
+    served = probe(serving.server_env(bare))
     for run in (plain, served):
         assert run["held"] - run["before"] > 180  # MB: the array was resident
     assert plain["held"] - plain["after"] > 180, "without them the block goes back at once"
