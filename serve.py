@@ -35,9 +35,9 @@ def server_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def command(options: Sequence[str] = ()) -> list[str]:
+def command(options: Sequence[str] = (), app: Path = APP) -> list[str]:
     """The server's command line: ``streamlit run app.py`` with ``options``."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP), *options]
+    return [sys.executable, "-m", "streamlit", "run", str(app), *options]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

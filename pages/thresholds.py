@@ -41,8 +41,23 @@ PANEL_HEIGHT = 420  # px: the sliders scroll inside; with the cards above, both 
 CURVE_POINTS = 300  # per curve: finer than the chart's pixels; every point is redrawn per move
 
 
-GROUP_OFFSETS = tuple(f":thr:{which}:{kind}:" for which in ("model", "baseline")
-                      for kind in ("class", "cat"))  # in the keys of the class / category offsets
+def _offset_key(prefix: str, kind: str, group: str) -> str:
+    """The session-state key of one class (``kind`` "class") or category ("cat") offset."""
+    return f"{prefix}:{kind}:{group}"
+
+
+def _group_offset_keys(prefix: str) -> list[str]:
+    """The keys of every class and category offset of the thresholds under ``prefix``."""
+    return [_offset_key(prefix, kind, group)
+            for kind, names in (("class", data.tag_classes), ("cat", data.tag_categories))
+            for group in dict.fromkeys(names)]  # fmt: skip
+
+
+def _zero_offsets(keys: list[str]) -> None:
+    """Offsets back to 0 (set, not deleted: the browser would send a moved thumb back)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = 0.0
 
 
 def _setting_changed() -> None:
@@ -52,9 +67,8 @@ def _setting_changed() -> None:
     if SHOWN in st.session_state:
         st.session_state[BEFORE] = dict(st.session_state[SHOWN])
         st.session_state[REFERENCE] = "before"
-    for key in [k for k in st.session_state if isinstance(k, str) and ":thr:" in k]:
-        if any(part in key for part in GROUP_OFFSETS):
-            st.session_state[key] = 0.0
+    for side in ("model", "baseline"):
+        _zero_offsets(_group_offset_keys(ctx.key("thr", side)))
 
 
 st.title("Thresholds")
@@ -117,13 +131,9 @@ def live_view() -> None:
 
 
     def _reset() -> None:
-        """Offsets back to 0 (set, not deleted: the browser would send the moved thumb back) and
-        per-tag changes dropped; a new generation of per-tag sliders shows the offsets' values."""
-        for key in [prefix + ":global", *(_offset_key(kind, c) for kind, groups in
-                                          (("class", classes), ("cat", categories))
-                                          for c in groups)]:
-            if key in st.session_state:
-                st.session_state[key] = 0.0
+        """Offsets back to 0 and per-tag changes dropped; a new generation of per-tag sliders
+        shows the offsets' values."""
+        _zero_offsets([prefix + ":global", *_group_offset_keys(prefix)])
         st.session_state[prefix + ":tags"] = {}
         st.session_state[prefix + ":gen"] = generation + 1
 
@@ -146,10 +156,6 @@ def live_view() -> None:
                          persist_state=persist)
 
 
-    def _offset_key(kind: str, group: str) -> str:
-        return f"{prefix}:{kind}:{group}"
-
-
     def _group_offsets(title: str, kind: str, groups: list[str], of: np.ndarray,
                        noun: str) -> dict[str, float]:
         """One offset per class or category. Their sliders are drawn only while the expander is
@@ -159,9 +165,9 @@ def live_view() -> None:
         if box.open:
             with box:
                 for c in groups:
-                    _offset_slider(f"{noun} {c}", _offset_key(kind, c), of == c,
+                    _offset_slider(f"{noun} {c}", _offset_key(prefix, kind, c), of == c,
                                    f"Added to the thresholds of the {c} tags", persist="page")
-        return {c: float(st.session_state.get(_offset_key(kind, c), 0.0)) for c in groups}
+        return {c: float(st.session_state.get(_offset_key(prefix, kind, c), 0.0)) for c in groups}
 
 
     classes = list(dict.fromkeys(data.tag_classes))

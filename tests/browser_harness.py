@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serve import command as serve_command
 from serve import server_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,16 +78,15 @@ class StreamlitServer:
 
     def start(self) -> StreamlitServer:
         self.port = self.port or free_port()
-        # the environment ``make run`` gives the server (python serve.py)
+        # the command and environment ``make run`` gives the server (python serve.py)
         env = server_env({**os.environ, **self.env, "PYTHONUNBUFFERED": "1"})
-        command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+        command = serve_command([
             "--server.headless", "true",
             "--server.port", str(self.port),
             "--server.address", "127.0.0.1",
             "--server.fileWatcherType", "none",  # others edit pages while tests run
             "--browser.gatherUsageStats", "false",
-        ]
+        ], app=self.app_dir / "app.py")
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.process = subprocess.Popen(
